@@ -1,0 +1,55 @@
+# zstc: the single entry point for setting up, checking and running the project.
+# `make test` builds the virtualenvs from scratch when needed and runs every check CI runs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+PIP_VERSION := 25.3
+
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup test lint typecheck template-lint pytest bench clean
+
+help:
+	@echo "make test   set up .venv/.venv-sam and run ruff, mypy, template lint and pytest"
+	@echo "make bench  run the benchmarks under bench/ (not part of CI)"
+	@echo "make clean  remove the virtualenvs and caches"
+
+$(BIN)/.installed: pyproject.toml layers/shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
+	$(BIN)/pip install --quiet --editable . --group dev
+	touch $@
+
+$(SAM_VENV)/bin/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
+	$(SAM_VENV)/bin/pip install --quiet --group sam
+	touch $@
+
+setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+template-lint: setup
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint --template template.yaml
+
+pytest: setup
+	SAM_CLI=$(abspath $(SAM_VENV)/bin/sam) $(BIN)/pytest
+
+test: lint typecheck template-lint pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/api_overhead.py
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam

@@ -1,0 +1,110 @@
+"""api function: the REST API (POST /classify, GET /health, GET /openapi.json, Swagger UI).
+
+Thin by design: each route parses, calls one piece of logic from the shared layer, answers.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import aws_lambda_powertools.event_handler
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zstc.classify import classify
+from zstc.observability import logger, metrics, tracer
+from zstc.rest import ERROR_RESPONSES, create_resolver
+from zstc.sagemaker_endpoint import IN_SERVICE, SageMakerEndpoint
+from zstc.schemas import Classification, ClassifyRequest, EndpointHealth
+from zstc.settings import ApiSettings
+
+settings = ApiSettings.from_env()
+endpoint = SageMakerEndpoint(
+    settings.endpoint_name,
+    read_timeout_seconds=settings.endpoint_read_timeout_seconds,
+    max_attempts=settings.endpoint_max_attempts,
+)
+app = create_resolver()
+
+
+@app.post(
+    "/classify",
+    summary="Classify one text or a list of texts into candidate labels",
+    responses={
+        200: {"description": "One classification, or a list of them for a list input."},
+        **ERROR_RESPONSES,
+    },
+)
+@tracer.capture_method(capture_response=False)
+def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification | list[Classification]:
+    """Score every candidate label for each text; labels come back sorted by score."""
+    texts = request.texts
+    logger.info(
+        "classify",
+        extra={
+            "texts": len(texts),
+            "labels": len(request.parameters.candidate_labels),
+            "chars": sum(len(text) for text in texts),
+            "multi_label": request.parameters.multi_label,
+        },
+    )
+    metrics.add_metric(name="TextsClassified", unit=MetricUnit.Count, value=len(texts))
+    results = classify(request, endpoint)
+    return results if request.is_batch else results[0]
+
+
+@app.get(
+    "/health",
+    summary="The model endpoint's status; 200 when it is InService",
+    responses={200: {"description": "The endpoint is InService."}, 503: ERROR_RESPONSES[503]},
+)
+def get_health() -> Response[EndpointHealth]:
+    """Report the configured endpoint's name and status."""
+    status = endpoint.status()
+    health = EndpointHealth(endpoint_name=endpoint.endpoint_name, status=status, ready=status == IN_SERVICE)
+    return Response(
+        status_code=200 if health.ready else 503,
+        content_type=content_types.APPLICATION_JSON,
+        body=health,
+    )
+
+
+def _openapi_json() -> str:
+    return app.get_openapi_json_schema(
+        title="zstc",
+        version="1.0.0",
+        description="Zero-shot text classification with labels chosen at request time.",
+    )
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def get_openapi() -> Response[str]:
+    """The OpenAPI schema Powertools generates from the routes and models."""
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
+
+
+@app.get("/swagger", include_in_schema=False)
+def get_swagger() -> Response[str]:
+    """Swagger UI with the schema and Powertools' bundled assets inlined (no CDN needed)."""
+    # Imported here, not at cold start: the OpenAPI models cost ~80 ms to import (bench/api_overhead.py).
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html  # noqa: PLC0415
+
+    assets = Path(aws_lambda_powertools.event_handler.__file__).parent / "openapi" / "swagger_ui"
+    html = generate_swagger_html(
+        spec=_openapi_json().replace("</", "<\\/"),
+        swagger_js=(assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        swagger_css=(assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        swagger_base_url="",
+        oauth2_config=None,
+    )
+    return Response(status_code=200, content_type="text/html", body=html)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Lambda entry point (API Gateway REST proxy event in, proxy response out)."""
+    return app.resolve(event, context)

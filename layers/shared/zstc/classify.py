@@ -1,0 +1,64 @@
+"""Real-time classification: send a validated request to the model and check its answer.
+
+The endpoint's answer is never passed through unchecked: it must hold one classification per
+input text, in input order, over exactly the requested labels, with valid scores.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from zstc.errors import InvalidModelResponseError
+from zstc.schemas import Classification, ClassifyRequest
+
+_SINGLE_LABEL_SUM_TOLERANCE = 1e-3
+
+
+class JsonEndpoint(Protocol):
+    """What classification needs from a model endpoint."""
+
+    endpoint_name: str
+
+    def invoke_json(self, payload: dict[str, Any]) -> Any:
+        """Send a JSON payload, return the decoded JSON answer."""
+        ...
+
+
+def classify(request: ClassifyRequest, endpoint: JsonEndpoint) -> list[Classification]:
+    """Classify every text of ``request``; one checked classification per text, in input order."""
+    answer = endpoint.invoke_json(request.to_endpoint_payload())
+    return check_answer(request, answer)
+
+
+def check_answer(request: ClassifyRequest, answer: Any) -> list[Classification]:
+    """Validate the endpoint's ``answer`` against ``request``; raise ``InvalidModelResponseError``."""
+    texts = request.texts
+    items = answer if isinstance(answer, list) else [answer]
+    if len(items) != len(texts):
+        raise InvalidModelResponseError(
+            f"the model answered {len(items)} classifications for {len(texts)} texts"
+        )
+    expected_labels = set(request.parameters.candidate_labels)
+    results: list[Classification] = []
+    for index, (item, text) in enumerate(zip(items, texts, strict=True)):
+        try:
+            result = Classification.model_validate(item)
+        except ValidationError as error:
+            reason = error.errors(include_input=False)[0]["msg"]
+            raise InvalidModelResponseError(f"classification {index} is malformed: {reason}") from None
+        if result.sequence != text:
+            raise InvalidModelResponseError(
+                f"classification {index} is for a different text than inputs[{index}]"
+            )
+        if len(result.labels) != len(expected_labels) or set(result.labels) != expected_labels:
+            raise InvalidModelResponseError(
+                f"classification {index} does not score exactly the candidate labels"
+            )
+        if not request.parameters.multi_label and abs(sum(result.scores) - 1.0) > _SINGLE_LABEL_SUM_TOLERANCE:
+            raise InvalidModelResponseError(
+                f"classification {index}: single-label scores sum to {sum(result.scores):.4f}, not 1"
+            )
+        results.append(result.sorted_by_score())
+    return results

@@ -1,0 +1,85 @@
+"""Domain errors, each with the HTTP status and error code the API answers with.
+
+Logic and adapters raise these; the API's error module turns them into the JSON error body
+``{"error": {"code", "message", "details"}}``. Nothing here knows about HTTP frameworks.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+
+class ZstcError(Exception):
+    """Base class: a failure with a stable machine-readable code and a message for humans."""
+
+    status: ClassVar[HTTPStatus] = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class InvalidRequestError(ZstcError):
+    """The request cannot be understood (for example, the body is not JSON)."""
+
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid_request"
+
+
+class PayloadTooLargeError(ZstcError):
+    """The request body exceeds the size limit."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(ZstcError):
+    """The request's Content-Type is not one the route accepts."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+
+
+class NotFoundError(ZstcError):
+    """The requested resource does not exist."""
+
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+
+
+class ThrottledError(ZstcError):
+    """The model endpoint throttled the call; the client should retry with backoff."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "throttled"
+
+
+class ModelInvocationError(ZstcError):
+    """The model container failed while handling the request (SageMaker ``ModelError``)."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    code = "model_error"
+
+
+class InvalidModelResponseError(ZstcError):
+    """The endpoint answered, but not with a well-formed classification for this request."""
+
+    status = HTTPStatus.BAD_GATEWAY
+    code = "invalid_model_response"
+
+
+class EndpointUnavailableError(ZstcError):
+    """The endpoint does not exist, is not InService, or cannot be reached."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "endpoint_unavailable"
+
+
+class EndpointTimeoutError(ZstcError):
+    """The endpoint did not answer within the read timeout."""
+
+    status = HTTPStatus.GATEWAY_TIMEOUT
+    code = "endpoint_timeout"

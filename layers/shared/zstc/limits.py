@@ -1,0 +1,36 @@
+"""Request limits: the one place they are defined.
+
+They are enforced by the request schema before the endpoint is called. The NLI model runs one
+forward pass per (text, label) pair, so texts x labels is what bounds the endpoint's latency.
+"""
+
+from __future__ import annotations
+
+MAX_TEXTS_PER_REQUEST = 32
+"""Texts in one real-time request (``inputs`` as a list)."""
+
+MAX_TEXT_CHARS = 5_000
+"""Characters per text; longer texts are refused rather than silently truncated."""
+
+MAX_LABELS = 32
+"""Candidate labels per request."""
+
+MAX_LABEL_CHARS = 100
+"""Characters per candidate label."""
+
+MAX_PAIRS_PER_REQUEST = 256
+"""Texts x labels per request: the number of premise/hypothesis pairs the model scores."""
+
+MAX_TEMPLATE_CHARS = 200
+"""Characters in a hypothesis template."""
+
+MAX_BODY_BYTES = 1_048_576
+"""Request body size (1 MiB), far below SageMaker's 6 MB InvokeEndpoint payload limit."""
+
+SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""InvokeEndpoint's documented request payload limit, for reference and checks."""
+
+DEFAULT_HYPOTHESIS_TEMPLATE = "This example is {}."
+"""The transformers zero-shot pipeline's default template."""
+
+TEMPLATE_PLACEHOLDER = "{}"

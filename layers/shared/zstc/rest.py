@@ -1,0 +1,177 @@
+"""The API's HTTP edge: body policy (413/415), and one mapping from every failure to a JSON error.
+
+Every non-2xx answer has the body ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from zstc import limits
+from zstc.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
+from zstc.observability import logger, metrics
+from zstc.schemas import ErrorDetail, ErrorInfo, ErrorResponse
+
+JSON_MEDIA_TYPE = "application/json"
+_MAX_DETAILS = 20
+
+
+def _documented(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {JSON_MEDIA_TYPE: {"model": ErrorResponse}}}
+
+
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+    400: _documented("The body is not valid JSON."),
+    413: _documented(f"The body is larger than {limits.MAX_BODY_BYTES} bytes."),
+    415: _documented("The Content-Type is not application/json."),
+    422: _documented("A field is missing, has the wrong type, or breaks a limit; details name it."),
+    429: _documented("The model endpoint is throttling; retry with backoff."),
+    502: _documented("The model failed or answered with something that is not a valid classification."),
+    503: _documented("The model endpoint is missing, not InService, or unreachable."),
+    504: _documented("The model endpoint did not answer in time."),
+}
+"""OpenAPI descriptions of the error answers, for routes to pass as ``responses``."""
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: list[ErrorDetail] | None = None
+) -> Response[str]:
+    """A Powertools response carrying the JSON error body."""
+    body = ErrorResponse(error=ErrorInfo(code=code, message=message, details=details or []))
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(),
+    )
+
+
+def body_policy_error(event: Mapping[str, Any]) -> ZstcError | None:
+    """Check a request body's size and media type before any routing or parsing happens."""
+    body = event.get("body")
+    if not body:
+        return None
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
+    if size > limits.MAX_BODY_BYTES:
+        return PayloadTooLargeError(
+            f"request body is {size} bytes; the limit is {limits.MAX_BODY_BYTES} bytes"
+        )
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", JSON_MEDIA_TYPE).split(";")[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        return UnsupportedMediaTypeError(
+            f"Content-Type {media_type or '(empty)'} is not supported; send {JSON_MEDIA_TYPE}"
+        )
+    return None
+
+
+class ZstcResolver(APIGatewayRestResolver):
+    """APIGatewayRestResolver whose body policy runs before routing and validation."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Answer 413/415 for an unacceptable body, else resolve the route as usual."""
+        problem = body_policy_error(event)
+        if problem is None:
+            return super().resolve(event, context)
+        _record_error(problem.code, problem.status)
+        return {
+            "statusCode": problem.status.value,
+            "headers": {"Content-Type": JSON_MEDIA_TYPE},
+            "body": ErrorResponse(
+                error=ErrorInfo(code=problem.code, message=problem.message)
+            ).model_dump_json(),
+            "isBase64Encoded": False,
+        }
+
+
+def create_resolver() -> ZstcResolver:
+    """A resolver with request validation on and every error mapped to the JSON error body."""
+    app = ZstcResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        details = [_detail(item) for item in error.errors()]
+        if any(detail.type == "json_invalid" for detail in details):
+            _record_error("invalid_json", HTTPStatus.BAD_REQUEST)
+            return error_response(HTTPStatus.BAD_REQUEST, "invalid_json", details[0].msg, details)
+        _record_error("validation_error", HTTPStatus.UNPROCESSABLE_ENTITY)
+        summary = "; ".join(_describe(detail) for detail in details[:3])
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "validation_error",
+            f"invalid request: {summary}",
+            details[:_MAX_DETAILS],
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+        _record_error(UnsupportedMediaTypeError.code, UnsupportedMediaTypeError.status)
+        return error_response(
+            UnsupportedMediaTypeError.status,
+            UnsupportedMediaTypeError.code,
+            f"this Content-Type is not supported; send {JSON_MEDIA_TYPE}",
+        )
+
+    @app.exception_handler(ZstcError)
+    def _domain_error(error: ZstcError) -> Response[str]:
+        _record_error(error.code, error.status)
+        details = [ErrorDetail.model_validate(detail) for detail in error.details]
+        return error_response(error.status, error.code, error.message, details)
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[str]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected error", extra={"error_type": type(error).__name__})
+        _record_error("internal_error", HTTPStatus.INTERNAL_SERVER_ERROR)
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error; see the logs"
+        )
+
+    return app
+
+
+def _detail(error: Mapping[str, Any]) -> ErrorDetail:
+    """A pydantic/Powertools error without the input value (which may be request text)."""
+    loc = [part for part in error.get("loc", ()) if isinstance(part, str | int)]
+    error_type = str(error.get("type", "invalid"))
+    if error_type == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+        position = loc[-1] if loc and isinstance(loc[-1], int) else None
+        where = f" at character {position}" if position is not None else ""
+        return ErrorDetail(
+            loc=["body"], msg=f"request body is not valid JSON: {reason}{where}", type=error_type
+        )
+    if loc == ["body"] and error_type == "missing":
+        return ErrorDetail(loc=loc, msg="request body is required: a JSON object", type=error_type)
+    return ErrorDetail(loc=loc, msg=str(error.get("msg", "invalid value")), type=error_type)
+
+
+def _describe(detail: ErrorDetail) -> str:
+    path = ".".join(str(part) for part in detail.loc if part != "body") or "body"
+    return f"{path}: {detail.msg}"
+
+
+def _record_error(code: str, status: HTTPStatus) -> None:
+    logger.info("request failed", extra={"error_code": code, "status": status.value})
+    metrics.add_metric(name="Errors", unit="Count", value=1)
+
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "JSON_MEDIA_TYPE",
+    "ZstcResolver",
+    "body_policy_error",
+    "create_resolver",
+    "error_response",
+]

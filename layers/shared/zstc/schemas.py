@@ -1,0 +1,228 @@
+"""Request and response schemas of the real-time classification contract (pydantic v2).
+
+The request is the Hugging Face / JumpStart zero-shot payload. Validators enforce the limits in
+:mod:`zstc.limits` with messages that name the offending field and position.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from zstc import limits
+
+
+def _split_comma_labels(value: Any) -> Any:
+    """Accept ``"a, b, c"`` as the pipeline does: split on commas and strip each part."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",")]
+    return value
+
+
+CandidateLabels = Annotated[
+    list[str],
+    BeforeValidator(_split_comma_labels, json_schema_input_type=list[str] | str),
+]
+
+
+class ClassifyParameters(BaseModel):
+    """How to classify: the labels to choose from, single- or multi-label, the hypothesis."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    candidate_labels: CandidateLabels = Field(
+        description="Labels to score, as a list or a comma-separated string.",
+        examples=[["Health", "Career", "Finance"]],
+    )
+    multi_label: bool = Field(
+        default=False,
+        description="false: scores sum to 1 over the labels; true: each label is scored on its own.",
+    )
+    hypothesis_template: str = Field(
+        default=limits.DEFAULT_HYPOTHESIS_TEMPLATE,
+        description="Sentence with exactly one {} placeholder that each label is put into.",
+    )
+
+    @field_validator("candidate_labels")
+    @classmethod
+    def _check_labels(cls, labels: list[str]) -> list[str]:
+        if not labels:
+            raise PydanticCustomError("labels_empty", "candidate_labels must contain at least one label")
+        if len(labels) > limits.MAX_LABELS:
+            raise PydanticCustomError(
+                "too_many_labels",
+                "candidate_labels has {count} labels; the limit is {limit}",
+                {"count": len(labels), "limit": limits.MAX_LABELS},
+            )
+        seen: set[str] = set()
+        for index, label in enumerate(labels):
+            if not label.strip():
+                raise PydanticCustomError(
+                    "label_empty", "candidate_labels[{index}] is empty", {"index": index}
+                )
+            if len(label) > limits.MAX_LABEL_CHARS:
+                raise PydanticCustomError(
+                    "label_too_long",
+                    "candidate_labels[{index}] has {length} characters; the limit is {limit}",
+                    {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
+                )
+            if label in seen:
+                raise PydanticCustomError(
+                    "label_duplicate",
+                    'candidate_labels[{index}] repeats the label "{label}"',
+                    {"index": index, "label": label},
+                )
+            seen.add(label)
+        return labels
+
+    @field_validator("hypothesis_template")
+    @classmethod
+    def _check_template(cls, template: str) -> str:
+        if len(template) > limits.MAX_TEMPLATE_CHARS:
+            raise PydanticCustomError(
+                "template_too_long",
+                "hypothesis_template has {length} characters; the limit is {limit}",
+                {"length": len(template), "limit": limits.MAX_TEMPLATE_CHARS},
+            )
+        try:
+            fields = [
+                (name, spec, conversion)
+                for _, name, spec, conversion in string.Formatter().parse(template)
+                if name is not None
+            ]
+        except ValueError as error:  # unbalanced braces
+            raise PydanticCustomError(
+                "template_invalid",
+                "hypothesis_template is not a valid template: {reason}",
+                {"reason": str(error)},
+            ) from None
+        if fields != [("", "", None)]:
+            raise PydanticCustomError(
+                "template_placeholder",
+                "hypothesis_template must contain exactly one {} placeholder and no other braces",
+            )
+        return template
+
+
+class ClassifyRequest(BaseModel):
+    """A real-time classification request: one text or a list of texts, and the parameters."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    inputs: str | list[str] = Field(
+        description="The text to classify, or a list of texts.",
+        examples=["read more books, no scrolling fb before breakfast"],
+    )
+    parameters: ClassifyParameters
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _check_inputs(cls, inputs: Any) -> Any:
+        texts = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
+            raise PydanticCustomError("inputs_type", "inputs must be a string or a list of strings")
+        if not texts:
+            raise PydanticCustomError("inputs_empty", "inputs must contain at least one text")
+        if len(texts) > limits.MAX_TEXTS_PER_REQUEST:
+            raise PydanticCustomError(
+                "too_many_texts",
+                "inputs has {count} texts; the limit is {limit}",
+                {"count": len(texts), "limit": limits.MAX_TEXTS_PER_REQUEST},
+            )
+        for index, text in enumerate(texts):
+            where = "inputs" if isinstance(inputs, str) else f"inputs[{index}]"
+            if not text.strip():
+                raise PydanticCustomError("text_empty", "{where} is empty", {"where": where})
+            if len(text) > limits.MAX_TEXT_CHARS:
+                raise PydanticCustomError(
+                    "text_too_long",
+                    "{where} has {length} characters; the limit is {limit}",
+                    {"where": where, "length": len(text), "limit": limits.MAX_TEXT_CHARS},
+                )
+        return inputs
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> ClassifyRequest:
+        pairs = len(self.texts) * len(self.parameters.candidate_labels)
+        if pairs > limits.MAX_PAIRS_PER_REQUEST:
+            raise PydanticCustomError(
+                "too_many_pairs",
+                "inputs x candidate_labels is {pairs} text/label pairs; the limit is {limit}",
+                {"pairs": pairs, "limit": limits.MAX_PAIRS_PER_REQUEST},
+            )
+        return self
+
+    @property
+    def texts(self) -> list[str]:
+        """The inputs as a list, whatever shape the request used."""
+        return [self.inputs] if isinstance(self.inputs, str) else list(self.inputs)
+
+    @property
+    def is_batch(self) -> bool:
+        """True when ``inputs`` was a list, so the answer is a list too."""
+        return isinstance(self.inputs, list)
+
+    def to_endpoint_payload(self) -> dict[str, Any]:
+        """The JSON body sent to the endpoint, with labels normalised to a list."""
+        return self.model_dump(mode="json")
+
+
+class Classification(BaseModel):
+    """The answer for one text: labels sorted by score, highest first."""
+
+    model_config = ConfigDict(extra="ignore", strict=False)
+
+    sequence: str = Field(description="The classified text, as sent.")
+    labels: list[str] = Field(description="Candidate labels, best first.")
+    scores: list[float] = Field(description="Score of each label, in the order of labels.")
+
+    @model_validator(mode="after")
+    def _check_scores(self) -> Classification:
+        if len(self.labels) != len(self.scores):
+            raise ValueError(f"{len(self.labels)} labels but {len(self.scores)} scores")
+        if not all(math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6 for score in self.scores):
+            raise ValueError("scores must be finite numbers between 0 and 1")
+        return self
+
+    def sorted_by_score(self) -> Classification:
+        """A copy with labels and scores ordered by descending score (stable for ties)."""
+        order = sorted(range(len(self.scores)), key=lambda i: -self.scores[i])
+        return Classification(
+            sequence=self.sequence,
+            labels=[self.labels[i] for i in order],
+            scores=[self.scores[i] for i in order],
+        )
+
+
+class EndpointHealth(BaseModel):
+    """What ``GET /health`` reports about the configured endpoint."""
+
+    endpoint_name: str
+    status: str = Field(description="SageMaker EndpointStatus, or Missing/Unreachable.")
+    ready: bool
+
+
+class ErrorDetail(BaseModel):
+    """One problem: where (a path into the request) and what."""
+
+    loc: list[str | int] = Field(default_factory=list)
+    msg: str
+    type: str
+
+
+class ErrorInfo(BaseModel):
+    """The body's ``error`` object."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx answer of the API has this shape."""
+
+    error: ErrorInfo

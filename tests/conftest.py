@@ -1,0 +1,84 @@
+"""Shared fixtures: a real moto server over HTTP and the api handler loaded from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.api import ApiClient
+from tests.support.fake_sagemaker import FakeSageMaker
+from tests.support.moto import REGION, MotoServer
+from zstc import aws
+from zstc_local.handlers import load_handler
+from zstc_local.template import Template
+
+# Tools that need a region (the SAM translator, boto3) get one even outside `make test`.
+os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+
+ENDPOINT_NAME = Template().parameters["EndpointName"]
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server for the session (reset before each test that uses ``aws``)."""
+    server = MotoServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials and region; boto3 clients are rebuilt for the test."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    aws.client.cache_clear()
+    yield
+    aws.client.cache_clear()
+
+
+@pytest.fixture
+def moto(moto_server: MotoServer, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """The moto server, reset, with every AWS client pointed at it through AWS_ENDPOINT_URL."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    moto_server.reset()
+    return moto_server
+
+
+@pytest.fixture
+def fake_sagemaker(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSageMaker]:
+    """A failing-SageMaker server; both SageMaker clients are pointed at it."""
+    server = FakeSageMaker()
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", server.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", server.url)
+    yield server
+    server.stop()
+
+
+ApiFactory = Callable[..., ApiClient]
+
+
+@pytest.fixture
+def make_api(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> ApiFactory:
+    """Load the ApiFunction handler fresh (a cold start) with the template's environment + overrides."""
+
+    def factory(**environment: str) -> ApiClient:
+        spec = Template().function("ApiFunction")
+        for name, value in {**spec.environment, **environment}.items():
+            monkeypatch.setenv(name, value)
+        return ApiClient(load_handler(spec, environment))
+
+    return factory
+
+
+@pytest.fixture
+def api(moto: MotoServer, make_api: ApiFactory) -> ApiClient:
+    """The api handler talking to the moto server."""
+    return make_api()
