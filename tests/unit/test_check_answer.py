@@ -51,3 +51,10 @@ def test_multi_label_scores_need_not_sum_to_one() -> None:
     )
     [result] = check_answer(request, _answer("one", ["a", "b"], [0.9, 0.8]))
     assert result.scores == [0.9, 0.8]
+
+
+def test_one_label_single_label_is_entailment_vs_contradiction() -> None:
+    # transformers scores a lone label as entailment vs contradiction, so it need not be 1.0
+    request = ClassifyRequest.model_validate({"inputs": "one", "parameters": {"candidate_labels": ["a"]}})
+    [result] = check_answer(request, _answer("one", ["a"], [0.3]))
+    assert result.scores == [0.3]

@@ -56,7 +56,9 @@ def check_answer(request: ClassifyRequest, answer: Any) -> list[Classification]:
             raise InvalidModelResponseError(
                 f"classification {index} does not score exactly the candidate labels"
             )
-        if not request.parameters.multi_label and abs(sum(result.scores) - 1.0) > _SINGLE_LABEL_SUM_TOLERANCE:
+        # With one label the NLI math is entailment vs contradiction (as transformers does): no sum rule.
+        sums_to_one = not request.parameters.multi_label and len(expected_labels) > 1
+        if sums_to_one and abs(sum(result.scores) - 1.0) > _SINGLE_LABEL_SUM_TOLERANCE:
             raise InvalidModelResponseError(
                 f"classification {index}: single-label scores sum to {sum(result.scores):.4f}, not 1"
             )

@@ -1,0 +1,26 @@
+"""The interface every classification method implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from zstc_engine.protocol import ClassificationResult, ClassificationTask
+
+
+class Classifier(ABC):
+    """Scores candidate labels for texts. Implementations never touch the network."""
+
+    method: str
+    """``nli`` or ``embedding``."""
+
+    description: str
+    """What model and method this is, for people (logs, demo output, /ping)."""
+
+    @abstractmethod
+    def classify(self, task: ClassificationTask) -> list[ClassificationResult]:
+        """One result per text of ``task``, in input order."""
+
+    def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
+        """Results for several requests (a MultiRecord batch); methods may batch across them."""
+        return [self.classify(task) for task in tasks]

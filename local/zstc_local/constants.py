@@ -1,0 +1,12 @@
+"""Names and numbers the local stack shares with the emulated AWS account."""
+
+from __future__ import annotations
+
+ACCOUNT_ID = "123456789012"
+"""moto's default account."""
+
+REGION = "us-east-1"
+
+DEFAULT_API_PORT = 3000
+DEFAULT_AWS_PORT = 5000
+DEFAULT_MODEL_PORT = 8080

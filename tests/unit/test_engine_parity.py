@@ -1,0 +1,111 @@
+"""The NLI engine agrees with the transformers zero-shot pipeline (max abs difference <= 1e-5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from transformers import pipeline
+
+from tests.support.tiny_models import build_tiny_bart_nli
+from zstc_engine.loading import load_classifier
+from zstc_engine.nli import NliClassifier
+from zstc_engine.protocol import ClassificationTask
+
+LABELS = ("Health", "Humor", "Personal Growth", "Finance", "Career")
+LONG_TEXT = "I will read one book a week and stop scrolling before breakfast. " * 6  # > 64 tokens
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_bart_nli(tmp_path_factory.mktemp("tiny-bart") / "model")
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir: Path) -> NliClassifier:
+    classifier = load_classifier(
+        tiny_model_dir, environ={"ZSTC_MAX_BATCH_TOKENS": "96"}
+    )  # forces many batches
+    assert isinstance(classifier, NliClassifier)
+    return classifier
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model_dir: Path) -> Any:
+    return pipeline("zero-shot-classification", model=str(tiny_model_dir), device="cpu")
+
+
+def _as_list(answer: Any) -> list[dict[str, Any]]:
+    return answer if isinstance(answer, list) else [answer]
+
+
+CASES = [
+    pytest.param(("stay dedicated to yoga",), LABELS, "This example is {}.", False, id="single-label"),
+    pytest.param(("stay dedicated to yoga",), LABELS, "This example is {}.", True, id="multi-label"),
+    pytest.param(
+        ("save money", "laugh more", "learn Spanish"),
+        LABELS,
+        "This resolution is about {}.",
+        False,
+        id="list-custom-template",
+    ),
+    pytest.param(("save money", "laugh more"), LABELS[:2], "{}", True, id="list-multi-bare-template"),
+    pytest.param((LONG_TEXT, "short"), LABELS, "This example is {}.", False, id="truncated-long-text"),
+    pytest.param(
+        (LONG_TEXT,), ("only one label",), "This example is {}.", False, id="one-label-uses-entail-vs-contra"
+    ),
+]
+
+
+@pytest.mark.parametrize(("texts", "labels", "template", "multi_label"), CASES)
+def test_engine_matches_the_pipeline(
+    engine: NliClassifier,
+    reference: Any,
+    texts: tuple[str, ...],
+    labels: tuple[str, ...],
+    template: str,
+    multi_label: bool,
+) -> None:
+    # Given the same model, texts and labels
+    task = ClassificationTask(
+        texts=texts, labels=labels, hypothesis_template=template, multi_label=multi_label
+    )
+    # When both the engine and the transformers pipeline classify
+    ours = engine.classify(task)
+    theirs = _as_list(
+        reference(
+            list(texts), candidate_labels=list(labels), hypothesis_template=template, multi_label=multi_label
+        )
+    )
+    # Then every text gets the same label order and scores within 1e-5
+    assert len(ours) == len(theirs) == len(texts)
+    for mine, expected in zip(ours, theirs, strict=True):
+        assert mine.sequence == expected["sequence"]
+        assert list(mine.labels) == expected["labels"]
+        assert max(abs(a - b) for a, b in zip(mine.scores, expected["scores"], strict=True)) <= 1e-5
+
+
+def test_long_text_is_really_truncated(engine: NliClassifier) -> None:
+    # The parity case above only proves truncation if the text is longer than the model accepts.
+    ids = engine.tokenizer(LONG_TEXT)["input_ids"]
+    assert len(ids) > engine.tokenizer.model_max_length
+
+
+def test_scores_differ_between_labels(engine: NliClassifier) -> None:
+    # A parity test on constant scores would prove nothing: the tiny model must discriminate a little.
+    [result] = engine.classify(ClassificationTask(texts=("stay dedicated to yoga",), labels=LABELS))
+    assert max(result.scores) - min(result.scores) > 1e-3
+
+
+def test_batching_across_requests_changes_nothing(engine: NliClassifier) -> None:
+    tasks = [
+        ClassificationTask(texts=("save money",), labels=LABELS),
+        ClassificationTask(texts=(LONG_TEXT, "laugh more"), labels=LABELS[:3], multi_label=True),
+    ]
+    together = engine.classify_many(tasks)
+    alone = [engine.classify(task) for task in tasks]
+    for joint, single in zip(together, alone, strict=True):
+        for a, b in zip(joint, single, strict=True):
+            assert a.labels == b.labels
+            assert max(abs(x - y) for x, y in zip(a.scores, b.scores, strict=True)) <= 1e-5
