@@ -8,10 +8,13 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.support.api import ApiClient
+from tests.support.batch import RESOURCE_NAMES, BatchPath, create_batch_resources
 from tests.support.fake_sagemaker import FakeSageMaker
 from tests.support.moto import REGION, MotoServer
 from zstc import aws
-from zstc_local.handlers import load_handler
+from zstc_engine.classifier import Classifier
+from zstc_engine.loading import load_classifier
+from zstc_local.handlers import Handler, load_handler
 from zstc_local.template import Template
 
 # Tools that need a region (the SAM translator, boto3) get one even outside `make test`.
@@ -70,7 +73,7 @@ def make_api(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> ApiFactory:
     """Load the ApiFunction handler fresh (a cold start) with the template's environment + overrides."""
 
     def factory(**environment: str) -> ApiClient:
-        spec = Template().function("ApiFunction")
+        spec = Template(resource_names=RESOURCE_NAMES).function("ApiFunction")
         for name, value in {**spec.environment, **environment}.items():
             monkeypatch.setenv(name, value)
         return ApiClient(load_handler(spec, environment))
@@ -82,3 +85,27 @@ def make_api(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> ApiFactory:
 def api(moto: MotoServer, make_api: ApiFactory) -> ApiClient:
     """The api handler talking to the moto server."""
     return make_api()
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Classifier:
+    """The offline MiniLM classifier (loaded once): the real engine for batch tests."""
+    return load_classifier(environ={})
+
+
+@pytest.fixture
+def batch(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> BatchPath:
+    """The data bucket and jobs table in moto, and the start_batch / process_results handlers."""
+    template = Template(resource_names=RESOURCE_NAMES)
+    create_batch_resources(template)
+    return BatchPath(
+        start_batch=_load(template, "StartBatchFunction", monkeypatch),
+        process_results=_load(template, "ProcessResultsFunction", monkeypatch),
+    )
+
+
+def _load(template: Template, logical_id: str, monkeypatch: pytest.MonkeyPatch) -> Handler:
+    spec = template.function(logical_id)
+    for name, value in spec.environment.items():
+        monkeypatch.setenv(name, value)
+    return load_handler(spec)

@@ -3,30 +3,47 @@
 Thin by design: each route parses, calls one piece of logic from the shared layer, answers.
 """
 
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import aws_lambda_powertools.event_handler
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from zstc import limits
 from zstc.classify import classify
+from zstc.job_models import CreateJobRequest, JobList, JobStatus, JobView, ResultPage
 from zstc.observability import logger, metrics, tracer
 from zstc.rest import ERROR_RESPONSES, create_resolver
 from zstc.sagemaker_endpoint import IN_SERVICE, SageMakerEndpoint
 from zstc.schemas import Classification, ClassifyRequest, EndpointHealth
-from zstc.settings import ApiSettings
+from zstc.settings import ApiSettings, BatchSettings
+
+if TYPE_CHECKING:
+    from zstc.jobs_api import JobsApi
 
 settings = ApiSettings.from_env()
+batch_settings = BatchSettings.from_env()
 endpoint = SageMakerEndpoint(
     settings.endpoint_name,
     read_timeout_seconds=settings.endpoint_read_timeout_seconds,
     max_attempts=settings.endpoint_max_attempts,
 )
 app = create_resolver()
+
+
+@cache
+def jobs() -> "JobsApi":
+    """The jobs logic, imported on first use: /classify's cold start does not pay for it."""
+    from zstc.job_store import JobStore  # noqa: PLC0415
+    from zstc.jobs_api import JobsApi  # noqa: PLC0415
+    from zstc.s3_store import S3Store  # noqa: PLC0415
+
+    return JobsApi(batch_settings, JobStore(batch_settings.jobs_table), S3Store(batch_settings.data_bucket))
 
 
 @app.post(
@@ -69,6 +86,56 @@ def get_health() -> Response[EndpointHealth]:
         content_type=content_types.APPLICATION_JSON,
         body=health,
     )
+
+
+@app.post(
+    "/jobs",
+    summary="Create a batch job; upload the file to the returned URL",
+    responses={201: {"description": "The job, with upload.url to PUT the file to."}, **ERROR_RESPONSES},
+)
+def post_jobs(request: Annotated[CreateJobRequest, Body()]) -> Response[JobView]:
+    """A new job (AwaitingUpload) with a presigned PUT URL under input/<job_id>/."""
+    job = jobs().create(request)
+    logger.info("job created", extra={"job_id": job.job_id, "format": request.format})
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=job)
+
+
+@app.get("/jobs", summary="Recent jobs, newest first", responses={200: {"description": "A page of jobs."}})
+def get_jobs(
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=limits.JOBS_PAGE_MAX)] = limits.JOBS_PAGE_DEFAULT,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> JobList:
+    """List jobs by status and time."""
+    return jobs().list(status, limit, next_token)
+
+
+@app.get(
+    "/jobs/<job_id>",
+    summary="One job: status, counts, label histogram, problems or failure reason",
+    responses={200: {"description": "The job."}, 404: ERROR_RESPONSES[404]},
+)
+def get_job(job_id: str) -> JobView:
+    """The job item as the API shows it."""
+    return jobs().get(job_id)
+
+
+@app.get(
+    "/jobs/<job_id>/results",
+    summary="Results of a completed job in input order",
+    responses={
+        200: {"description": "A page of results."},
+        404: ERROR_RESPONSES[404],
+        409: ERROR_RESPONSES[409],
+    },
+)
+def get_job_results(
+    job_id: str,
+    limit: Annotated[int, Query(ge=1, le=limits.RESULTS_PAGE_MAX)] = limits.RESULTS_PAGE_DEFAULT,
+    next_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> ResultPage:
+    """Per-record labels and scores; pass next_token to continue."""
+    return jobs().results(job_id, limit, next_token)
 
 
 def _openapi_json() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-DEFAULT_MAX_BATCH_TOKENS = 8192
+DEFAULT_MAX_BATCH_TOKENS = 2048
 """Padded tokens per forward pass (batch size x longest sequence); ZSTC_MAX_BATCH_TOKENS overrides."""
 
 

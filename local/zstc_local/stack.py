@@ -21,6 +21,7 @@ from zstc_local.api_gateway import LocalApi, routes_from
 from zstc_local.constants import DEFAULT_API_PORT, DEFAULT_AWS_PORT, DEFAULT_MODEL_PORT, REGION
 from zstc_local.endpoint import LocalEndpoint
 from zstc_local.handlers import Handler, load_handler
+from zstc_local.provision import LOCAL_RESOURCE_NAMES, provision
 from zstc_local.template import TEMPLATE_PATH, Template
 
 log = logging.getLogger("zstc.local")
@@ -54,7 +55,11 @@ class LocalStack:
 
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
-        self.template = Template(self.settings.template_path, parameters=self.settings.parameters)
+        self.template = Template(
+            self.settings.template_path,
+            parameters=self.settings.parameters,
+            resource_names=LOCAL_RESOURCE_NAMES,
+        )
         self.endpoint_name = self.template.parameters["EndpointName"]
         self.not_emulated: list[str] = []
         self.started_in_seconds = 0.0
@@ -101,6 +106,7 @@ class LocalStack:
         self.endpoint.start()
         self._apply_environment()
         self._register_endpoint()
+        self._provision()
         functions = self.template.functions()
         handlers: dict[str, Handler] = {}
         for spec in functions.values():
@@ -157,6 +163,16 @@ class LocalStack:
         sagemaker.create_endpoint(
             EndpointName=self.endpoint_name, EndpointConfigName=f"{self.endpoint_name}-local-config"
         )
+
+    def _provision(self) -> None:
+        """The template's bucket and table in the emulator, under their local names."""
+        import boto3  # noqa: PLC0415
+
+        clients = {
+            name: boto3.client(name, endpoint_url=self.aws_url, region_name=REGION)
+            for name in ("s3", "dynamodb")
+        }
+        provision(self.template, clients, LOCAL_RESOURCE_NAMES)
 
     def stop(self) -> None:
         """Stop every part that started, release the ports, restore the environment."""

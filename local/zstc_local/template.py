@@ -74,33 +74,33 @@ class Template:
         resources: dict[str, Any] = self.document.get("Resources", {})
         return resources
 
+    def function_ids(self) -> list[str]:
+        """Logical ids of every AWS::Serverless::Function."""
+        return [name for name, resource in self.resources.items() if resource.get("Type") == FUNCTION_TYPE]
+
     def functions(self) -> dict[str, FunctionSpec]:
         """Every AWS::Serverless::Function, keyed by logical id."""
-        globals_ = self.document.get("Globals", {}).get("Function", {})
-        specs = {}
-        for logical_id, resource in self.resources.items():
-            if resource.get("Type") != FUNCTION_TYPE:
-                continue
-            props = resource.get("Properties", {})
-            variables = {
-                **globals_.get("Environment", {}).get("Variables", {}),
-                **props.get("Environment", {}).get("Variables", {}),
-            }
-            specs[logical_id] = FunctionSpec(
-                logical_id=logical_id,
-                code_dir=(self.path.parent / str(props["CodeUri"])).resolve(),
-                handler=str(props.get("Handler", globals_.get("Handler", ""))),
-                environment={name: str(self.resolve(value)) for name, value in variables.items()},
-                events=props.get("Events", {}),
-            )
-        return specs
+        return {logical_id: self.function(logical_id) for logical_id in self.function_ids()}
 
     def function(self, logical_id: str) -> FunctionSpec:
-        """One function by logical id, with a clear error when the template has no such function."""
-        specs = self.functions()
-        if logical_id not in specs:
-            raise TemplateError(f"template has no function {logical_id!r}; it has {sorted(specs)}")
-        return specs[logical_id]
+        """One function with its environment resolved; a clear error for an unknown logical id."""
+        if logical_id not in self.function_ids():
+            raise TemplateError(
+                f"template has no function {logical_id!r}; it has {sorted(self.function_ids())}"
+            )
+        globals_ = self.document.get("Globals", {}).get("Function", {})
+        props = self.resources[logical_id].get("Properties", {})
+        variables = {
+            **globals_.get("Environment", {}).get("Variables", {}),
+            **props.get("Environment", {}).get("Variables", {}),
+        }
+        return FunctionSpec(
+            logical_id=logical_id,
+            code_dir=(self.path.parent / str(props["CodeUri"])).resolve(),
+            handler=str(props.get("Handler", globals_.get("Handler", ""))),
+            environment={name: str(self.resolve(value)) for name, value in variables.items()},
+            events=props.get("Events", {}),
+        )
 
     def resolve(self, value: Any) -> Any:
         """Resolve Ref / Fn::Sub / Fn::If / Fn::Join on parameters, pseudo parameters and named resources."""

@@ -31,12 +31,13 @@ class FakeSageMaker:
     def __init__(self) -> None:
         self.answer = CannedAnswer()
         self.requests: list[str] = []
+        self.bodies: list[bytes] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                self.rfile.read(length)
+                outer.bodies.append(self.rfile.read(length))
                 outer.requests.append(self.path)
                 answer = outer.answer
                 if answer.delay_seconds:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.batch import RESOURCE_NAMES
 from tests.support.sam import resources_of_type, translate
+from zstc import layout
 from zstc.schemas import ClassifyRequest
 from zstc.settings import ApiSettings
 from zstc_local.template import TEMPLATE_PATH, Template
@@ -53,7 +55,7 @@ def test_every_api_method_is_authenticated(translated: tuple[str, dict[str, Any]
     auth, cfn = translated
     [api] = resources_of_type(cfn, "AWS::ApiGateway::RestApi").values()
     methods = [op for path in api["Properties"]["Body"]["paths"].values() for op in path.values()]
-    assert len(methods) == 4
+    assert len(methods) == 8
     for method in methods:
         if auth == "IAM":
             assert method["security"] == [{"AWS_IAM": []}]
@@ -80,40 +82,60 @@ def test_classify_body_is_validated_by_api_gateway(translated: tuple[str, dict[s
     assert sorted(model["required"]) == sorted(ClassifyRequest.model_json_schema()["required"])
 
 
-def test_function_is_traced_arm64_python313_with_retained_logs(
+def test_functions_are_traced_arm64_python313_with_retained_logs(
     translated: tuple[str, dict[str, Any]],
 ) -> None:
     _, cfn = translated
-    [function] = resources_of_type(cfn, "AWS::Lambda::Function").values()
-    props = function["Properties"]
-    assert props["Runtime"] == "python3.13"
-    assert props["Architectures"] == ["arm64"]
-    assert props["TracingConfig"] == {"Mode": "Active"}
-    [log_group] = resources_of_type(cfn, "AWS::Logs::LogGroup").values()
-    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    functions = resources_of_type(cfn, "AWS::Lambda::Function")
+    assert set(functions) == {"ApiFunction", "StartBatchFunction", "ProcessResultsFunction"}
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert "LoggingConfig" in props
+    for log_group in resources_of_type(cfn, "AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     [stage] = resources_of_type(cfn, "AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["TracingEnabled"] is True
 
 
+def _statements(cfn: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    policies = [
+        *cfn["Resources"][role]["Properties"].get("Policies", []),
+        *(
+            p["Properties"]
+            for p in resources_of_type(cfn, "AWS::IAM::Policy").values()
+            if {"Ref": role} in p["Properties"]["Roles"]
+        ),
+    ]
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+
+
+def test_no_function_policy_uses_wildcard_resources(translated: tuple[str, dict[str, Any]]) -> None:
+    _, cfn = translated
+    for role in ("ApiFunctionRole", "StartBatchFunctionRole", "ProcessResultsFunctionRole"):
+        for statement in _statements(cfn, role):
+            if statement.get("Effect") == "Allow" and "sqs:SendMessage" not in str(statement["Action"]):
+                assert statement["Resource"] != "*", (role, statement)
+
+
 def test_api_function_may_only_touch_the_one_endpoint(translated: tuple[str, dict[str, Any]]) -> None:
     _, cfn = translated
-    [role] = resources_of_type(cfn, "AWS::IAM::Role").values()
-    statements = [
-        s for policy in role["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]
-    ]
-    [statement] = statements
+    sagemaker = [s for s in _statements(cfn, "ApiFunctionRole") if "sagemaker" in str(s["Action"])]
+    [statement] = sagemaker
     assert sorted(statement["Action"]) == ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
     assert statement["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/${EndpointName}"
     }
-    managed = role["Properties"]["ManagedPolicyArns"]
+    managed = cfn["Resources"]["ApiFunctionRole"]["Properties"]["ManagedPolicyArns"]
     assert all(
         "AWSLambdaBasicExecutionRole" in str(arn) or "AWSXrayWriteOnlyAccess" in str(arn) for arn in managed
     )
 
 
 def test_environment_names_match_the_settings_model() -> None:
-    environment = Template().function("ApiFunction").environment
+    environment = Template(resource_names=RESOURCE_NAMES).function("ApiFunction").environment
     aliases = {field.alias for field in ApiSettings.model_fields.values()}
     assert {"ENDPOINT_NAME", "ENDPOINT_READ_TIMEOUT_SECONDS"} <= set(environment)
     assert {"ENDPOINT_NAME", "ENDPOINT_READ_TIMEOUT_SECONDS"} <= aliases
@@ -121,11 +143,78 @@ def test_environment_names_match_the_settings_model() -> None:
 
 
 def test_template_routes_match_the_handler_routes() -> None:
-    events = Template().function("ApiFunction").events
+    events = Template(resource_names=RESOURCE_NAMES).function("ApiFunction").events
     template_routes = {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events.values()}
     assert template_routes == {
         ("POST", "/classify"),
         ("GET", "/health"),
         ("GET", "/openapi.json"),
         ("GET", "/swagger"),
+        ("POST", "/jobs"),
+        ("GET", "/jobs"),
+        ("GET", "/jobs/{job_id}"),
+        ("GET", "/jobs/{job_id}/results"),
     }
+
+
+def test_bucket_prefixes_match_the_code_layout() -> None:
+    prefixes = Template().document["Mappings"]["Batch"]["Prefixes"]
+    assert prefixes == {
+        "Input": layout.INPUT_PREFIX,
+        "Staging": layout.STAGING_PREFIX,
+        "Output": layout.OUTPUT_PREFIX,
+        "Results": layout.RESULTS_PREFIX,
+        "Errors": layout.ERRORS_PREFIX,
+    }
+
+
+def test_jobs_table_index_matches_the_code() -> None:
+    table = Template().resources["JobsTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == layout.STATUS_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "created_at"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_data_is_encrypted_private_and_tls_only(translated: tuple[str, dict[str, Any]]) -> None:
+    _, cfn = translated
+    [bucket] = resources_of_type(cfn, "AWS::S3::Bucket").values()
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    [policy] = resources_of_type(cfn, "AWS::S3::BucketPolicy").values()
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    for queue in resources_of_type(cfn, "AWS::SQS::Queue").values():
+        assert queue["Properties"].get("SqsManagedSseEnabled") is True
+    [table] = resources_of_type(cfn, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_async_functions_have_dead_letter_queues_with_alarms(translated: tuple[str, dict[str, Any]]) -> None:
+    _, cfn = translated
+    functions = resources_of_type(cfn, "AWS::Lambda::Function")
+    for name in ("StartBatchFunction", "ProcessResultsFunction"):
+        assert "DeadLetterConfig" in functions[name]["Properties"], name
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for alarm in resources_of_type(cfn, "AWS::CloudWatch::Alarm").values()
+    }
+    assert alarmed >= {"StartBatchDeadLetterQueue", "ProcessResultsDeadLetterQueue"}
+
+
+def test_transform_state_rule_matches_only_our_finished_jobs(translated: tuple[str, dict[str, Any]]) -> None:
+    _, cfn = translated
+    [rule] = resources_of_type(cfn, "AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.sagemaker"]
+    assert pattern["detail-type"] == ["SageMaker Transform Job State Change"]
+    assert pattern["detail"]["TransformJobStatus"] == ["Completed", "Failed", "Stopped"]
+    assert pattern["detail"]["TransformJobName"] == [{"prefix": {"Ref": "JobNamePrefix"}}]

@@ -83,3 +83,10 @@ class EndpointTimeoutError(ZstcError):
 
     status = HTTPStatus.GATEWAY_TIMEOUT
     code = "endpoint_timeout"
+
+
+class ConflictError(ZstcError):
+    """The resource is not in a state that allows this request (e.g. results of an unfinished job)."""
+
+    status = HTTPStatus.CONFLICT
+    code = "conflict"

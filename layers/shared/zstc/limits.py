@@ -34,3 +34,28 @@ DEFAULT_HYPOTHESIS_TEMPLATE = "This example is {}."
 """The transformers zero-shot pipeline's default template."""
 
 TEMPLATE_PLACEHOLDER = "{}"
+
+# --- batch jobs -----------------------------------------------------------------------------------
+
+MAX_BATCH_FILE_BYTES = 2 * 1024**3
+"""Largest input file a batch job accepts (2 GiB); the presigned upload URL enforces it too."""
+
+MAX_BATCH_RECORDS = 1_000_000
+"""Records per batch input file."""
+
+MAX_REPORTED_PROBLEMS = 100
+"""A rejected input's report lists at most this many problems (line numbers and reasons)."""
+
+SHARD_MAX_RECORDS = 2_000
+"""Records per staged shard: shards are what batch transform spreads over instances."""
+
+SHARD_MAX_BYTES = 8 * 1024 * 1024
+"""Bytes per staged shard."""
+
+UPLOAD_URL_EXPIRY_SECONDS = 900
+"""How long a presigned upload URL from POST /jobs stays valid."""
+
+RESULTS_PAGE_DEFAULT = 100
+RESULTS_PAGE_MAX = 1_000
+JOBS_PAGE_DEFAULT = 20
+JOBS_PAGE_MAX = 100

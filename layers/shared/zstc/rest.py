@@ -34,6 +34,8 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     413: _documented(f"The body is larger than {limits.MAX_BODY_BYTES} bytes."),
     415: _documented("The Content-Type is not application/json."),
     422: _documented("A field is missing, has the wrong type, or breaks a limit; details name it."),
+    404: _documented("No such job."),
+    409: _documented("The job is not Completed yet, so it has no results."),
     429: _documented("The model endpoint is throttling; retry with backoff."),
     502: _documented("The model failed or answered with something that is not a valid classification."),
     503: _documented("The model endpoint is missing, not InService, or unreachable."),

@@ -33,3 +33,36 @@ class ApiSettings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
         """Build from ``environ`` (default ``os.environ``); raises ``ValidationError`` when invalid."""
         return cls.model_validate(dict(os.environ if environ is None else environ))
+
+
+class BatchSettings(BaseModel):
+    """Settings of the batch functions and the jobs API (environment variables set by template.yaml)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    data_bucket: str = Field(
+        default="",
+        alias="DATA_BUCKET",
+        description="Empty for start_batch: each S3 event names the bucket (a reference would be circular).",
+    )
+    jobs_table: str = Field(alias="JOBS_TABLE", min_length=3)
+    job_name_prefix: str = Field(default="zstc-", alias="JOB_NAME_PREFIX", pattern=r"^[a-zA-Z0-9-]{1,20}$")
+    result_retention_days: int = Field(default=30, alias="RESULT_RETENTION_DAYS", ge=1, le=3650)
+    transform_model_name: str = Field(default="", alias="TRANSFORM_MODEL_NAME")
+    transform_instance_type: str = Field(default="ml.m5.xlarge", alias="TRANSFORM_INSTANCE_TYPE")
+    transform_instance_count: int = Field(default=1, alias="TRANSFORM_INSTANCE_COUNT", ge=1, le=100)
+    transform_max_payload_mb: int = Field(default=6, alias="TRANSFORM_MAX_PAYLOAD_MB", ge=1, le=100)
+    transform_max_concurrent: int = Field(default=1, alias="TRANSFORM_MAX_CONCURRENT", ge=1, le=100)
+    transform_invocation_timeout_seconds: int = Field(
+        default=600, alias="TRANSFORM_INVOCATION_TIMEOUT_SECONDS", ge=1, le=3600
+    )
+    transform_invocation_max_retries: int = Field(
+        default=1, alias="TRANSFORM_INVOCATION_MAX_RETRIES", ge=0, le=3
+    )
+    inference_code: str = Field(default="zstc", alias="INFERENCE_CODE", pattern="^(zstc|jumpstart)$")
+    output_kms_key_id: str = Field(default="", alias="OUTPUT_KMS_KEY_ID")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BatchSettings:
+        """Build from ``environ`` (default ``os.environ``); raises ``ValidationError`` when invalid."""
+        return cls.model_validate(dict(os.environ if environ is None else environ))

@@ -1,0 +1,40 @@
+"""start_batch function: S3 ObjectCreated under input/ -> validate, stage, start the transform job."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zstc.batch_start import StartBatch, UploadedObject
+from zstc.job_store import JobStore
+from zstc.observability import logger, metrics, tracer
+from zstc.s3_store import S3Store
+from zstc.settings import BatchSettings
+from zstc.transform import TransformJobs
+
+settings = BatchSettings.from_env()
+
+
+@cache
+def _start_batch(bucket: str) -> StartBatch:
+    batch_settings = settings.model_copy(update={"data_bucket": bucket})
+    return StartBatch(
+        batch_settings, JobStore(settings.jobs_table), S3Store(bucket), TransformJobs(batch_settings)
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+@event_source(data_class=S3Event)
+def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
+    """Handle every record; an unexpected error propagates so Lambda retries, then the DLQ keeps it."""
+    outcomes = []
+    for record in event.records:
+        upload = UploadedObject(bucket=record.s3.bucket.name, key=record.s3.get_object.key)
+        outcome = _start_batch(upload.bucket).handle(upload)
+        logger.info("upload handled", extra={"outcome": outcome})
+        metrics.add_metric(name="UploadsHandled", unit="Count", value=1)
+        outcomes.append(outcome)
+    return {"outcomes": outcomes}
