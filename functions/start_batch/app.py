@@ -2,6 +2,7 @@
 
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -32,7 +33,8 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     """Handle every record; an unexpected error propagates so Lambda retries, then the DLQ keeps it."""
     outcomes = []
     for record in event.records:
-        upload = UploadedObject(bucket=record.s3.bucket.name, key=record.s3.get_object.key)
+        # S3 URL-encodes keys in notifications (a space arrives as "+").
+        upload = UploadedObject(bucket=record.s3.bucket.name, key=unquote_plus(record.s3.get_object.key))
         outcome = _start_batch(upload.bucket).handle(upload)
         logger.info("upload handled", extra={"outcome": outcome})
         metrics.add_metric(name="UploadsHandled", unit="Count", value=1)

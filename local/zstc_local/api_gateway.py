@@ -70,12 +70,17 @@ class LocalApi:
     """Serves the template's API routes on ``host:port`` by invoking handlers in-process."""
 
     def __init__(
-        self, routes: list[Route], handlers: dict[str, Handler], host: str = "127.0.0.1", port: int = 3000
+        self,
+        routes: list[Route],
+        handlers: dict[str, Handler],
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        locks: dict[str, threading.Lock] | None = None,
     ) -> None:
         self.routes = routes
         self.handlers = handlers
         # One request at a time per function, as one Lambda execution environment does.
-        self._locks = {name: threading.Lock() for name in handlers}
+        self._locks = locks or {name: threading.Lock() for name in handlers}
         self._host = host
         self._server = ThreadingHTTPServer((host, port), _http_handler(self))
         self._server.daemon_threads = True

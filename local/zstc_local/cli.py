@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -16,9 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from zstc_local.constants import DEFAULT_API_PORT, DEFAULT_AWS_PORT, DEFAULT_MODEL_PORT
+from zstc_local.constants import (
+    DEFAULT_API_PORT,
+    DEFAULT_AWS_PORT,
+    DEFAULT_LAMBDA_PORT,
+    DEFAULT_MODEL_PORT,
+    REGION,
+)
 from zstc_local.stack import LocalStack, StackError, StackSettings
-from zstc_local.template import TEMPLATE_PATH, TemplateError
+from zstc_local.template import TEMPLATE_PATH, Template, TemplateError
 
 
 def _stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +43,12 @@ def _stack_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_MODEL_PORT,
         help="local model endpoint (default %(default)s)",
+    )
+    parser.add_argument(
+        "--lambda-port",
+        type=int,
+        default=DEFAULT_LAMBDA_PORT,
+        help="local Lambda Invoke API (default %(default)s)",
     )
     parser.add_argument(
         "--model-dir",
@@ -70,6 +83,7 @@ def _settings(args: argparse.Namespace) -> StackSettings:
         api_port=args.api_port,
         aws_port=args.aws_port,
         model_port=args.model_port,
+        lambda_port=args.lambda_port,
         model_dir=args.model_dir,
         model_method=args.model_method,
         template_path=args.template,
@@ -119,6 +133,34 @@ def local_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def local_invoke(args: argparse.Namespace) -> int:
+    """Run one handler in-process with the template's environment against a running local stack."""
+    from zstc_local.context import LocalLambdaContext  # noqa: PLC0415
+    from zstc_local.handlers import load_handler  # noqa: PLC0415
+    from zstc_local.provision import LOCAL_RESOURCE_NAMES  # noqa: PLC0415
+
+    settings = _settings(args)
+    template = Template(
+        settings.template_path, parameters=settings.parameters, resource_names=LOCAL_RESOURCE_NAMES
+    )
+    spec = template.function(args.function)
+    event = json.loads(Path(args.event).read_text(encoding="utf-8"))
+    host = settings.host
+    environment = {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": f"http://{host}:{settings.aws_port}",
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://{host}:{settings.model_port}",
+        "AWS_ENDPOINT_URL_LAMBDA": f"http://{host}:{settings.lambda_port}",
+    }
+    handler = load_handler(spec, environment)
+    result = handler(event, LocalLambdaContext(function_name=spec.logical_id))
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
 def demo(args: argparse.Namespace) -> int:
     """The offline main job."""
     from zstc_local.demo import run_demo  # noqa: PLC0415
@@ -136,6 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     up = local.add_parser("up", help="start the local stack (Ctrl-C stops it)")
     _stack_arguments(up)
     up.set_defaults(run=local_up)
+    invoke = local.add_parser(
+        "invoke", help="run one function's handler with an event (sam local invoke's twin)"
+    )
+    invoke.add_argument("function", help="the function's logical id in the template, e.g. ApiFunction")
+    invoke.add_argument(
+        "--event", required=True, help="a JSON event file, e.g. events/api/classify_single.json"
+    )
+    _stack_arguments(invoke)
+    invoke.set_defaults(run=local_invoke)
     demo_parser = commands.add_parser("demo", help="run the offline demo against a fresh local stack")
     _stack_arguments(demo_parser)
     demo_parser.add_argument("--sample-size", type=int, default=500, help="resolutions to classify (max 500)")

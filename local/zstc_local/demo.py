@@ -8,6 +8,7 @@ annotated category beside the majority-class baseline, then stops the stack.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 import urllib.error
@@ -18,7 +19,7 @@ from typing import Any
 from zstc.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
 from zstc_local.cli import describe
 from zstc_local.evaluation import majority_baseline, score
-from zstc_local.stack import StackSettings, running_stack
+from zstc_local.stack import LocalStack, StackSettings, running_stack
 from zstc_local.template import REPO_ROOT
 
 SAMPLE_PATH = REPO_ROOT / "examples" / "resolutions-sample.csv"
@@ -94,7 +95,94 @@ def classify_sample(api_url: str, rows: list[dict[str, str]], labels: list[str])
     return predicted
 
 
-def run_demo(settings: StackSettings, sample_size: int = 500) -> int:
+def put_file(url: str, body: bytes) -> int:
+    """PUT a file to a presigned URL; returns the HTTP status."""
+    request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "text/csv"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return int(response.status)
+
+
+def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _progress(done: int, total: int, status: str) -> None:
+    width = 30
+    filled = round(width * done / total) if total else 0
+    print(
+        f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} records  {status:<12}",
+        end="",
+        flush=True,
+    )
+
+
+def run_batch_job(stack: LocalStack, rows: list[dict[str, str]], classes: list[str]) -> dict[str, Any]:
+    """POST /jobs, PUT the CSV to the upload URL, follow the job to its end; returns the job."""
+    assert stack.api is not None
+    assert stack.transforms is not None
+    api = stack.api.url
+    status, job = post_json(
+        f"{api}/jobs",
+        {
+            "format": "csv",
+            "candidate_labels": classes,
+            "id_column": "id",
+            "hypothesis_template": SAMPLE_TEMPLATE,
+            "filename": "resolutions.csv",
+        },
+    )
+    if status != 201:
+        raise RuntimeError(f"POST /jobs answered {status}: {job}")
+    print(
+        f"\nPOST {api}/jobs -> {status}: job {job['job_id']} {job['status']}, "
+        f"upload to {job['upload']['key']}"
+    )
+    print(f"PUT {len(rows)} rows to the presigned URL -> {put_file(job['upload']['url'], _csv_bytes(rows))}")
+    deadline = time.monotonic() + 300
+    shown = None
+    while time.monotonic() < deadline:
+        _, job = get_json(f"{api}/jobs/{job['job_id']}")
+        transform = stack.transforms.jobs.get(job.get("transform_job_name") or "")
+        done = len(rows) if job["status"] == "Completed" else (transform.records_done if transform else 0)
+        if (done, job["status"]) != shown:
+            _progress(done, len(rows), job["status"])
+            shown = (done, job["status"])
+        if job["status"] in {"Completed", "Rejected", "Failed", "Stopped"}:
+            print()
+            return dict(job)
+        time.sleep(0.25)
+    raise RuntimeError(f"job {job['job_id']} did not finish in 300 s")
+
+
+def all_results(api_url: str, job_id: str) -> list[dict[str, Any]]:
+    """Every result of a job, paging with next_token."""
+    results: list[dict[str, Any]] = []
+    token = None
+    while True:
+        query = "limit=200" + (f"&next_token={token}" if token else "")
+        status, page = get_json(f"{api_url}/jobs/{job_id}/results?{query}")
+        if status != 200:
+            raise RuntimeError(f"GET results answered {status}: {page}")
+        results += page["results"]
+        token = page["next_token"]
+        if not token:
+            return results
+
+
+def _report(title: str, truth: list[str], predicted: list[str], classes: list[str]) -> None:
+    model = score(truth, predicted, classes)
+    majority, baseline = majority_baseline(truth, classes)
+    print(f"\n{title}")
+    print(f"  {'':<28} {'accuracy':>9} {'macro-F1':>9}")
+    print(f"  {'zstc':<28} {model.accuracy:9.3f} {model.macro_f1:9.3f}")
+    print(f"  {'majority: ' + majority:<28} {baseline.accuracy:9.3f} {baseline.macro_f1:9.3f}")
+
+
+def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: int = 100) -> int:
     """Run the demo; 0 on success."""
     started = time.monotonic()
     settings.handler_environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -120,19 +208,49 @@ def run_demo(settings: StackSettings, sample_size: int = 500) -> int:
 
         rows = load_sample(limit=sample_size)
         classes = sorted({row["category"] for row in rows})
+        head = rows[:realtime_sample]
+        clock = time.monotonic()
+        predicted = classify_sample(stack.api.url, head, classes)
+        elapsed = time.monotonic() - clock
+        _report(
+            f"Real time: {len(head)} resolutions tweets through POST /classify in {elapsed:.1f} s "
+            f"(template {SAMPLE_TEMPLATE!r})",
+            [row["category"] for row in head],
+            predicted,
+            classes,
+        )
+
         print(
-            f"\nClassifying {len(rows)} resolutions tweets into their {len(classes)} annotated categories "
-            f"(template: {SAMPLE_TEMPLATE!r})..."
+            f"\nBatch: {len(rows)} resolutions tweets as a CSV job (S3 upload -> start_batch -> batch "
+            "transform -> EventBridge -> process_results -> DynamoDB)"
         )
         clock = time.monotonic()
-        predicted = classify_sample(stack.api.url, rows, classes)
-        elapsed = time.monotonic() - clock
-        truth = [row["category"] for row in rows]
-        model = score(truth, predicted, classes)
-        majority, baseline = majority_baseline(truth, classes)
-        print(f"  {len(rows)} texts in {elapsed:.1f} s ({len(rows) / elapsed:.0f} texts/s through the API)")
-        print(f"  {'':<28} {'accuracy':>9} {'macro-F1':>9}")
-        print(f"  {'zstc (' + stack.endpoint_name + ')':<28} {model.accuracy:9.3f} {model.macro_f1:9.3f}")
-        print(f"  {'majority: ' + majority:<28} {baseline.accuracy:9.3f} {baseline.macro_f1:9.3f}")
+        job = run_batch_job(stack, rows, classes)
+        if job["status"] != "Completed":
+            print(f"job ended {job['status']}: {job.get('failure_reason') or job.get('problems')}")
+            return 1
+        histogram = ", ".join(
+            f"{label} {count}"
+            for label, count in sorted(job["label_histogram"].items(), key=lambda item: -item[1])
+        )
+        print(
+            f"  job {job['job_id']} {job['status']} in {time.monotonic() - clock:.1f} s: "
+            f"{job['records']} records, "
+            f"{job['results_written']} results\n  top labels: {histogram}\n  CSV: {job['results_location']}"
+        )
+        results = all_results(stack.api.url, job["job_id"])
+        print(f"\nGET /jobs/{job['job_id']}/results (first 5 of {len(results)}):")
+        truth_by_id = {row["id"]: row["category"] for row in rows}
+        for result in results[:5]:
+            print(
+                f"  {result['record_id']}  {result['top_label']:<30} {result['top_score']:.3f}  "
+                f"(annotated: {truth_by_id[str(result['record_id'])]})"
+            )
+        _report(
+            "Batch job quality against the annotated category:",
+            [truth_by_id[str(r["record_id"])] for r in results],
+            [r["top_label"] for r in results],
+            classes,
+        )
     print(f"\nstack stopped; demo took {time.monotonic() - started:.0f} s")
     return 0

@@ -1,7 +1,9 @@
-"""The local stack: a moto server, the local model endpoint and the local API, wired from template.yaml.
+"""The local stack: the whole product on one machine, wired from template.yaml.
 
-Handlers run in-process with the environment the template gives them, and reach the emulators
-only through the standard ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` variables.
+A moto server (S3, DynamoDB, SQS, SageMaker control plane, EventBridge rules), the local model
+endpoint, the local API, a local Lambda Invoke API, S3 notifications, the EventBridge bus and a
+batch transform runner. Handlers run in-process with the environment the template gives them and
+reach the emulators only through the standard ``AWS_ENDPOINT_URL*`` variables.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,17 +21,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zstc import aws
 from zstc_local.api_gateway import LocalApi, routes_from
-from zstc_local.constants import DEFAULT_API_PORT, DEFAULT_AWS_PORT, DEFAULT_MODEL_PORT, REGION
+from zstc_local.async_invoke import AsyncFunction, AsyncInvoker, dead_letter_to_sqs
+from zstc_local.constants import (
+    DEFAULT_API_PORT,
+    DEFAULT_AWS_PORT,
+    DEFAULT_LAMBDA_PORT,
+    DEFAULT_MODEL_PORT,
+    REGION,
+)
 from zstc_local.endpoint import LocalEndpoint
+from zstc_local.event_rules import LocalEventBus, rules
 from zstc_local.handlers import Handler, load_handler
+from zstc_local.lambda_api import LocalLambdaApi
 from zstc_local.provision import LOCAL_RESOURCE_NAMES, provision
+from zstc_local.s3_notifications import S3NotificationBridge, subscriptions
 from zstc_local.template import TEMPLATE_PATH, Template
+from zstc_local.transform_runner import TransformRunner
 
 log = logging.getLogger("zstc.local")
 
-EMULATED_EVENT_TYPES = frozenset({"Api"})
-"""Event sources this version of the local stack delivers; others are reported at start-up."""
+EMULATED_EVENT_TYPES = frozenset({"Api", "S3", "EventBridgeRule"})
+"""Event sources the local stack delivers; others are reported at start-up."""
 
 
 class StackError(RuntimeError):
@@ -42,6 +58,7 @@ class StackSettings:
     api_port: int = DEFAULT_API_PORT
     aws_port: int = DEFAULT_AWS_PORT
     model_port: int = DEFAULT_MODEL_PORT
+    lambda_port: int = DEFAULT_LAMBDA_PORT
     model_dir: str | None = None
     model_method: str | None = None
     template_path: Path = TEMPLATE_PATH
@@ -63,15 +80,32 @@ class LocalStack:
         self.endpoint_name = self.template.parameters["EndpointName"]
         self.not_emulated: list[str] = []
         self.started_in_seconds = 0.0
-        self._moto: Any = None
         self.endpoint: LocalEndpoint | None = None
         self.api: LocalApi | None = None
+        self.lambda_api: LocalLambdaApi | None = None
+        self.invoker: AsyncInvoker | None = None
+        self.s3_bridge: S3NotificationBridge | None = None
+        self.event_bus: LocalEventBus | None = None
+        self.transforms: TransformRunner | None = None
+        self._moto: Any = None
         self._saved_environ: dict[str, str] | None = None
 
     @property
     def aws_url(self) -> str:
         """The AWS emulator's URL."""
         return f"http://{self.settings.host}:{self.settings.aws_port}"
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the emulator."""
+        import boto3  # noqa: PLC0415
+
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.aws_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy credentials
+        )
 
     def start(self) -> LocalStack:
         """Start every part; on any failure, stop what started and raise ``StackError``."""
@@ -81,6 +115,7 @@ class LocalStack:
             ("api", settings.api_port),
             ("aws", settings.aws_port),
             ("model", settings.model_port),
+            ("lambda", settings.lambda_port),
         ):
             _require_free_port(settings.host, port, f"--{name}-port")
         try:
@@ -101,25 +136,79 @@ class LocalStack:
         settings = self.settings
         self._moto = ThreadedMotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)
         self._moto.start()
+        # moto keeps its state per process: start from a clean emulator (one stack per process).
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.aws_url}/moto-api/reset", method="POST"),
+            timeout=10,
+        ).close()
         classifier = load_classifier(settings.model_dir, settings.model_method)
         self.endpoint = LocalEndpoint(classifier, self.endpoint_name, settings.host, settings.model_port)
         self.endpoint.start()
-        self._apply_environment()
         self._register_endpoint()
-        self._provision()
+        provision(
+            self.template,
+            {"s3": self.client("s3"), "dynamodb": self.client("dynamodb")},
+            LOCAL_RESOURCE_NAMES,
+        )
+        queues = self._create_queues()
+
         functions = self.template.functions()
+        self._apply_environment()
         handlers: dict[str, Handler] = {}
+        async_functions: dict[str, AsyncFunction] = {}
         for spec in functions.values():
-            emulated = [n for n, e in spec.events.items() if e.get("Type") in EMULATED_EVENT_TYPES]
+            handlers[spec.logical_id] = load_handler(spec, settings.handler_environment)
+            props = self.template.resources[spec.logical_id]["Properties"]
+            globals_ = self.template.document.get("Globals", {}).get("Function", {})
+            dead_letter = props.get("DeadLetterQueue", {}).get("TargetArn", {}).get("Fn::GetAtt", [None])[0]
+            async_functions[spec.logical_id] = AsyncFunction(
+                logical_id=spec.logical_id,
+                handler=handlers[spec.logical_id],
+                lock=threading.Lock(),
+                retries=int(props.get("EventInvokeConfig", {}).get("MaximumRetryAttempts", 2)),
+                timeout_seconds=float(props.get("Timeout", globals_.get("Timeout", 3))),
+                dead_letter=dead_letter_to_sqs(self.client("sqs"), queues[dead_letter])
+                if dead_letter
+                else None,
+            )
             self.not_emulated += [
                 f"{spec.logical_id}.{name} ({event.get('Type')})"
                 for name, event in spec.events.items()
                 if event.get("Type") not in EMULATED_EVENT_TYPES
             ]
-            if emulated:
-                handlers[spec.logical_id] = load_handler(spec, settings.handler_environment)
-        self.api = LocalApi(routes_from(functions), handlers, settings.host, settings.api_port)
+        self.invoker = AsyncInvoker(async_functions)
+        self.invoker.start()
+        aliases = {
+            str(self.template.resolve(self.template.resources[name]["Properties"]["FunctionName"])): name
+            for name in functions
+            if "FunctionName" in self.template.resources[name]["Properties"]
+        }
+        self.lambda_api = LocalLambdaApi(
+            async_functions, aliases, self.invoker, settings.host, settings.lambda_port
+        )
+        self.lambda_api.start()
+        self.event_bus = LocalEventBus(rules(self.template), self.invoker, self.client("events"))
+        self.event_bus.start()
+        self.s3_bridge = S3NotificationBridge(
+            subscriptions(self.template), self.client("sqs"), self.client("s3"), self.invoker
+        )
+        self.s3_bridge.start()
+        self.transforms = TransformRunner(
+            self.client("sagemaker"), self.client("s3"), self.endpoint.url, self.event_bus.put
+        )
+        self.transforms.start()
+        locks = {name: function.lock for name, function in async_functions.items()}
+        self.api = LocalApi(routes_from(functions), handlers, settings.host, settings.api_port, locks=locks)
         self.api.start()
+
+    def _create_queues(self) -> dict[str, str]:
+        """The template's SQS queues (dead-letter queues) under local names: logical id -> URL."""
+        sqs = self.client("sqs")
+        return {
+            name: sqs.create_queue(QueueName=f"zstc-local-{name}")["QueueUrl"]
+            for name, resource in self.template.resources.items()
+            if resource.get("Type") == "AWS::SQS::Queue"
+        }
 
     def _apply_environment(self) -> None:
         """Point every AWS client in this process at the emulators (handlers read these at import)."""
@@ -133,28 +222,31 @@ class LocalStack:
                 "AWS_REGION": REGION,
                 "AWS_ENDPOINT_URL": self.aws_url,
                 "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": self.endpoint.url,
+                "AWS_ENDPOINT_URL_LAMBDA": f"http://{self.settings.host}:{self.settings.lambda_port}",
             }
         )
         for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             os.environ.pop(variable, None)
+        aws.client.cache_clear()  # as a fresh Lambda process would: no client from an earlier stack
 
     def _register_endpoint(self) -> None:
-        """Create the endpoint in the emulated control plane, so DescribeEndpoint sees it InService."""
-        import boto3  # noqa: PLC0415
-
-        sagemaker = boto3.client("sagemaker", endpoint_url=self.aws_url, region_name=REGION)
-        model_name = f"{self.endpoint_name}-local-model"
-        sagemaker.create_model(
-            ModelName=model_name,
-            ExecutionRoleArn="arn:aws:iam::123456789012:role/zstc-local",
-            PrimaryContainer={"Image": "zstc-local-engine:latest"},
-        )
+        """Create the endpoint and the transform model in the emulated control plane."""
+        sagemaker = self.client("sagemaker")
+        for model_name in {
+            f"{self.endpoint_name}-local-model",
+            self.template.parameters["TransformModelName"],
+        }:
+            sagemaker.create_model(
+                ModelName=model_name,
+                ExecutionRoleArn="arn:aws:iam::123456789012:role/zstc-local",
+                PrimaryContainer={"Image": "zstc-local-engine:latest"},
+            )
         sagemaker.create_endpoint_config(
             EndpointConfigName=f"{self.endpoint_name}-local-config",
             ProductionVariants=[
                 {
                     "VariantName": "AllTraffic",
-                    "ModelName": model_name,
+                    "ModelName": f"{self.endpoint_name}-local-model",
                     "InitialInstanceCount": 1,
                     "InstanceType": "ml.m5.xlarge",
                 }
@@ -164,29 +256,36 @@ class LocalStack:
             EndpointName=self.endpoint_name, EndpointConfigName=f"{self.endpoint_name}-local-config"
         )
 
-    def _provision(self) -> None:
-        """The template's bucket and table in the emulator, under their local names."""
-        import boto3  # noqa: PLC0415
-
-        clients = {
-            name: boto3.client(name, endpoint_url=self.aws_url, region_name=REGION)
-            for name in ("s3", "dynamodb")
-        }
-        provision(self.template, clients, LOCAL_RESOURCE_NAMES)
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Deliver waiting S3 notifications and wait for every async invocation to end (tests, demo)."""
+        assert self.s3_bridge is not None
+        assert self.invoker is not None
+        self.s3_bridge.drain()
+        self.invoker.wait_idle(timeout)
 
     def stop(self) -> None:
         """Stop every part that started, release the ports, restore the environment."""
-        for part in (self.api, self.endpoint, self._moto):
+        for part in (
+            self.api,
+            self.transforms,
+            self.s3_bridge,
+            self.lambda_api,
+            self.invoker,
+            self.endpoint,
+            self._moto,
+        ):
             if part is not None:
                 try:
                     part.stop()
                 except Exception:  # keep stopping the rest
                     log.exception("stopping %s failed", type(part).__name__)
-        self.api = self.endpoint = self._moto = None
+        self.api = self.transforms = self.s3_bridge = self.lambda_api = self.invoker = self.endpoint = None
+        self._moto = None
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)
             self._saved_environ = None
+            aws.client.cache_clear()
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -113,6 +113,9 @@ class Template:
             if key == "Fn::If":
                 condition, when_true, when_false = arg
                 return self.resolve(when_true if self.condition(condition) else when_false)
+            if key == "Fn::FindInMap":
+                mapping, first, second = (str(self.resolve(part)) for part in arg)
+                return self.document["Mappings"][mapping][first][second]
             if key == "Fn::Join":
                 separator, items = arg
                 return separator.join(str(self.resolve(item)) for item in items)
@@ -121,6 +124,16 @@ class Template:
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         return value
+
+    def resolve_deep(self, value: Any) -> Any:
+        """:meth:`resolve` applied through nested dicts and lists (e.g. an event pattern)."""
+        if isinstance(value, dict) and not (
+            len(value) == 1 and next(iter(value)).startswith(("Ref", "Fn::"))
+        ):
+            return {key: self.resolve_deep(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve_deep(item) for item in value]
+        return self.resolve(value)
 
     def condition(self, name: str) -> bool:
         """Evaluate a named condition (Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition)."""

@@ -12,13 +12,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
 from tests.support.moto import REGION, free_port
+from zstc_local.cli import main
 from zstc_local.stack import LocalStack, StackError, StackSettings
+from zstc_local.template import REPO_ROOT
 
 SEED = "#newyearsresolution :: read more books, stay dedicated to pt/yoga to squash my achin' back!"
 
@@ -37,7 +40,9 @@ def _http(
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    settings = StackSettings(api_port=free_port(), aws_port=free_port(), model_port=free_port())
+    settings = StackSettings(
+        api_port=free_port(), aws_port=free_port(), model_port=free_port(), lambda_port=free_port()
+    )
     with LocalStack(settings) as running:
         yield running
 
@@ -106,7 +111,11 @@ def test_a_busy_port_is_a_clear_error() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(StackError, match=f"port {port} .* in use.*--api-port"):
-            LocalStack(StackSettings(api_port=port, aws_port=free_port(), model_port=free_port())).start()
+            LocalStack(
+                StackSettings(
+                    api_port=port, aws_port=free_port(), model_port=free_port(), lambda_port=free_port()
+                )
+            ).start()
 
 
 def _port_is_free(port: int) -> bool:
@@ -121,7 +130,12 @@ def _port_is_free(port: int) -> bool:
 
 def test_zstc_local_up_starts_fast_and_stops_cleanly_on_ctrl_c() -> None:
     # Given free ports, When `zstc local up` starts
-    ports = {"--api-port": free_port(), "--aws-port": free_port(), "--model-port": free_port()}
+    ports = {
+        "--api-port": free_port(),
+        "--aws-port": free_port(),
+        "--model-port": free_port(),
+        "--lambda-port": free_port(),
+    }
     command = [sys.executable, "-m", "zstc_local.cli", "local", "up"]
     for flag, port in ports.items():
         command += [flag, str(port)]
@@ -170,12 +184,64 @@ def test_zstc_demo_runs_the_main_job_offline() -> None:
         str(free_port()),
         "--model-port",
         str(free_port()),
+        "--lambda-port",
+        str(free_port()),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "not an NLI model" in result.stdout
     assert "single-label (HTTP 200)" in result.stdout
     assert "multi-label (HTTP 200)" in result.stdout
-    assert "Classifying 40 resolutions" in result.stdout
+    assert "Real time: 40 resolutions tweets through POST /classify" in result.stdout
+    assert "Batch: 40 resolutions tweets as a CSV job" in result.stdout
+    assert "Completed in" in result.stdout
+    assert "Batch job quality against the annotated category" in result.stdout
     assert "majority: Personal Growth" in result.stdout
     assert "stack stopped" in result.stdout
+
+
+EVENT_FUNCTIONS = {
+    "api/": "ApiFunction",
+    "batch/s3_": "StartBatchFunction",
+    "batch/transform_": "ProcessResultsFunction",
+}
+
+
+def _function_for(event_file: Path) -> str:
+    relative = event_file.relative_to(REPO_ROOT / "events").as_posix()
+    return next(function for prefix, function in EVENT_FUNCTIONS.items() if relative.startswith(prefix))
+
+
+@pytest.mark.parametrize(
+    "event_file",
+    sorted((REPO_ROOT / "events").rglob("*.json")),
+    ids=lambda path: path.relative_to(REPO_ROOT / "events").as_posix(),
+)
+def test_zstc_local_invoke_runs_every_event_file(
+    stack: LocalStack, event_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a running stack, When `zstc local invoke <Function> --event <file>` runs
+    settings = stack.settings
+    code = main(
+        [
+            "local",
+            "invoke",
+            _function_for(event_file),
+            "--event",
+            str(event_file),
+            "--aws-port",
+            str(settings.aws_port),
+            "--model-port",
+            str(settings.model_port),
+            "--lambda-port",
+            str(settings.lambda_port),
+        ]
+    )
+    # Then it prints the handler's response as JSON and exits 0
+    assert code == 0
+    printed = capsys.readouterr().out
+    response = json.loads(printed[printed.rindex("\n{\n") + 1 :] if "\n{\n" in printed else printed)
+    if event_file.parent.name == "api":
+        assert response["statusCode"] in {200, 400, 404, 415, 422, 503}
+    else:
+        assert "outcome" in response or "outcomes" in response

@@ -274,6 +274,11 @@ def test_upload_outside_the_layout_is_reported_not_ignored(batch: BatchPath) -> 
     assert reports["KeyCount"] == 1
 
 
+def test_keys_with_spaces_and_symbols_arrive_decoded(batch: BatchPath) -> None:
+    # S3 URL-encodes keys in notifications: "my file+1.jsonl" arrives as "my+file%2B1.jsonl"
+    assert batch.upload("input/new year/my file+1.jsonl", _jsonl(3)) == {"outcomes": ["started"]}
+
+
 def test_duplicate_s3_event_starts_one_transform_job(batch: BatchPath) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     body = _jsonl(10)

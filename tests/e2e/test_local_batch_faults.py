@@ -1,0 +1,81 @@
+"""Local stack faults and template fidelity (each test runs its own stack: moto's state is per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from tests.e2e.test_local_batch import _http, _settings, _submit, _wait
+from tests.support.tiny_models import build_tiny_bart_nli
+from zstc_local.events import transform_state_change_event
+from zstc_local.stack import LocalStack
+from zstc_local.template import REPO_ROOT, TEMPLATE_PATH
+
+
+def test_endpoint_failing_mid_way_fails_the_job_without_results(tmp_path: Path) -> None:
+    # Given an NLI model that cannot take a hypothesis longer than its positions (a real model limit)
+    model_dir = build_tiny_bart_nli(tmp_path / "tiny-nli")
+    with LocalStack(
+        _settings(model_dir=str(model_dir), parameters={"TransformInvocationMaxRetries": "0"})
+    ) as stack:
+        assert stack.api is not None
+        good = {"inputs": "short text", "parameters": {"candidate_labels": ["a", "b"]}}
+        refused = {"inputs": "short text", "parameters": {"candidate_labels": ["x" * 100]}}
+        body = "".join(json.dumps(line) + "\n" for line in [good, good, refused, good]).encode()
+        job_id = _submit(stack.api.url, {"format": "jsonl"}, body)
+        job = _wait(stack.api.url, job_id)
+    # Then the job is Failed with the transform's reason and nothing is served as results
+    assert job["status"] == "Failed", job
+    assert "the model answered 500" in job["failure_reason"]
+    assert not job.get("results_written")
+
+
+def _template_copy(tmp_path: Path, replace: dict[str, str]) -> Path:
+    text = TEMPLATE_PATH.read_text()
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    for folder in ("functions", "layers"):
+        os.symlink(REPO_ROOT / folder, tmp_path / folder)
+    copy = tmp_path / "template.yaml"
+    copy.write_text(text)
+    return copy
+
+
+def test_the_stack_honours_the_templates_filters_and_patterns(tmp_path: Path) -> None:
+    # Given a copy of the template whose S3 filter wants .csv only and whose rule ignores Completed
+    template = _template_copy(
+        tmp_path,
+        {
+            "                  - Name: prefix\n": (
+                "                  - Name: suffix\n"
+                "                    Value: .csv\n"
+                "                  - Name: prefix\n"
+            ),
+            "TransformJobStatus: [Completed, Failed, Stopped]": "TransformJobStatus: [Failed, Stopped]",
+        },
+    )
+    with LocalStack(_settings(template_path=template)) as stack:
+        assert stack.api is not None
+        assert stack.invoker is not None
+        assert stack.event_bus is not None
+        # When a .jsonl file arrives under input/, Then no notification reaches start_batch
+        job_id = _submit(
+            stack.api.url,
+            {"format": "jsonl"},
+            b'{"inputs": "x", "parameters": {"candidate_labels": ["a"]}}\n',
+        )
+        time.sleep(1.5)
+        stack.wait_idle()
+        assert [d for d in stack.invoker.deliveries if d.source == "s3"] == []
+        assert _http("GET", f"{stack.api.url}/jobs/{job_id}")[1]["status"] == "AwaitingUpload"
+        # And a Completed state change matches no rule, while Failed still does
+        ours = "zstc-abc123-0123456789ab"
+        assert stack.event_bus.put(transform_state_change_event(ours, "Completed")) == []
+        assert stack.event_bus.put(transform_state_change_event(ours, "Failed")) == ["ProcessResultsFunction"]
+        # And a name outside the prefix matches nothing
+        assert stack.event_bus.put(transform_state_change_event("other-job", "Failed")) == []
+    shutil.rmtree(tmp_path, ignore_errors=True)
