@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "layers" / "shared"), str(REPO / "local"), str(REPO / "inference")]
+
+from common import peak_rss_mb  # noqa: E402
 
 LABELS = ["Health", "Finance", "Career", "Humor"]
 
@@ -38,14 +39,6 @@ def _env(moto_url: str) -> dict[str, str]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "PYTHONPATH": os.pathsep.join(sys.path[:4]),
     }
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process (VmHWM); ru_maxrss would inherit the parent's peak across exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- child steps -----------------------------------------------------------------------------------
@@ -66,7 +59,7 @@ def step_start_batch(args: dict[str, Any]) -> dict[str, Any]:
     outcome = StartBatch(
         settings, JobStore(args["table"]), S3Store(args["bucket"]), TransformJobs(settings)
     ).handle(UploadedObject(args["bucket"], args["key"]))
-    return {"outcome": outcome, "seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb()}
+    return {"outcome": outcome, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 def step_process_results(args: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +74,7 @@ def step_process_results(args: dict[str, Any]) -> dict[str, Any]:
     outcome = ProcessResults(
         settings, JobStore(args["table"]), S3Store(args["bucket"]), continue_later=lambda job: None
     ).ingest(args["job_id"], lambda: 10**9)
-    return {"outcome": outcome, "seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb()}
+    return {"outcome": outcome, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 def step_plain_writer(args: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +104,7 @@ def step_plain_writer(args: dict[str, Any]) -> dict[str, Any]:
                     "expires_at": 2_000_000_000,
                 }
             )
-    return {"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_rss_mb()}
+    return {"seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 # --- parent ------------------------------------------------------------------------------------------

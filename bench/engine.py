@@ -21,7 +21,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ sys.path[:0] = [str(REPO), str(REPO / "layers" / "shared"), str(REPO / "local"),
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+from common import peak_rss_mb  # noqa: E402
 
 LABELS = [
     "Career",
@@ -54,14 +55,6 @@ TEMPLATE = "This example is {}."
 def _texts(count: int) -> list[str]:
     with (REPO / "examples" / "resolutions-sample.csv").open(encoding="utf-8", newline="") as handle:
         return [row["text"] for row in csv.DictReader(handle)][:count]
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process (VmHWM); ru_maxrss would inherit the parent's peak across exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- child process: one configuration ------------------------------------------------------------
@@ -120,7 +113,7 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
         results = engine.classify_many(tasks)
         elapsed = time.perf_counter() - start
         scores = [dict(zip(r[0].labels, r[0].scores, strict=True)) for r in results]
-    return {"pairs": pairs, "seconds": elapsed, "peak_rss_mb": _peak_rss_mb(), "scores": scores}
+    return {"pairs": pairs, "seconds": elapsed, "peak_rss_mb": peak_rss_mb(), "scores": scores}
 
 
 def endpoint_child(config: dict[str, Any]) -> dict[str, Any]:

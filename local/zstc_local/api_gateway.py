@@ -12,13 +12,14 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from zstc_local.apigw import proxy_event
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import Handler
+from zstc_local.http_server import BackgroundHttpServer
 from zstc_local.template import FunctionSpec
 
 log = logging.getLogger("zstc.local.api")
@@ -66,7 +67,7 @@ def _pattern(resource: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
-class LocalApi:
+class LocalApi(BackgroundHttpServer):
     """Serves the template's API routes on ``host:port`` by invoking handlers in-process."""
 
     def __init__(
@@ -81,25 +82,7 @@ class LocalApi:
         self.handlers = handlers
         # One request at a time per function, as one Lambda execution environment does.
         self._locks = locks or {name: threading.Lock() for name in handlers}
-        self._host = host
-        self._server = ThreadingHTTPServer((host, port), _http_handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:3000``."""
-        return f"http://{self._host}:{self._server.server_port}"
-
-    def start(self) -> None:
-        """Serve in a background thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_http_handler(self), host, port, name="local-api")
 
     def dispatch(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes

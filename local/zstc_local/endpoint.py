@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from zstc.limits import SAGEMAKER_MAX_PAYLOAD_BYTES
@@ -20,12 +19,13 @@ from zstc_engine.classifier import Classifier
 from zstc_engine.protocol import RequestError
 from zstc_engine.serving import invoke
 from zstc_local.constants import ACCOUNT_ID
+from zstc_local.http_server import BackgroundHttpServer
 
 log = logging.getLogger("zstc.local.endpoint")
 _RUNTIME_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
 
 
-class LocalEndpoint:
+class LocalEndpoint(BackgroundHttpServer):
     """Serves ``classifier`` as endpoint ``endpoint_name`` on ``host:port`` (port 0 = any free port)."""
 
     def __init__(
@@ -34,25 +34,7 @@ class LocalEndpoint:
         self.classifier = classifier
         self.endpoint_name = endpoint_name
         self.invocations = 0
-        self._host = host
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-endpoint", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:8080``."""
-        return f"http://{self._host}:{self._server.server_port}"
-
-    def start(self) -> None:
-        """Serve in a background thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler_for(self), host, port, name="local-endpoint")
 
 
 def _handler_for(endpoint: LocalEndpoint) -> type[BaseHTTPRequestHandler]:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
 from zstc_local.async_invoke import AsyncFunction, AsyncInvoker
 from zstc_local.context import LocalLambdaContext
+from zstc_local.http_server import BackgroundHttpServer
 
 log = logging.getLogger("zstc.local.lambda")
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
 
-class LocalLambdaApi:
+class LocalLambdaApi(BackgroundHttpServer):
     """``POST /2015-03-31/functions/{name}/invocations``; names, ARNs and logical ids all resolve."""
 
     def __init__(
@@ -31,25 +31,7 @@ class LocalLambdaApi:
         self.functions = functions
         self.aliases = aliases
         self.invoker = invoker
-        self._host = host
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Base URL."""
-        return f"http://{self._host}:{self._server.server_port}"
-
-    def start(self) -> None:
-        """Serve in a background thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_handler(self), host, port, name="local-lambda")
 
     def resolve(self, name: str) -> str | None:
         """The logical id for a function name, ARN or logical id."""

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.moto import free_port
+from zstc_local.demo import all_results
 from zstc_local.stack import LocalStack, StackSettings
 from zstc_local.template import REPO_ROOT
 
@@ -65,19 +66,6 @@ def _wait(api: str, job_id: str, timeout: float = 90) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 
 
-def _results(api: str, job_id: str) -> list[dict[str, Any]]:
-    results: list[dict[str, Any]] = []
-    token = None
-    while True:
-        query = "limit=200" + (f"&next_token={token}" if token else "")
-        status, page = _http("GET", f"{api}/jobs/{job_id}/results?{query}")
-        assert status == 200, page
-        results += page["results"]
-        token = page["next_token"]
-        if not token:
-            return results
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     with LocalStack(_settings()) as running:
@@ -95,7 +83,7 @@ def test_jsonl_job_over_http(stack: LocalStack) -> None:
     job = _wait(stack.api.url, job_id)
     assert job["status"] == "Completed", job
     assert job["records"] == job["results_written"] == 60
-    results = _results(stack.api.url, job_id)
+    results = all_results(stack.api.url, job_id)
     assert [r["record_id"] for r in results] == [f"t{i}" for i in range(60)]
     assert [r["top_label"] for r in results[:2]] == ["Health", "Finance"]
 
@@ -112,7 +100,7 @@ def test_csv_job_over_http(stack: LocalStack) -> None:
     assert job["status"] == "Completed", job
     assert job["records"] == 500
     assert sum(job["label_histogram"].values()) == 500
-    results = _results(stack.api.url, job_id)
+    results = all_results(stack.api.url, job_id)
     assert results[0]["record_id"] == "nyr-0001"
     assert len(results) == 500
 

@@ -62,18 +62,19 @@ def _save(
     return directory
 
 
-def build_tiny_bart_nli(directory: Path, *, model_max_length: int = 64, seed: int = 0) -> Path:
-    """A ~100 KB BART NLI model; ``init_std`` is large so scores differ visibly between labels."""
-    config = BartConfig(
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=128,
-        init_std=0.5,
+def _nli_config(
+    *, d_model: int, layers: int, heads: int, ffn: int, positions: int, init_std: float = 0.02
+) -> BartConfig:
+    """A BART sequence-classification config with NLI labels and BART's special token ids."""
+    return BartConfig(
+        d_model=d_model,
+        encoder_layers=layers,
+        decoder_layers=layers,
+        encoder_attention_heads=heads,
+        decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn,
+        decoder_ffn_dim=ffn,
+        max_position_embeddings=positions,
         id2label=NLI_LABELS,
         label2id={label: index for index, label in NLI_LABELS.items()},
         pad_token_id=1,
@@ -81,7 +82,13 @@ def build_tiny_bart_nli(directory: Path, *, model_max_length: int = 64, seed: in
         eos_token_id=2,
         decoder_start_token_id=2,
         forced_eos_token_id=2,
+        init_std=init_std,
     )
+
+
+def build_tiny_bart_nli(directory: Path, *, model_max_length: int = 64, seed: int = 0) -> Path:
+    """A ~100 KB BART NLI model; ``init_std`` is large so scores differ visibly between labels."""
+    config = _nli_config(d_model=16, layers=1, heads=2, ffn=32, positions=128, init_std=0.5)
     return _save(config, directory, model_max_length, seed)
 
 
@@ -90,21 +97,5 @@ def build_bart_nli(directory: Path, corpus: list[str], *, layers: int = 12, seed
 
     Its tokenizer is a byte-level BPE trained on ``corpus``, so sequences have realistic lengths.
     """
-    config = BartConfig(
-        d_model=1024,
-        encoder_layers=layers,
-        decoder_layers=layers,
-        encoder_attention_heads=16,
-        decoder_attention_heads=16,
-        encoder_ffn_dim=4096,
-        decoder_ffn_dim=4096,
-        max_position_embeddings=1024,
-        id2label=NLI_LABELS,
-        label2id={label: index for index, label in NLI_LABELS.items()},
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-        decoder_start_token_id=2,
-        forced_eos_token_id=2,
-    )
+    config = _nli_config(d_model=1024, layers=layers, heads=16, ffn=4096, positions=1024)
     return _save(config, directory, 1024, seed, corpus)
