@@ -279,6 +279,13 @@ def test_keys_with_spaces_and_symbols_arrive_decoded(batch: BatchPath) -> None:
     assert batch.upload("input/new year/my file+1.jsonl", _jsonl(3)) == {"outcomes": ["started"]}
 
 
+def test_event_for_an_object_deleted_since_is_ignored_with_a_log(batch: BatchPath) -> None:
+    assert batch.deliver_upload("input/gone/a.jsonl", 10, "etag", None) == {
+        "outcomes": ["ignored: object deleted"]
+    }
+    assert _transform_jobs() == []
+
+
 def test_duplicate_s3_event_starts_one_transform_job(batch: BatchPath) -> None:
     s3 = boto3.client("s3", region_name=REGION)
     body = _jsonl(10)

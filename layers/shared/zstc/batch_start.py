@@ -86,20 +86,20 @@ class StartBatch:
         match = layout.INPUT_KEY_PATTERN.match(upload.key)
         if match is None:
             return self._reject_unassigned(upload, "uploads go to input/<job_id>/<file>.jsonl or .csv")
+        info = self.s3.head(upload.key)
+        if info is None:
+            logger.warning("uploaded object is gone", extra={"key_length": len(upload.key)})
+            return "ignored: object deleted"
         job_id, filename = match.group("job_id"), match.group("filename")
         job = self.jobs.get_job(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
         if job is None:
             job_id = layout.job_id_for_upload(upload.bucket, upload.key)
-            job = self.jobs.get_job(job_id) or self._job_from_metadata(job_id, upload, filename)
+            job = self.jobs.get_job(job_id) or self._job_from_metadata(job_id, filename, info.metadata)
         extension = PurePosixPath(filename).suffix.lower()
         if extension not in layout.SUPPORTED_EXTENSIONS:
             return self._reject(
                 job_id, [f"unsupported file type {extension or '(none)'}; use .jsonl or .csv"]
             )
-        info = self.s3.head(upload.key)
-        if info is None:
-            logger.warning("uploaded object is gone", extra={"job_id": job_id})
-            return "ignored: object deleted"
         if info.size == 0:
             return self._reject(job_id, ["the file is empty (0 bytes)"])
         if info.size > limits.MAX_BATCH_FILE_BYTES:
@@ -176,10 +176,8 @@ class StartBatch:
             id_column=job.get("id_column"),
         )
 
-    def _job_from_metadata(self, job_id: str, upload: UploadedObject, filename: str) -> dict[str, Any]:
+    def _job_from_metadata(self, job_id: str, filename: str, metadata: dict[str, str]) -> dict[str, Any]:
         """A job for a file uploaded straight to S3: format from the extension, options from metadata."""
-        info = self.s3.head(upload.key)
-        metadata = info.metadata if info else {}
         extension = PurePosixPath(filename).suffix.lower().lstrip(".")
         fields: dict[str, Any] = {
             "format": extension if extension in {"csv", "jsonl"} else "jsonl",
