@@ -84,7 +84,7 @@ class NliClassifier(Classifier):
 
     def _pair_logits(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
         encoded = self._tokenize(pairs)
-        lengths = [len(ids) for ids in encoded]
+        lengths = [len(item["input_ids"]) for item in encoded]
         logits: list[torch.Tensor | None] = [None] * len(pairs)
         with torch.inference_mode():
             for batch in length_sorted_batches(lengths, self.max_batch_tokens):

@@ -109,3 +109,23 @@ def test_batching_across_requests_changes_nothing(engine: NliClassifier) -> None
         for a, b in zip(joint, single, strict=True):
             assert a.labels == b.labels
             assert max(abs(x - y) for x, y in zip(a.scores, b.scores, strict=True)) <= 1e-5
+
+
+def test_forward_passes_respect_the_token_budget(engine: NliClassifier) -> None:
+    # Given a budget of 96 padded tokens per forward pass, When a request with long and short texts runs
+    shapes: list[tuple[int, ...]] = []
+    original = engine.model.forward
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        shapes.append(tuple(kwargs["input_ids"].shape))
+        return original(*args, **kwargs)
+
+    engine.model.forward = spy  # type: ignore[method-assign]
+    try:
+        engine.classify(ClassificationTask(texts=("a", "bb cc", LONG_TEXT, "short one"), labels=LABELS))
+    finally:
+        engine.model.forward = original  # type: ignore[method-assign]
+    # Then every batch stays within the budget (a lone sequence longer than it gets a batch of its own)
+    assert sum(rows for rows, _ in shapes) == 4 * len(LABELS)
+    assert len(shapes) > 1
+    assert all(rows * width <= 96 or rows == 1 for rows, width in shapes)
