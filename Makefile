@@ -4,6 +4,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+SDK_VENV := .venv-sdk
 BIN := $(VENV)/bin
 PIP_VERSION := 25.3
 
@@ -32,10 +34,22 @@ $(SAM_VENV)/bin/.installed: pyproject.toml
 	$(SAM_VENV)/bin/pip install --quiet --group sam
 	touch $@
 
+$(CHECKOV_VENV)/bin/.installed: pyproject.toml
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
+	$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
+	touch $@
+
+$(SDK_VENV)/bin/.installed: pyproject.toml
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
+	$(SDK_VENV)/bin/pip install --quiet --group sdk
+	touch $@
+
 demo: $(BIN)/.installed
 	$(BIN)/zstc demo
 
-setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed
+setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.installed $(SDK_VENV)/bin/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -49,7 +63,8 @@ template-lint: setup
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
 pytest: setup
-	SAM_CLI=$(abspath $(SAM_VENV)/bin/sam) $(BIN)/pytest
+	SAM_CLI=$(abspath $(SAM_VENV)/bin/sam) CHECKOV_CLI=$(abspath $(CHECKOV_VENV)/bin/checkov) \
+		ZSTC_SDK_PYTHON=$(abspath $(SDK_VENV)/bin/python) $(BIN)/pytest
 
 test: lint typecheck template-lint pytest
 
@@ -58,4 +73,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/engine.py
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam

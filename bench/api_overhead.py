@@ -31,8 +31,8 @@ from tests.support.moto import MotoServer  # noqa: E402
 from zstc_local.apigw import proxy_event  # noqa: E402
 from zstc_local.context import LocalLambdaContext  # noqa: E402
 from zstc_local.handlers import load_handler  # noqa: E402
-from zstc_local.provision import LOCAL_RESOURCE_NAMES  # noqa: E402
-from zstc_local.template import FunctionSpec, Template  # noqa: E402
+from zstc_local.provision import local_template  # noqa: E402
+from zstc_local.template import FunctionSpec  # noqa: E402
 
 LAMBDA_LIKE_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -61,7 +61,7 @@ COMPONENTS = {
 
 
 def _api_spec() -> FunctionSpec:
-    return Template(resource_names=LOCAL_RESOURCE_NAMES).function("ApiFunction")
+    return local_template().function("ApiFunction")
 
 
 def _child_env(spec: FunctionSpec) -> dict[str, str]:

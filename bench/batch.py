@@ -174,14 +174,17 @@ def run_size(records: int, text_bytes: int, server_url: str, env: dict[str, str]
     import boto3  # noqa: PLC0415
 
     from zstc import layout  # noqa: PLC0415
-    from zstc_local.provision import create_bucket, create_table  # noqa: PLC0415
-    from zstc_local.template import Template  # noqa: PLC0415
+    from zstc_local.provision import (  # noqa: PLC0415
+        create_bucket,
+        create_table,
+        local_template,
+    )
 
     s3 = boto3.client("s3", endpoint_url=server_url)
     dynamodb = boto3.client("dynamodb", endpoint_url=server_url)
     bucket, table, plain_table = f"bench-{tag}", f"bench-jobs-{tag}", f"bench-plain-{tag}"
     create_bucket(s3, bucket)
-    template = Template()
+    template = local_template()
     create_table(dynamodb, template, "JobsTable", table)
     create_table(dynamodb, template, "JobsTable", plain_table)
     boto3.client("sagemaker", endpoint_url=server_url).create_model(

@@ -8,19 +8,20 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.support.api import ApiClient
-from tests.support.batch import RESOURCE_NAMES, BatchPath, create_batch_resources
+from tests.support.batch import BatchPath, create_batch_resources
 from tests.support.fake_sagemaker import FakeSageMaker
 from tests.support.moto import REGION, MotoServer
 from zstc import aws
 from zstc_engine.classifier import Classifier
 from zstc_engine.loading import load_classifier
 from zstc_local.handlers import Handler, load_handler
+from zstc_local.provision import local_template
 from zstc_local.template import Template
 
 # Tools that need a region (the SAM translator, boto3) get one even outside `make test`.
 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 
-ENDPOINT_NAME = Template().parameters["EndpointName"]
+ENDPOINT_NAME = local_template().parameters["ExistingEndpointName"]
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +74,7 @@ def make_api(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> ApiFactory:
     """Load the ApiFunction handler fresh (a cold start) with the template's environment + overrides."""
 
     def factory(**environment: str) -> ApiClient:
-        spec = Template(resource_names=RESOURCE_NAMES).function("ApiFunction")
+        spec = local_template().function("ApiFunction")
         for name, value in {**spec.environment, **environment}.items():
             monkeypatch.setenv(name, value)
         return ApiClient(load_handler(spec, environment))
@@ -96,7 +97,7 @@ def minilm() -> Classifier:
 @pytest.fixture
 def batch(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> BatchPath:
     """The data bucket and jobs table in moto, and the start_batch / process_results handlers."""
-    template = Template(resource_names=RESOURCE_NAMES)
+    template = local_template()
     create_batch_resources(template)
     return BatchPath(
         start_batch=_load(template, "StartBatchFunction", monkeypatch),

@@ -25,7 +25,7 @@ from zstc_local.constants import (
     REGION,
 )
 from zstc_local.stack import LocalStack, StackError, StackSettings
-from zstc_local.template import TEMPLATE_PATH, Template, TemplateError
+from zstc_local.template import TEMPLATE_PATH, TemplateError
 
 
 def _stack_arguments(parser: argparse.ArgumentParser) -> None:
@@ -137,12 +137,10 @@ def local_invoke(args: argparse.Namespace) -> int:
     """Run one handler in-process with the template's environment against a running local stack."""
     from zstc_local.context import LocalLambdaContext  # noqa: PLC0415
     from zstc_local.handlers import load_handler  # noqa: PLC0415
-    from zstc_local.provision import LOCAL_RESOURCE_NAMES  # noqa: PLC0415
+    from zstc_local.provision import local_template  # noqa: PLC0415
 
     settings = _settings(args)
-    template = Template(
-        settings.template_path, parameters=settings.parameters, resource_names=LOCAL_RESOURCE_NAMES
-    )
+    template = local_template(settings.template_path, settings.parameters)
     spec = template.function(args.function)
     event = json.loads(Path(args.event).read_text(encoding="utf-8"))
     host = settings.host

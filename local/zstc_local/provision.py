@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from zstc_local.template import Template
+from zstc_local.template import TEMPLATE_PATH, Template
 
 LOCAL_RESOURCE_NAMES = {"DataBucket": "zstc-data-local", "JobsTable": "zstc-jobs-local"}
 """Physical names the local stack gives the template's named resources."""
+
+LOCAL_ENDPOINT_NAME = "zstc-bart-large-mnli"
+LOCAL_PARAMETERS = {"ExistingEndpointName": LOCAL_ENDPOINT_NAME, "TransformModelName": LOCAL_ENDPOINT_NAME}
+"""The local stack deploys the template as for an existing endpoint: the local model endpoint is
+that endpoint, so the model resources (setup custom resource, SageMaker model, endpoint) are off."""
+
+
+def local_template(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None = None) -> Template:
+    """The template as the local stack reads it: local parameters (overridable) and resource names."""
+    return Template(
+        path, parameters={**LOCAL_PARAMETERS, **(parameters or {})}, resource_names=LOCAL_RESOURCE_NAMES
+    )
 
 
 def create_bucket(s3: Any, name: str) -> None:

@@ -35,9 +35,9 @@ from zstc_local.endpoint import LocalEndpoint
 from zstc_local.event_rules import LocalEventBus, rules
 from zstc_local.handlers import Handler, load_handler
 from zstc_local.lambda_api import LocalLambdaApi
-from zstc_local.provision import LOCAL_RESOURCE_NAMES, provision
+from zstc_local.provision import LOCAL_RESOURCE_NAMES, local_template, provision
 from zstc_local.s3_notifications import S3NotificationBridge, subscriptions
-from zstc_local.template import TEMPLATE_PATH, Template
+from zstc_local.template import TEMPLATE_PATH
 from zstc_local.transform_runner import TransformRunner
 
 log = logging.getLogger("zstc.local")
@@ -72,12 +72,8 @@ class LocalStack:
 
     def __init__(self, settings: StackSettings | None = None) -> None:
         self.settings = settings or StackSettings()
-        self.template = Template(
-            self.settings.template_path,
-            parameters=self.settings.parameters,
-            resource_names=LOCAL_RESOURCE_NAMES,
-        )
-        self.endpoint_name = self.template.parameters["EndpointName"]
+        self.template = local_template(self.settings.template_path, self.settings.parameters)
+        self.endpoint_name = self.template.parameters["ExistingEndpointName"]
         self.not_emulated: list[str] = []
         self.started_in_seconds = 0.0
         self.endpoint: LocalEndpoint | None = None

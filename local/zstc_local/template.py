@@ -75,8 +75,13 @@ class Template:
         return resources
 
     def function_ids(self) -> list[str]:
-        """Logical ids of every AWS::Serverless::Function."""
-        return [name for name, resource in self.resources.items() if resource.get("Type") == FUNCTION_TYPE]
+        """Logical ids of every AWS::Serverless::Function whose Condition (if any) holds."""
+        return [
+            name
+            for name, resource in self.resources.items()
+            if resource.get("Type") == FUNCTION_TYPE
+            and ("Condition" not in resource or self.condition(str(resource["Condition"])))
+        ]
 
     def functions(self) -> dict[str, FunctionSpec]:
         """Every AWS::Serverless::Function, keyed by logical id."""
@@ -118,7 +123,10 @@ class Template:
                 return self.document["Mappings"][mapping][first][second]
             if key == "Fn::Join":
                 separator, items = arg
-                return separator.join(str(self.resolve(item)) for item in items)
+                resolved = self.resolve(items)
+                if isinstance(resolved, str):  # a CommaDelimitedList parameter
+                    resolved = resolved.split(",") if resolved else []
+                return separator.join(str(self.resolve(item)) for item in resolved)
             if key.startswith("Fn::"):
                 raise TemplateError(f"the local stack cannot resolve {key}")
         if isinstance(value, list):

@@ -10,17 +10,18 @@ from typing import Any
 
 import pytest
 
-from tests.support.batch import RESOURCE_NAMES
 from tests.support.sam import resources_of_type, translate
 from zstc import layout
 from zstc.schemas import ClassifyRequest
 from zstc.settings import ApiSettings
+from zstc_local.provision import local_template
 from zstc_local.template import TEMPLATE_PATH, Template
 
 REPO = TEMPLATE_PATH.parent
 
 
-def _sam_cli() -> str:
+def sam_cli() -> str:
+    """The SAM CLI of .venv-sam (or $SAM_CLI)."""
     sam = os.environ.get("SAM_CLI") or str(REPO / ".venv-sam" / "bin" / "sam")
     assert Path(sam).exists(), f"SAM CLI not found at {sam}: run `make setup` (it builds .venv-sam)"
     return sam
@@ -35,7 +36,7 @@ def test_cfn_lint_is_clean() -> None:
 def test_sam_validate_lint_is_clean() -> None:
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
     result = subprocess.run(
-        [_sam_cli(), "validate", "--lint", "--template", str(TEMPLATE_PATH)],
+        [sam_cli(), "validate", "--lint", "--template", str(TEMPLATE_PATH)],
         capture_output=True,
         text=True,
         check=False,
@@ -87,7 +88,7 @@ def test_functions_are_traced_arm64_python313_with_retained_logs(
 ) -> None:
     _, cfn = translated
     functions = resources_of_type(cfn, "AWS::Lambda::Function")
-    assert set(functions) == {"ApiFunction", "StartBatchFunction", "ProcessResultsFunction"}
+    assert set(functions) == {"ApiFunction", "StartBatchFunction", "ProcessResultsFunction", "SetupFunction"}
     for function in functions.values():
         props = function["Properties"]
         assert props["Runtime"] == "python3.13"
@@ -114,7 +115,12 @@ def _statements(cfn: dict[str, Any], role: str) -> list[dict[str, Any]]:
 
 def test_no_function_policy_uses_wildcard_resources(translated: tuple[str, dict[str, Any]]) -> None:
     _, cfn = translated
-    for role in ("ApiFunctionRole", "StartBatchFunctionRole", "ProcessResultsFunctionRole"):
+    for role in (
+        "ApiFunctionRole",
+        "StartBatchFunctionRole",
+        "ProcessResultsFunctionRole",
+        "SetupFunctionRole",
+    ):
         for statement in _statements(cfn, role):
             if statement.get("Effect") == "Allow" and "sqs:SendMessage" not in str(statement["Action"]):
                 assert statement["Resource"] != "*", (role, statement)
@@ -126,7 +132,12 @@ def test_api_function_may_only_touch_the_one_endpoint(translated: tuple[str, dic
     [statement] = sagemaker
     assert sorted(statement["Action"]) == ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
     assert statement["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/${EndpointName}"
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/${Name}",
+            {
+                "Name": {"Ref": "EndpointName"}
+            },  # the created endpoint (an existing one: tests/template matrix)
+        ]
     }
     managed = cfn["Resources"]["ApiFunctionRole"]["Properties"]["ManagedPolicyArns"]
     assert all(
@@ -135,7 +146,7 @@ def test_api_function_may_only_touch_the_one_endpoint(translated: tuple[str, dic
 
 
 def test_environment_names_match_the_settings_model() -> None:
-    environment = Template(resource_names=RESOURCE_NAMES).function("ApiFunction").environment
+    environment = local_template().function("ApiFunction").environment
     aliases = {field.alias for field in ApiSettings.model_fields.values()}
     assert {"ENDPOINT_NAME", "ENDPOINT_READ_TIMEOUT_SECONDS"} <= set(environment)
     assert {"ENDPOINT_NAME", "ENDPOINT_READ_TIMEOUT_SECONDS"} <= aliases
@@ -143,7 +154,7 @@ def test_environment_names_match_the_settings_model() -> None:
 
 
 def test_template_routes_match_the_handler_routes() -> None:
-    events = Template(resource_names=RESOURCE_NAMES).function("ApiFunction").events
+    events = local_template().function("ApiFunction").events
     template_routes = {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events.values()}
     assert template_routes == {
         ("POST", "/classify"),
@@ -178,19 +189,25 @@ def test_jobs_table_index_matches_the_code() -> None:
 
 def test_data_is_encrypted_private_and_tls_only(translated: tuple[str, dict[str, Any]]) -> None:
     _, cfn = translated
-    [bucket] = resources_of_type(cfn, "AWS::S3::Bucket").values()
-    props = bucket["Properties"]
-    assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True,
-        "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True,
-    }
-    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    [policy] = resources_of_type(cfn, "AWS::S3::BucketPolicy").values()
-    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert deny["Effect"] == "Deny"
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    buckets = resources_of_type(cfn, "AWS::S3::Bucket")
+    assert set(buckets) == {"DataBucket", "ArtifactsBucket"}
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]
+    policies = resources_of_type(cfn, "AWS::S3::BucketPolicy")
+    assert {p["Properties"]["Bucket"]["Ref"] for p in policies.values()} == set(buckets)
+    for policy in policies.values():
+        [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert deny["Effect"] == "Deny"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     for queue in resources_of_type(cfn, "AWS::SQS::Queue").values():
         assert queue["Properties"].get("SqsManagedSseEnabled") is True
     [table] = resources_of_type(cfn, "AWS::DynamoDB::Table").values()

@@ -111,7 +111,9 @@ def test_batching_across_requests_changes_nothing(engine: NliClassifier) -> None
             assert max(abs(x - y) for x, y in zip(a.scores, b.scores, strict=True)) <= 1e-5
 
 
-def test_forward_passes_respect_the_token_budget(engine: NliClassifier) -> None:
+def test_forward_passes_respect_the_token_budget(
+    engine: NliClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a budget of 96 padded tokens per forward pass, When a request with long and short texts runs
     shapes: list[tuple[int, ...]] = []
     original = engine.model.forward
@@ -120,11 +122,8 @@ def test_forward_passes_respect_the_token_budget(engine: NliClassifier) -> None:
         shapes.append(tuple(kwargs["input_ids"].shape))
         return original(*args, **kwargs)
 
-    engine.model.forward = spy  # type: ignore[method-assign]
-    try:
-        engine.classify(ClassificationTask(texts=("a", "bb cc", LONG_TEXT, "short one"), labels=LABELS))
-    finally:
-        engine.model.forward = original  # type: ignore[method-assign]
+    monkeypatch.setattr(engine.model, "forward", spy)
+    engine.classify(ClassificationTask(texts=("a", "bb cc", LONG_TEXT, "short one"), labels=LABELS))
     # Then every batch stays within the budget (a lone sequence longer than it gets a batch of its own)
     assert sum(rows for rows, _ in shapes) == 4 * len(LABELS)
     assert len(shapes) > 1

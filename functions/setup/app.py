@@ -1,0 +1,23 @@
+"""setup function: the CloudFormation custom resource that resolves and stages the JumpStart model."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zstc import aws
+from zstc.custom_resource import answer_cloudformation
+from zstc.model_setup import ModelSetup
+from zstc.observability import logger
+
+# The inference code ships inside this function's package (functions/setup/inference links to it).
+CODE_ROOT = Path(__file__).resolve().parent / "inference"
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> None:
+    """Answer CloudFormation exactly once: SUCCESS with the model's attributes, or FAILED with why."""
+    logger.info("custom resource request", extra={"request_type": event.get("RequestType")})
+    setup = ModelSetup(aws.client("s3", read_timeout=300), os.environ["AWS_REGION"], CODE_ROOT)
+    answer_cloudformation(event, context, setup.handle)
