@@ -23,6 +23,13 @@ os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 
 ENDPOINT_NAME = local_template().parameters["ExistingEndpointName"]
 
+# Powertools reads its settings when zstc.observability is first imported, and test collection
+# imports zstc modules before any handler's environment is applied: give it the template's globals.
+for _name, _value in Template().document["Globals"]["Function"]["Environment"]["Variables"].items():
+    if isinstance(_value, str):
+        os.environ.setdefault(_name, _value)
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "zstc")  # each function sets its own in template.yaml
+
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:

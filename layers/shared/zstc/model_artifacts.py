@@ -21,7 +21,6 @@ CODE_DIR = "code"
 ENTRY_SCRIPT = "inference.py"
 # What the endpoint needs of inference/: the entry script and the engine package, nothing else.
 CODE_PATTERNS = (ENTRY_SCRIPT, "requirements.txt", "zstc_engine/*.py")
-PART_BYTES = 16 * 1024 * 1024  # multipart part size (S3's minimum is 5 MiB)
 
 
 def code_files(code_root: Path) -> list[Path]:
@@ -80,66 +79,6 @@ def repack(model_tarball: IO[bytes], code_tarball: IO[bytes], target: IO[bytes])
                     member.name = f"{CODE_DIR}/{member.name.removeprefix('./')}"
                     output.addfile(member, code.extractfile(member))
     return copied
-
-
-class MultipartWriter(io.RawIOBase):
-    """A write-only file that streams into an S3 multipart upload, one part at a time.
-
-    ``close()`` completes the upload; ``abort()`` (or an exception inside ``with``) discards it.
-    """
-
-    def __init__(self, s3: Any, bucket: str, key: str, content_type: str) -> None:
-        super().__init__()
-        self._s3, self._bucket, self._key = s3, bucket, key
-        self._upload_id: str = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)[
-            "UploadId"
-        ]
-        self._buffer = bytearray()
-        self._parts: list[dict[str, Any]] = []
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self._buffer += chunk
-        self.size += len(chunk)
-        while len(self._buffer) >= PART_BYTES:
-            self._flush_part(bytes(self._buffer[:PART_BYTES]))
-            del self._buffer[:PART_BYTES]
-        return len(chunk)
-
-    def _flush_part(self, data: bytes) -> None:
-        number = len(self._parts) + 1
-        response = self._s3.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
-        )
-        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
-
-    def close(self) -> None:
-        if not self.closed:
-            if self._buffer or not self._parts:
-                self._flush_part(bytes(self._buffer))
-            self._s3.complete_multipart_upload(
-                Bucket=self._bucket,
-                Key=self._key,
-                UploadId=self._upload_id,
-                MultipartUpload={"Parts": self._parts},
-            )
-        super().close()
-
-    def abort(self) -> None:
-        """Discard the upload (nothing is left in the bucket)."""
-        if not self.closed:
-            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
-            super().close()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if exc_info[0] is not None:
-            self.abort()
-        else:
-            self.close()
 
 
 class StreamingBodyReader(io.RawIOBase):

@@ -24,13 +24,13 @@ from zstc import jumpstart
 from zstc.custom_resource import ResourceResult
 from zstc.model_artifacts import (
     ENTRY_SCRIPT,
-    MultipartWriter,
     StreamingBodyReader,
     code_digest,
     repack,
     write_sourcedir,
 )
 from zstc.observability import logger
+from zstc.s3_store import MultipartWriter
 
 MODEL_TARBALL = "model.tar.gz"
 SOURCEDIR_TARBALL = "sourcedir.tar.gz"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from zstc import aws
 
-MULTIPART_MIN_PART_BYTES = 5 * 1024 * 1024
+MULTIPART_PART_BYTES = 8 * 1024 * 1024  # one part in memory at a time (S3's minimum is 5 MiB)
 
 
 @dataclass(frozen=True)
@@ -90,31 +91,68 @@ class S3Store:
 
     def concatenate(self, keys: Iterable[str], target: str, content_type: str) -> None:
         """Stream ``keys`` into ``target`` with a multipart upload (memory stays near one part)."""
-        upload = self._s3.create_multipart_upload(Bucket=self.bucket, Key=target, ContentType=content_type)
-        parts: list[dict[str, Any]] = []
-        buffer = bytearray()
-        try:
+        with MultipartWriter(self._s3, self.bucket, target, content_type) as writer:
             for key in keys:
-                for chunk in self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].iter_chunks(
-                    1024 * 1024
-                ):
-                    buffer += chunk
-                    if len(buffer) >= MULTIPART_MIN_PART_BYTES:
-                        parts.append(
-                            self._upload_part(target, upload["UploadId"], len(parts) + 1, bytes(buffer))
-                        )
-                        buffer.clear()
-            if buffer or not parts:
-                parts.append(self._upload_part(target, upload["UploadId"], len(parts) + 1, bytes(buffer)))
-            self._s3.complete_multipart_upload(
-                Bucket=self.bucket, Key=target, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
-            )
-        except BaseException:
-            self._s3.abort_multipart_upload(Bucket=self.bucket, Key=target, UploadId=upload["UploadId"])
-            raise
+                body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+                for chunk in body.iter_chunks(1024 * 1024):
+                    writer.write(chunk)
 
-    def _upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
+
+class MultipartWriter(io.RawIOBase):
+    """A write-only file that streams into an S3 multipart upload, one part at a time.
+
+    ``close()`` completes the upload; ``abort()`` (or an exception inside ``with``) discards it.
+    """
+
+    def __init__(self, s3: Any, bucket: str, key: str, content_type: str) -> None:
+        super().__init__()
+        self._s3, self._bucket, self._key = s3, bucket, key
+        self._upload_id: str = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)[
+            "UploadId"
+        ]
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._buffer += chunk
+        self.size += len(chunk)
+        while len(self._buffer) >= MULTIPART_PART_BYTES:
+            self._flush_part(bytes(self._buffer[:MULTIPART_PART_BYTES]))
+            del self._buffer[:MULTIPART_PART_BYTES]
+        return len(chunk)
+
+    def _flush_part(self, data: bytes) -> None:
+        number = len(self._parts) + 1
         response = self._s3.upload_part(
-            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
         )
-        return {"ETag": response["ETag"], "PartNumber": number}
+        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
+
+    def close(self) -> None:
+        if not self.closed:
+            if self._buffer or not self._parts:
+                self._flush_part(bytes(self._buffer))
+            self._s3.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+        super().close()
+
+    def abort(self) -> None:
+        """Discard the upload (nothing is left in the bucket)."""
+        if not self.closed:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+            super().close()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if exc_info[0] is not None:
+            self.abort()
+        else:
+            self.close()

@@ -1,0 +1,50 @@
+"""MultipartWriter against moto S3: parts of bounded size, completed on close, nothing left on abort."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.support.moto import REGION, MotoServer
+from zstc.s3_store import MULTIPART_PART_BYTES, MultipartWriter, S3Store
+
+BUCKET = "multipart-test"
+
+
+@pytest.fixture
+def s3(moto: MotoServer) -> Any:
+    client = boto3.client("s3", region_name=REGION)
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def test_a_large_stream_is_uploaded_in_parts(s3: Any) -> None:
+    data = os.urandom(2 * MULTIPART_PART_BYTES + 12345)
+    with MultipartWriter(s3, BUCKET, "big.bin", "application/octet-stream") as writer:
+        for start in range(0, len(data), 1_000_000):
+            writer.write(data[start : start + 1_000_000])
+    head = s3.head_object(Bucket=BUCKET, Key="big.bin", PartNumber=1)
+    assert head["PartsCount"] == 3
+    assert s3.get_object(Bucket=BUCKET, Key="big.bin")["Body"].read() == data
+    assert writer.size == len(data)
+
+
+def _write_then_fail(s3: Any) -> None:
+    with MultipartWriter(s3, BUCKET, "half.bin", "application/octet-stream") as writer:
+        writer.write(os.urandom(MULTIPART_PART_BYTES + 1))  # one part already uploaded
+        raise RuntimeError("boom")
+
+
+def test_an_error_inside_the_block_leaves_nothing(s3: Any) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        _write_then_fail(s3)
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+    assert not s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+
+
+def test_an_empty_stream_makes_an_empty_object(s3: Any) -> None:
+    S3Store(BUCKET, lambda service: s3).concatenate([], "empty.csv", "text/csv")
+    assert s3.get_object(Bucket=BUCKET, Key="empty.csv")["Body"].read() == b""
