@@ -22,7 +22,7 @@ CASES = [
     {"model_id": ZSTC_MODEL, "version": "*", "region": "us-east-1", "instance_type": "ml.m5.xlarge"},
     {"model_id": ZSTC_MODEL, "version": "2.0.0", "region": "eu-west-1", "instance_type": "ml.g5.2xlarge"},
     {"model_id": ZSTC_MODEL, "version": "2.*", "region": "us-west-2", "instance_type": "ml.g5.xlarge"},
-    {"model_id": ZSTC_MODEL, "version": "2.1.0", "region": "us-east-1", "instance_type": "ml.c5.2xlarge"},
+    {"model_id": ZSTC_MODEL, "version": "2.1", "region": "us-east-1", "instance_type": "ml.c5.2xlarge"},
     {"model_id": ZSTC_MODEL, "version": "*", "region": "eu-west-1", "instance_type": "ml.p3.2xlarge"},
     {"model_id": DEBERTA_MODEL, "version": "1.1.0", "region": "eu-west-1", "instance_type": "ml.m5.xlarge"},
     {"model_id": DEBERTA_MODEL, "version": "*", "region": "ap-east-1", "instance_type": "ml.g4dn.xlarge"},

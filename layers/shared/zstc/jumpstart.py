@@ -140,6 +140,13 @@ def _version_key(version: str) -> tuple[int, ...]:
         raise JumpStartError(f"malformed manifest: version {version!r} is not numeric") from None
 
 
+def _same_version(a: str, b: str) -> bool:
+    """Equal as PEP 440 release numbers: 2.1 == 2.1.0."""
+    left, right = _version_key(a), _version_key(b)
+    width = max(len(left), len(right))
+    return left + (0,) * (width - len(left)) == right + (0,) * (width - len(right))
+
+
 def select_version(model_id: str, requested: str, available: list[str]) -> str:
     """The version to use: ``*`` is the newest, ``2.*`` the newest 2.x, anything else exact."""
     if requested == "*":
@@ -148,7 +155,7 @@ def select_version(model_id: str, requested: str, available: list[str]) -> str:
         prefix = _version_key(requested.removesuffix(".*"))
         candidates = [v for v in available if _version_key(v)[: len(prefix)] == prefix]
     else:
-        candidates = [v for v in available if _version_key(v) == _version_key(requested)]
+        candidates = [v for v in available if _same_version(v, requested)]
     if not candidates:
         raise JumpStartError(
             f"model {model_id!r} has no version matching {requested!r} "
@@ -180,7 +187,7 @@ def find_spec_key(model_id: str, version: str, manifest: list[ManifestEntry]) ->
         hint = f" (did you mean {', '.join(near)}?)" if near else ""
         raise JumpStartError(f"unknown model id {model_id!r}: it is not in JumpStart's manifest{hint}")
     chosen = select_version(model_id, version, [entry.version for entry in entries])
-    [entry] = [e for e in entries if _version_key(e.version) == _version_key(chosen)][:1]
+    [entry] = [e for e in entries if _same_version(e.version, chosen)][:1]
     return entry.version, entry.spec_key
 
 
