@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from zstc import aws
 
-MULTIPART_PART_BYTES = 8 * 1024 * 1024  # one part in memory at a time (S3's minimum is 5 MiB)
+MULTIPART_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size: the least memory per part
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,9 @@ class MultipartWriter(io.RawIOBase):
         chunk = bytes(data)
         self._buffer += chunk
         self.size += len(chunk)
-        while len(self._buffer) >= MULTIPART_PART_BYTES:
-            self._flush_part(bytes(self._buffer[:MULTIPART_PART_BYTES]))
-            del self._buffer[:MULTIPART_PART_BYTES]
+        if len(self._buffer) >= MULTIPART_PART_BYTES:
+            self._flush_part(bytes(self._buffer))  # the whole buffer: one copy, no slicing
+            self._buffer.clear()
         return len(chunk)
 
     def _flush_part(self, data: bytes) -> None:
