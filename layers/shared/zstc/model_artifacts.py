@@ -15,7 +15,7 @@ import hashlib
 import io
 import tarfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 CODE_DIR = "code"
 ENTRY_SCRIPT = "inference.py"
@@ -79,19 +79,3 @@ def repack(model_tarball: IO[bytes], code_tarball: IO[bytes], target: IO[bytes])
                     member.name = f"{CODE_DIR}/{member.name.removeprefix('./')}"
                     output.addfile(member, code.extractfile(member))
     return copied
-
-
-class StreamingBodyReader(io.RawIOBase):
-    """A read-only file over a botocore ``StreamingBody`` (tarfile's stream mode reads it front to back)."""
-
-    def __init__(self, body: Any) -> None:
-        super().__init__()
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._body.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

@@ -10,10 +10,9 @@ prefix; Delete removes only the objects this resource wrote there.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
@@ -22,15 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zstc import jumpstart
 from zstc.custom_resource import ResourceResult
-from zstc.model_artifacts import (
-    ENTRY_SCRIPT,
-    StreamingBodyReader,
-    code_digest,
-    repack,
-    write_sourcedir,
-)
+from zstc.model_artifacts import ENTRY_SCRIPT, code_digest, repack, write_sourcedir
 from zstc.observability import logger
-from zstc.s3_store import MultipartWriter
+from zstc.s3_store import MultipartWriter, S3Store
 
 MODEL_TARBALL = "model.tar.gz"
 SOURCEDIR_TARBALL = "sourcedir.tar.gz"
@@ -108,16 +101,20 @@ class ModelSetup:
                 self._s3.put_object(
                     Bucket=bucket,
                     Key=prefix + SOURCEDIR_TARBALL,
-                    Body=sourcedir.read(),
+                    Body=sourcedir,
                     ContentType="application/gzip",
                 )
-            model_data_url = self._repacked(model.model_data_url, submit_directory, bucket, prefix)
+                sourcedir.seek(0)  # the same tarball becomes the artifact's code/, no second download
+                model_data_url = self._repacked(model.model_data_url, lambda: sourcedir, bucket, prefix)
         elif not model.prepacked:
             if model.script_url is None:
                 raise jumpstart.JumpStartError(
                     f"malformed spec: model {model.model_id!r} has neither a prepacked artifact nor a script"
                 )
-            model_data_url = self._repacked(model.model_data_url, model.script_url, bucket, prefix)
+            script_url = model.script_url
+            model_data_url = self._repacked(
+                model.model_data_url, lambda: self._get(script_url), bucket, prefix
+            )
         logger.info(
             "model resolved",
             extra={"model_id": model.model_id, "version": model.version, "image": model.image_uri},
@@ -157,43 +154,31 @@ class ModelSetup:
         except json.JSONDecodeError as error:
             raise jumpstart.JumpStartError(f"malformed JSON in s3://{bucket}/{key}: {error}") from None
 
-    def _repacked(self, model_url: str, code_url: str, bucket: str, prefix: str) -> str:
-        """s3 URL of the model artifact with ``code_url``'s files as its code/ (built once)."""
+    def _repacked(
+        self, model_url: str, code_tarball: Callable[[], IO[bytes]], bucket: str, prefix: str
+    ) -> str:
+        """s3 URL of the model artifact with ``code_tarball``'s files as its code/ (built once)."""
         key = prefix + MODEL_TARBALL
-        if self._exists(bucket, key):
+        if S3Store(bucket, lambda _service: self._s3).head(key) is not None:
             logger.info("repacked artifact already staged", extra={"key": key})
             return f"s3://{bucket}/{key}"
         if model_url.endswith("/"):
             raise jumpstart.JumpStartError(f"uncompressed model artifacts ({model_url}) are not supported")
         model_body = self._get(model_url)
-        code_body = self._get(code_url)
         with MultipartWriter(self._s3, bucket, key, "application/gzip") as target:
-            copied = repack(_reader(model_body), _reader(code_body), cast(IO[bytes], target))
+            copied = repack(model_body, code_tarball(), cast(IO[bytes], target))
         logger.info("model artifact repacked", extra={"members": copied, "bytes": target.size})
         return f"s3://{bucket}/{key}"
 
-    def _get(self, url: str) -> Any:
+    def _get(self, url: str) -> IO[bytes]:
+        """The object's body as a stream (botocore's StreamingBody is a file tarfile can read)."""
         bucket, _, key = url.removeprefix("s3://").partition("/")
         try:
-            return self._s3.get_object(Bucket=bucket, Key=key)["Body"]
+            return cast(IO[bytes], self._s3.get_object(Bucket=bucket, Key=key)["Body"])
         except ClientError as error:
             if error.response["Error"]["Code"] in {"NoSuchKey", "404", "NoSuchBucket"}:
                 raise jumpstart.JumpStartError(f"model artifact {url} does not exist") from None
             raise
-
-    def _exists(self, bucket: str, key: str) -> bool:
-        try:
-            self._s3.head_object(Bucket=bucket, Key=key)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
-                return False
-            raise
-        return True
-
-
-def _reader(body: Any) -> IO[bytes]:
-    """A buffered file over a botocore streaming body (tarfile's stream mode reads it front to back)."""
-    return io.BufferedReader(StreamingBodyReader(body), buffer_size=1024 * 1024)
 
 
 def _prefix(model: jumpstart.ResolvedModel, label: str) -> str:
