@@ -46,33 +46,33 @@ def _env(moto_url: str) -> dict[str, str]:
 
 def step_start_batch(args: dict[str, Any]) -> dict[str, Any]:
     """start_batch's logic on one uploaded file."""
-    from zstc.batch_start import StartBatch, UploadedObject  # noqa: PLC0415
-    from zstc.job_store import JobStore  # noqa: PLC0415
-    from zstc.s3_store import S3Store  # noqa: PLC0415
-    from zstc.settings import BatchSettings  # noqa: PLC0415
-    from zstc.transform import TransformJobs  # noqa: PLC0415
+    from zstc.batch.start import StartBatch, UploadedObject  # noqa: PLC0415
+    from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
+    from zstc.batch.transform import SageMakerTransform  # noqa: PLC0415
+    from zstc.core.s3 import S3Store  # noqa: PLC0415
+    from zstc.core.settings import BatchSettings  # noqa: PLC0415
 
     settings = BatchSettings(
         DATA_BUCKET=args["bucket"], JOBS_TABLE=args["table"], TRANSFORM_MODEL_NAME="bench"
     )
     start = time.perf_counter()
     outcome = StartBatch(
-        settings, JobStore(args["table"]), S3Store(args["bucket"]), TransformJobs(settings)
+        settings, DynamoJobStore(args["table"]), S3Store(args["bucket"]), SageMakerTransform(settings)
     ).handle(UploadedObject(args["bucket"], args["key"]))
     return {"outcome": outcome, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 def step_process_results(args: dict[str, Any]) -> dict[str, Any]:
     """process_results' logic for one completed transform job."""
-    from zstc.batch_results import ProcessResults  # noqa: PLC0415
-    from zstc.job_store import JobStore  # noqa: PLC0415
-    from zstc.s3_store import S3Store  # noqa: PLC0415
-    from zstc.settings import BatchSettings  # noqa: PLC0415
+    from zstc.batch.results import ProcessResults  # noqa: PLC0415
+    from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
+    from zstc.core.s3 import S3Store  # noqa: PLC0415
+    from zstc.core.settings import BatchSettings  # noqa: PLC0415
 
     settings = BatchSettings(DATA_BUCKET=args["bucket"], JOBS_TABLE=args["table"])
     start = time.perf_counter()
     outcome = ProcessResults(
-        settings, JobStore(args["table"]), S3Store(args["bucket"]), continue_later=lambda job: None
+        settings, DynamoJobStore(args["table"]), S3Store(args["bucket"]), continue_later=lambda job: None
     ).ingest(args["job_id"], lambda: 10**9)
     return {"outcome": outcome, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
@@ -81,7 +81,7 @@ def step_plain_writer(args: dict[str, Any]) -> dict[str, Any]:
     """The baseline: boto3's batch_writer writing the same result items, nothing else."""
     import boto3  # noqa: PLC0415
 
-    from zstc import layout  # noqa: PLC0415
+    from zstc.batch import layout  # noqa: PLC0415
 
     table = boto3.resource("dynamodb").Table(args["table"])
     pk = layout.job_pk(args["job_id"])
@@ -140,7 +140,7 @@ def _input(records: int, text_bytes: int) -> bytes:
 
 def _play_sagemaker(s3: Any, bucket: str, job_id: str) -> None:
     """Answer every staged shard as batch transform would (a deterministic stand-in for the model)."""
-    from zstc import layout  # noqa: PLC0415
+    from zstc.batch import layout  # noqa: PLC0415
 
     keys = sorted(
         o["Key"]
@@ -173,7 +173,7 @@ def run_size(records: int, text_bytes: int, server_url: str, env: dict[str, str]
     """One size end to end; returns the measurements."""
     import boto3  # noqa: PLC0415
 
-    from zstc import layout  # noqa: PLC0415
+    from zstc.batch import layout  # noqa: PLC0415
     from zstc_local.provision import (  # noqa: PLC0415
         create_bucket,
         create_table,

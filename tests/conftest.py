@@ -11,7 +11,7 @@ from tests.support.api import ApiClient
 from tests.support.batch import BatchPath, create_batch_resources
 from tests.support.fake_sagemaker import FakeSageMaker
 from tests.support.moto import REGION, MotoServer
-from zstc import aws
+from zstc.core import aws
 from zstc_engine.classifier import Classifier
 from zstc_engine.loading import load_classifier
 from zstc_local.handlers import Handler, load_handler
@@ -23,7 +23,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 
 ENDPOINT_NAME = local_template().parameters["ExistingEndpointName"]
 
-# Powertools reads its settings when zstc.observability is first imported, and test collection
+# Powertools reads its settings when zstc.core.observability is first imported, and test collection
 # imports zstc modules before any handler's environment is applied: give it the template's globals.
 for _name, _value in Template().document["Globals"]["Function"]["Environment"]["Variables"].items():
     if isinstance(_value, str):

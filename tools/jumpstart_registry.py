@@ -1,4 +1,4 @@
-"""Regenerate layers/shared/zstc/jumpstart_registry.json from the SageMaker SDK's bundled config.
+"""Regenerate layers/deploy/zstc_deploy/jumpstart_registry.json from the SageMaker SDK's bundled config.
 
 The setup custom resource cannot ship the ~1 GB SDK, so it reads this extract of two SDK facts:
 the regions JumpStart is launched in (with their metadata bucket), and the Hugging Face PyTorch
@@ -17,7 +17,7 @@ from pathlib import Path
 from sagemaker.core import image_uris
 from sagemaker.core.jumpstart.constants import JUMPSTART_REGION_NAME_TO_LAUNCHED_REGION_DICT
 
-TARGET = Path(__file__).resolve().parents[1] / "layers/shared/zstc/jumpstart_registry.json"
+TARGET = Path(__file__).resolve().parents[1] / "layers/deploy/zstc_deploy/jumpstart_registry.json"
 
 
 def main() -> None:

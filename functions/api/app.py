@@ -14,17 +14,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zstc import limits
-from zstc.classify import classify
-from zstc.job_models import CreateJobRequest, JobList, JobStatus, JobView, ResultPage
-from zstc.observability import logger, metrics, tracer
+from zstc.batch.models import CreateJobRequest, JobList, JobView, ResultPage
+from zstc.batch.records import JobStatus
+from zstc.contract.classification import Classification, ClassifyRequest, EndpointHealth
+from zstc.core import limits
+from zstc.core.observability import logger, metrics, tracer
+from zstc.core.settings import ApiSettings, BatchSettings
+from zstc.realtime.classify import classify, health
+from zstc.realtime.endpoint import SageMakerEndpoint
 from zstc.rest import ERROR_RESPONSES, create_resolver
-from zstc.sagemaker_endpoint import IN_SERVICE, SageMakerEndpoint
-from zstc.schemas import Classification, ClassifyRequest, EndpointHealth
-from zstc.settings import ApiSettings, BatchSettings
 
 if TYPE_CHECKING:
-    from zstc.jobs_api import JobsApi
+    from zstc.batch.jobs import JobsService
 
 settings = ApiSettings.from_env()
 batch_settings = BatchSettings.from_env()
@@ -37,13 +38,15 @@ app = create_resolver()
 
 
 @cache
-def jobs() -> "JobsApi":
+def jobs() -> "JobsService":
     """The jobs logic, imported on first use: /classify's cold start does not pay for it."""
-    from zstc.job_store import JobStore  # noqa: PLC0415
-    from zstc.jobs_api import JobsApi  # noqa: PLC0415
-    from zstc.s3_store import S3Store  # noqa: PLC0415
+    from zstc.batch.jobs import JobsService  # noqa: PLC0415
+    from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
+    from zstc.core.s3 import S3Store  # noqa: PLC0415
 
-    return JobsApi(batch_settings, JobStore(batch_settings.jobs_table), S3Store(batch_settings.data_bucket))
+    return JobsService(
+        batch_settings, DynamoJobStore(batch_settings.jobs_table), S3Store(batch_settings.data_bucket)
+    )
 
 
 @app.post(
@@ -79,12 +82,9 @@ def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification
 )
 def get_health() -> Response[EndpointHealth]:
     """Report the configured endpoint's name and status."""
-    status = endpoint.status()
-    health = EndpointHealth(endpoint_name=endpoint.endpoint_name, status=status, ready=status == IN_SERVICE)
+    report = health(endpoint)
     return Response(
-        status_code=200 if health.ready else 503,
-        content_type=content_types.APPLICATION_JSON,
-        body=health,
+        status_code=200 if report.ready else 503, content_type=content_types.APPLICATION_JSON, body=report
     )
 
 

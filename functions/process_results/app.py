@@ -9,12 +9,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zstc import aws
-from zstc.batch_results import ProcessResults
-from zstc.job_store import JobStore
-from zstc.observability import logger, metrics, tracer
-from zstc.s3_store import S3Store
-from zstc.settings import BatchSettings
+from zstc.batch.results import ProcessResults
+from zstc.batch.store import DynamoJobStore
+from zstc.batch.transform import SageMakerTransform
+from zstc.core import aws
+from zstc.core.observability import logger, metrics, tracer
+from zstc.core.s3 import S3Store
+from zstc.core.settings import BatchSettings
 
 settings = BatchSettings.from_env()
 RESUME_KEY = "zstc_resume_job_id"
@@ -36,10 +37,15 @@ def _continue_later(function_arn: str) -> Any:
 def _processor(function_arn: str) -> ProcessResults:
     return ProcessResults(
         settings,
-        JobStore(settings.jobs_table),
+        DynamoJobStore(settings.jobs_table),
         S3Store(settings.data_bucket),
         continue_later=_continue_later(function_arn),
     )
+
+
+@cache
+def _transforms() -> SageMakerTransform:
+    return SageMakerTransform(settings)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -51,8 +57,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if RESUME_KEY in event:
         outcome = processor.ingest(str(event[RESUME_KEY]), context.get_remaining_time_in_millis)
     else:
-        outcome = processor.handle_state_change(
-            event.get("detail") or {}, context.get_remaining_time_in_millis
+        outcome = processor.handle_finished(
+            _transforms().finished(event), context.get_remaining_time_in_millis
         )
     logger.info("state change handled", extra={"outcome": outcome})
     metrics.add_metric(name="StateChangesHandled", unit="Count", value=1)

@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zstc import aws
-from zstc.custom_resource import answer_cloudformation
-from zstc.model_setup import ModelSetup
-from zstc.observability import logger, metrics, tracer
+from zstc.core import aws
+from zstc.core.observability import logger, metrics, tracer
+from zstc_deploy.custom_resource import answer_cloudformation
+from zstc_deploy.model_setup import ModelSetup
 
 # The inference code ships inside this function's package (functions/setup/inference links to it).
 CODE_ROOT = Path(__file__).resolve().parent / "inference"

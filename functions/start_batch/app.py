@@ -7,12 +7,12 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zstc.batch_start import StartBatch, UploadedObject
-from zstc.job_store import JobStore
-from zstc.observability import logger, metrics, tracer
-from zstc.s3_store import S3Store
-from zstc.settings import BatchSettings
-from zstc.transform import TransformJobs
+from zstc.batch.start import StartBatch, UploadedObject
+from zstc.batch.store import DynamoJobStore
+from zstc.batch.transform import SageMakerTransform
+from zstc.core.observability import logger, metrics, tracer
+from zstc.core.s3 import S3Store
+from zstc.core.settings import BatchSettings
 
 settings = BatchSettings.from_env()
 
@@ -21,7 +21,10 @@ settings = BatchSettings.from_env()
 def _start_batch(bucket: str) -> StartBatch:
     batch_settings = settings.model_copy(update={"data_bucket": bucket})
     return StartBatch(
-        batch_settings, JobStore(settings.jobs_table), S3Store(bucket), TransformJobs(batch_settings)
+        batch_settings,
+        DynamoJobStore(settings.jobs_table),
+        S3Store(bucket),
+        SageMakerTransform(batch_settings),
     )
 
 

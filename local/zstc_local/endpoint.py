@@ -14,7 +14,7 @@ import re
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from zstc.limits import SAGEMAKER_MAX_PAYLOAD_BYTES
+from zstc.core.limits import SAGEMAKER_MAX_PAYLOAD_BYTES
 from zstc_engine.classifier import Classifier
 from zstc_engine.protocol import RequestError
 from zstc_engine.serving import invoke

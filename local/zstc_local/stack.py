@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zstc import aws
+from zstc.core import aws
 from zstc_local.api_gateway import LocalApi, routes_from
 from zstc_local.async_invoke import AsyncFunction, AsyncInvoker, dead_letter_to_sqs
 from zstc_local.constants import (

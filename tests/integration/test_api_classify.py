@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.api import ApiClient
 from tests.support.moto import MotoServer
-from zstc import limits
+from zstc.core import limits
 
 LABELS = ["Health", "Humor", "Personal Growth"]
 

@@ -21,7 +21,8 @@ from tests.support.api import ApiClient
 from tests.support.batch import BUCKET, TABLE, BatchPath, engine_answers, play_sagemaker, read_json_lines
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
 from tests.support.moto import REGION
-from zstc import layout, limits
+from zstc.batch import layout
+from zstc.core import limits
 from zstc_engine.classifier import Classifier
 
 LABELS = ["Health", "Finance", "Career", "Humor"]
@@ -54,10 +55,11 @@ def _transform_jobs() -> list[str]:
 
 
 def _job_item(job_id: str) -> dict[str, Any]:
-    from zstc.job_store import JobStore  # noqa: PLC0415
+    from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
 
-    item = JobStore(TABLE).get_job(job_id)
-    assert item is not None
+    job = DynamoJobStore(TABLE).get(job_id)
+    assert job is not None
+    item: dict[str, Any] = job.model_dump(mode="json")
     return item
 
 
@@ -299,12 +301,12 @@ def test_duplicate_s3_event_starts_one_transform_job(batch: BatchPath) -> None:
 
 def test_crash_between_staging_and_transform_is_retried_without_a_second_job(batch: BatchPath) -> None:
     # Given an earlier attempt that staged the input and died before starting the transform job
-    from zstc.job_models import JobStatus  # noqa: PLC0415
-    from zstc.job_store import JobStore  # noqa: PLC0415
+    from zstc.batch.records import JobChanges, JobStatus  # noqa: PLC0415
+    from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
 
     assert batch.upload("input/crash/a.jsonl", _jsonl(5)) == {"outcomes": ["started"]}
     job_id = layout.job_id_for_upload(BUCKET, "input/crash/a.jsonl")
-    JobStore(TABLE).update_job(job_id, {"status": JobStatus.VALIDATING.value})
+    DynamoJobStore(TABLE).update(job_id, JobChanges(status=JobStatus.VALIDATING))
     head = boto3.client("s3", region_name=REGION).head_object(Bucket=BUCKET, Key="input/crash/a.jsonl")
     # When S3 delivers the event again, Then the retry finishes the job start and no second job exists
     again = batch.deliver_upload("input/crash/a.jsonl", 1, head["ETag"].strip('"'), head["VersionId"])
@@ -392,10 +394,10 @@ def test_large_output_is_processed_in_resumable_chunks(
     lambda_api.answer = CannedAnswer(status=202)
     lambda_api.start()
     monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lambda_api.url)
-    from zstc.batch_results import RESUME_MARGIN_MS  # noqa: PLC0415
+    from zstc.batch import results as batch_results  # noqa: PLC0415
+    from zstc.batch.results import RESUME_MARGIN_MS  # noqa: PLC0415
 
     calls = iter([RESUME_MARGIN_MS + 1, RESUME_MARGIN_MS - 1])
-    from zstc import batch_results  # noqa: PLC0415
 
     processor_type = batch_results.ProcessResults
     original = processor_type.ingest

@@ -11,8 +11,9 @@ import pytest
 
 from tests.support.batch import BUCKET, TABLE, BatchPath
 from tests.support.moto import REGION
-from zstc import layout
-from zstc.job_store import JobStore
+from zstc.batch import layout
+from zstc.batch.records import JobChanges, JobStatus, new_job
+from zstc.batch.store import DynamoJobStore
 from zstc_local.context import LocalLambdaContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "batch"
@@ -33,18 +34,15 @@ def _prepare_transform_job(event: dict[str, Any]) -> None:
     name = event["detail"]["TransformJobName"]
     job_id = layout.job_id_from_transform_name("zstc-", name)
     assert job_id is not None
-    store = JobStore(TABLE)
-    store.create_job(
-        job_id,
-        {
-            "status": "InProgress",
-            "transform_job_name": name,
-            "shard_sizes": [1],
-            "checkpoint": 0,
-            "results_written": 0,
-            "format": "jsonl",
-        },
+    job = JobChanges(
+        status=JobStatus.IN_PROGRESS,
+        transform_job_name=name,
+        shard_sizes=[1],
+        checkpoint=0,
+        results_written=0,
+        format="jsonl",
     )
+    DynamoJobStore(TABLE).create(new_job(job_id, job, retention_days=30))
     staged = {
         "id": 1,
         "inputs": "run a marathon",
@@ -75,8 +73,9 @@ def test_event_file_runs_through_its_handler(batch: BatchPath, name: str) -> Non
     _prepare_transform_job(event)
     result = batch.process_results(event, LocalLambdaContext("ProcessResultsFunction", timeout_seconds=900))
     assert result == {"outcome": EXPECTED[name]}
-    job = JobStore(TABLE).get_job(
+    job = DynamoJobStore(TABLE).get(
         layout.job_id_from_transform_name("zstc-", event["detail"]["TransformJobName"]) or ""
     )
     assert job is not None
-    assert job["transform_ended_at"].startswith("2026-11-29T00:10:00")
+    assert job.transform_ended_at is not None
+    assert job.transform_ended_at.startswith("2026-11-29T00:10:00")

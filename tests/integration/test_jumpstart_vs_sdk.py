@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.jumpstart import DEBERTA_MODEL, FIXTURES, ZSTC_MODEL
-from zstc import jumpstart
+from zstc_deploy import jumpstart
 
 REPO = Path(__file__).resolve().parents[2]
 CASES = [

@@ -21,8 +21,8 @@ import pytest
 
 from tests.support.jumpstart import DEBERTA_MODEL, STOCK_SCRIPT, ZSTC_MODEL, publish
 from tests.support.moto import REGION, MotoServer
-from zstc.custom_resource import ResourceResult, answer_cloudformation
-from zstc.model_setup import MODEL_ENVIRONMENT_DEFAULTS
+from zstc_deploy.custom_resource import ResourceResult, answer_cloudformation
+from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import load_handler
 from zstc_local.template import Template

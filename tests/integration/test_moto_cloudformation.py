@@ -21,7 +21,7 @@ from tests.support.jumpstart import publish
 from tests.support.moto import REGION, MotoServer
 from tests.support.moto_cloudformation import NOT_DEPLOYABLE_IN_MOTO, for_moto
 from tests.support.sam import translate
-from zstc.model_setup import ModelSetup, SetupProperties
+from zstc_deploy.model_setup import ModelSetup, SetupProperties
 from zstc_local.template import TEMPLATE_PATH
 
 CODE_BUCKET = "zstc-artifacts"  # where tests.support.sam points every CodeUri

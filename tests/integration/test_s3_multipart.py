@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from tests.support.moto import REGION, MotoServer
-from zstc.s3_store import MULTIPART_PART_BYTES, MultipartWriter, S3Store
+from zstc.core.s3 import MULTIPART_PART_BYTES, MultipartWriter, S3Store
 
 BUCKET = "multipart-test"
 

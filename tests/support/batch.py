@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 
 from tests.support.moto import REGION
-from zstc import layout
-from zstc.layout import shard_key
+from zstc.batch import layout
+from zstc.batch.layout import shard_key
 from zstc_engine.classifier import Classifier
 from zstc_engine.serving import invoke
 from zstc_local.context import LocalLambdaContext

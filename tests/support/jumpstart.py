@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.tiny_models import build_tiny_bart_nli
-from zstc.jumpstart import metadata_bucket
+from zstc_deploy.jumpstart import metadata_bucket
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "jumpstart"
 ZSTC_MODEL = "huggingface-zstc-facebook-bart-large-mnli"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.sam import translate
-from zstc.model_setup import MODEL_ENVIRONMENT_DEFAULTS
+from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS
 from zstc_local.template import Template
 
 PSEUDO = {

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from tests.support.sam import resources_of_type, translate
-from zstc import layout
-from zstc.schemas import ClassifyRequest
-from zstc.settings import ApiSettings
+from zstc.batch import layout
+from zstc.contract.classification import ClassifyRequest
+from zstc.core.settings import ApiSettings
 from zstc_local.provision import local_template
 from zstc_local.template import TEMPLATE_PATH, Template
 

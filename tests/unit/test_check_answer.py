@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from zstc.classify import check_answer
-from zstc.errors import InvalidModelResponseError
-from zstc.schemas import ClassifyRequest
+from zstc.contract.answers import check_answer
+from zstc.contract.classification import ClassifyRequest
+from zstc.core.errors import InvalidModelResponseError
 
 REQUEST = ClassifyRequest.model_validate(
     {"inputs": ["one", "two"], "parameters": {"candidate_labels": ["a", "b"]}}

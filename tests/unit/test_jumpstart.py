@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from zstc import jumpstart
-from zstc.jumpstart import EcrSpecs, JumpStartError, ModelSpec
+from zstc_deploy import jumpstart
+from zstc_deploy.jumpstart import EcrSpecs, JumpStartError, ModelSpec
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from zstc.schemas import ClassifyRequest
+from zstc.contract.classification import ClassifyRequest
 from zstc_engine.protocol import (
+    DEFAULT_HYPOTHESIS_TEMPLATE,
     ClassificationResult,
     RequestError,
     decode,
@@ -128,5 +129,5 @@ def test_every_request_the_api_accepts_the_engine_runs_identically(payload: dict
     assert list(task.texts) == request.texts
     assert list(task.labels) == request.parameters.candidate_labels
     assert task.multi_label == request.parameters.multi_label
-    assert task.hypothesis_template == request.parameters.hypothesis_template
+    assert task.hypothesis_template == (request.parameters.hypothesis_template or DEFAULT_HYPOTHESIS_TEMPLATE)
     assert task.is_batch == request.is_batch

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from zstc import limits
-from zstc.schemas import Classification, ClassifyRequest
+from zstc.contract.classification import Classification, ClassifyRequest
+from zstc.core import limits
+from zstc_engine.protocol import parse_request
 
 
 def _request(inputs: Any = "a text", **parameters: Any) -> dict[str, Any]:
@@ -30,9 +31,12 @@ def test_comma_string_labels_are_split_and_stripped() -> None:
 
 
 def test_defaults_follow_the_transformers_pipeline() -> None:
+    # Given no template, Then none is sent: the model side applies the pipeline's default (one source)
     request = ClassifyRequest.model_validate(_request())
     assert request.parameters.multi_label is False
-    assert request.parameters.hypothesis_template == "This example is {}."
+    assert request.parameters.hypothesis_template is None
+    assert "hypothesis_template" not in request.to_endpoint_payload()["parameters"]
+    assert parse_request(request.to_endpoint_payload()).hypothesis_template == "This example is {}."
     assert request.texts == ["a text"]
     assert request.is_batch is False
 

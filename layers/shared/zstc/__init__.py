@@ -1,4 +1,6 @@
-"""zstc shared layer: schemas, limits, errors, settings, AWS adapters and classification logic.
+"""zstc's shared Lambda layer: core, the classification contract, and the real-time and batch features.
 
-Every Lambda function imports this package from the shared layer; tests import the same code.
+Imports flow one way: ``functions/*/app.py`` -> :mod:`zstc.rest`, :mod:`zstc.realtime`,
+:mod:`zstc.batch` -> :mod:`zstc.contract` -> :mod:`zstc.core` (checked by import-linter in CI).
+Model deployment lives in :mod:`zstc_deploy`, a layer of its own that only the setup function carries.
 """

@@ -16,10 +16,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from zstc import limits
-from zstc.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
-from zstc.observability import logger, metrics
-from zstc.schemas import ErrorDetail, ErrorInfo, ErrorResponse
+from zstc.contract.classification import ErrorDetail, ErrorInfo, ErrorResponse
+from zstc.core import limits
+from zstc.core.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
+from zstc.core.observability import logger, metrics
 
 JSON_MEDIA_TYPE = "application/json"
 _MAX_DETAILS = 20

@@ -111,7 +111,7 @@ FetchJson = Callable[[str, str], Any]
 
 @cache
 def _registry() -> dict[str, Any]:
-    text = resources.files("zstc").joinpath("jumpstart_registry.json").read_text()
+    text = resources.files("zstc_deploy").joinpath("jumpstart_registry.json").read_text()
     registry: dict[str, Any] = json.loads(text)
     return registry
 

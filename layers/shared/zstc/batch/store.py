@@ -1,4 +1,4 @@
-"""DynamoDB adapter for jobs and their results (one table; keys from :mod:`zstc.layout`).
+"""DynamoDB adapter of :class:`zstc.batch.interfaces.JobStore`: one table, keys from `zstc.batch.layout`.
 
 Every write is idempotent: result items have deterministic keys, status changes are conditional,
 so a duplicate or replayed S3 / EventBridge delivery leaves exactly the same items.
@@ -6,32 +6,24 @@ so a duplicate or replayed S3 / EventBridge delivery leaves exactly the same ite
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from zstc import aws, layout
-from zstc.errors import InvalidRequestError
-from zstc.job_models import JobStatus
+from zstc.batch import layout
+from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey
+from zstc.batch.records import JobChanges, JobRecord, JobStatus, ResultRecord, now_iso
+from zstc.core import aws
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 BATCH_WRITE_SIZE = 25
 MAX_BATCH_WRITE_ATTEMPTS = 8
-
-
-def now_iso() -> str:
-    """UTC now as ISO 8601 with milliseconds (sorts as text)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -64,32 +56,28 @@ def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _from_dynamo(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
-def encode_token(key: dict[str, Any] | None) -> str | None:
-    """An opaque pagination token for a DynamoDB LastEvaluatedKey."""
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+def _job_key(job_id: str) -> dict[str, Any]:
+    return serialize({"pk": layout.job_pk(job_id), "sk": layout.JOB_SK})
 
 
-def decode_token(token: str | None, allowed_keys: set[str]) -> dict[str, Any] | None:
-    """The ExclusiveStartKey inside ``token``; a token we did not make is a 400."""
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidRequestError("next_token is not a token this API issued") from None
-    if (
-        not isinstance(key, dict)
-        or set(key) != allowed_keys
-        or not all(isinstance(v, dict) for v in key.values())
+def _is_conditional_check_failure(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def _check_page_key(start: PageKey | None, names: frozenset[str], pk: str | None = None) -> None:
+    """Refuse a key this store did not issue for the listing (a hand-made or another job's token)."""
+    if start is None:
+        return
+    if set(start) != names or not all(
+        isinstance(value, dict) and len(value) == 1 for value in start.values()
     ):
-        raise InvalidRequestError("next_token is not a token this API issued")
-    return key
+        raise InvalidPageKeyError("not a key of this listing")
+    if pk is not None and start["pk"] != {"S": pk}:
+        raise ForeignPageKeyError("a key of another job's listing")
 
 
-class JobStore:
-    """Reads and writes job and result items in ``table_name``."""
+class DynamoJobStore:
+    """Job and result items in ``table_name``; the job item and its results share a partition."""
 
     def __init__(self, table_name: str, client_factory: Callable[..., Any] = aws.client) -> None:
         self.table_name = table_name
@@ -101,18 +89,9 @@ class JobStore:
 
     # --- jobs -------------------------------------------------------------------------------------
 
-    def create_job(self, job_id: str, attributes: dict[str, Any]) -> bool:
-        """Create the job item; False when it already exists (a duplicate delivery)."""
-        timestamp = now_iso()
-        item = {
-            "pk": layout.job_pk(job_id),
-            "sk": layout.JOB_SK,
-            "job_id": job_id,
-            "created_at": timestamp,
-            "updated_at": timestamp,
-            "label_histogram": {},
-            **attributes,
-        }
+    def create(self, job: JobRecord) -> bool:
+        """Store a new job; False when it already exists (a duplicate delivery)."""
+        item = {"pk": layout.job_pk(job.job_id), "sk": layout.JOB_SK, **job.model_dump(mode="json")}
         try:
             self._dynamodb.put_item(
                 TableName=self.table_name,
@@ -120,58 +99,52 @@ class JobStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if _is_conditional_check_failure(error):
                 return False
             raise
         return True
 
-    def get_job(self, job_id: str) -> dict[str, Any] | None:
-        """The job item, or None."""
+    def get(self, job_id: str) -> JobRecord | None:
+        """The job, or None."""
         response = self._dynamodb.get_item(
-            TableName=self.table_name,
-            Key=serialize({"pk": layout.job_pk(job_id), "sk": layout.JOB_SK}),
-            ConsistentRead=True,
+            TableName=self.table_name, Key=_job_key(job_id), ConsistentRead=True
         )
-        return deserialize(response["Item"]) if "Item" in response else None
+        return self._job(response["Item"]) if "Item" in response else None
 
-    def update_job(
+    def update(
         self,
         job_id: str,
-        attributes: dict[str, Any],
+        changes: JobChanges,
         *,
-        expected: dict[str, Any] | None = None,
-        remove: Sequence[str] = (),
+        expected_statuses: Collection[JobStatus] | None = None,
+        expected_checkpoint: int | None = None,
     ) -> bool:
-        """Set ``attributes`` if every ``expected`` attribute currently has its value; False otherwise."""
+        """Set the attributes ``changes`` sets if the job is as expected; False otherwise."""
+        attributes = {**changes.model_dump(mode="json", exclude_unset=True), "updated_at": now_iso()}
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets = []
-        for index, (name, value) in enumerate({**attributes, "updated_at": now_iso()}.items()):
+        for index, (name, value) in enumerate(attributes.items()):
             names[f"#a{index}"] = name
             values[f":a{index}"] = value
             sets.append(f"#a{index} = :a{index}")
-        expression = "SET " + ", ".join(sets)
-        for index, name in enumerate(remove):
-            names[f"#r{index}"] = name
-        if remove:
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
         conditions = ["attribute_exists(pk)"]
-        for index, (name, value) in enumerate((expected or {}).items()):
-            names[f"#e{index}"] = name
-            if isinstance(value, list | tuple | set | frozenset):
-                options = []
-                for option_index, option in enumerate(value):
-                    values[f":e{index}_{option_index}"] = option
-                    options.append(f":e{index}_{option_index}")
-                conditions.append(f"#e{index} IN ({', '.join(options)})")
-            else:
-                values[f":e{index}"] = value
-                conditions.append(f"#e{index} = :e{index}")
+        if expected_statuses is not None:
+            names["#status"] = "status"
+            options = []
+            for index, status in enumerate(expected_statuses):
+                values[f":s{index}"] = status.value
+                options.append(f":s{index}")
+            conditions.append(f"#status IN ({', '.join(options)})")
+        if expected_checkpoint is not None:
+            names["#checkpoint"] = "checkpoint"
+            values[":checkpoint"] = expected_checkpoint
+            conditions.append("#checkpoint = :checkpoint")
         try:
             self._dynamodb.update_item(
                 TableName=self.table_name,
-                Key=serialize({"pk": layout.job_pk(job_id), "sk": layout.JOB_SK}),
-                UpdateExpression=expression,
+                Key=_job_key(job_id),
+                UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={
@@ -179,29 +152,16 @@ class JobStore:
                 },
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if _is_conditional_check_failure(error):
                 return False
             raise
         return True
 
-    def transition(
-        self,
-        job_id: str,
-        from_statuses: Iterable[JobStatus],
-        to_status: JobStatus,
-        attributes: dict[str, Any] | None = None,
-    ) -> bool:
-        """Move the job to ``to_status`` only from one of ``from_statuses``; False when it was elsewhere."""
-        return self.update_job(
-            job_id,
-            {**(attributes or {}), "status": to_status.value},
-            expected={"status": [status.value for status in from_statuses]},
-        )
-
-    def list_jobs(
-        self, status: JobStatus, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Jobs with ``status``, newest first, and the key to continue from."""
+    def list_by_status(
+        self, status: JobStatus, limit: int, start: PageKey | None
+    ) -> tuple[list[JobRecord], PageKey | None]:
+        """Jobs with ``status``, newest first (the by-status index), and the key to continue from."""
+        _check_page_key(start, layout.JOB_PAGE_KEY_NAMES)
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": layout.STATUS_INDEX,
@@ -211,14 +171,18 @@ class JobStore:
             "ExpressionAttributeValues": {":s": {"S": status.value}},
             "ScanIndexForward": False,
         }
-        if start_key:
-            request["ExclusiveStartKey"] = start_key
+        if start:
+            request["ExclusiveStartKey"] = dict(start)
         response = self._dynamodb.query(**request)
-        return [deserialize(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+        return [self._job(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+    @staticmethod
+    def _job(item: dict[str, Any]) -> JobRecord:
+        return JobRecord.model_validate({k: v for k, v in deserialize(item).items() if k not in {"pk", "sk"}})
 
     # --- results ----------------------------------------------------------------------------------
 
-    def put_results(self, job_id: str, results: Sequence[dict[str, Any]], expires_at: int | None) -> None:
+    def put_results(self, job_id: str, results: Sequence[ResultRecord], expires_at: int) -> None:
         """Write result items (keyed by input position) with batch writes, retrying what is unprocessed."""
         pk = layout.job_pk(job_id)
         requests = [
@@ -227,9 +191,9 @@ class JobStore:
                     "Item": serialize(
                         {
                             "pk": pk,
-                            "sk": layout.result_sk(result["position"]),
+                            "sk": layout.result_sk(result.position),
                             "expires_at": expires_at,
-                            **result,
+                            **result.model_dump(mode="json"),
                         }
                     )
                 }
@@ -252,9 +216,10 @@ class JobStore:
         )
 
     def query_results(
-        self, job_id: str, limit: int, start_key: dict[str, Any] | None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        self, job_id: str, limit: int, start: PageKey | None
+    ) -> tuple[list[ResultRecord], PageKey | None]:
         """Results in input order and the key to continue from."""
+        _check_page_key(start, layout.RESULT_PAGE_KEY_NAMES, pk=layout.job_pk(job_id))
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Limit": limit,
@@ -264,7 +229,8 @@ class JobStore:
                 ":r": {"S": layout.RESULT_SK_PREFIX},
             },
         }
-        if start_key:
-            request["ExclusiveStartKey"] = start_key
+        if start:
+            request["ExclusiveStartKey"] = dict(start)
         response = self._dynamodb.query(**request)
-        return [deserialize(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+        results = [ResultRecord.model_validate(deserialize(item)) for item in response.get("Items", [])]
+        return results, response.get("LastEvaluatedKey")

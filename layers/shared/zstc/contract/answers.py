@@ -1,4 +1,4 @@
-"""Real-time classification: send a validated request to the model and check its answer.
+"""Check a model's answer against the request it answers (real-time and batch alike).
 
 The endpoint's answer is never passed through unchecked: it must hold one classification per
 input text, in input order, over exactly the requested labels, with valid scores.
@@ -6,30 +6,14 @@ input text, in input order, over exactly the requested labels, with valid scores
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import ValidationError
 
-from zstc.errors import InvalidModelResponseError
-from zstc.schemas import Classification, ClassifyRequest
+from zstc.contract.classification import Classification, ClassifyRequest
+from zstc.core.errors import InvalidModelResponseError
 
 _SINGLE_LABEL_SUM_TOLERANCE = 1e-3
-
-
-class JsonEndpoint(Protocol):
-    """What classification needs from a model endpoint."""
-
-    endpoint_name: str
-
-    def invoke_json(self, payload: dict[str, Any]) -> Any:
-        """Send a JSON payload, return the decoded JSON answer."""
-        ...
-
-
-def classify(request: ClassifyRequest, endpoint: JsonEndpoint) -> list[Classification]:
-    """Classify every text of ``request``; one checked classification per text, in input order."""
-    answer = endpoint.invoke_json(request.to_endpoint_payload())
-    return check_answer(request, answer)
 
 
 def check_answer(request: ClassifyRequest, answer: Any) -> list[Classification]:

@@ -30,11 +30,6 @@ MAX_BODY_BYTES = 1_048_576
 SAGEMAKER_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 """InvokeEndpoint's documented request payload limit, for reference and checks."""
 
-DEFAULT_HYPOTHESIS_TEMPLATE = "This example is {}."
-"""The transformers zero-shot pipeline's default template."""
-
-TEMPLATE_PLACEHOLDER = "{}"
-
 # --- batch jobs -----------------------------------------------------------------------------------
 
 MAX_BATCH_FILE_BYTES = 2 * 1024**3

@@ -1,15 +1,17 @@
-"""Amazon S3 adapter: object metadata, streamed reads, writes, presigned uploads, assembly."""
+"""Amazon S3 adapter for one bucket: object metadata, streamed reads, writes, presigned uploads, assembly."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from zstc import aws
+from zstc.core import aws
+from zstc.core.streams import BinaryReader, binary_lines
 
 MULTIPART_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size: the least memory per part
 
@@ -51,18 +53,20 @@ class S3Store:
             version = response["ETag"].strip('"')
         return ObjectInfo(int(response["ContentLength"]), version, dict(response.get("Metadata") or {}))
 
-    def iter_lines(self, key: str) -> Iterator[bytes]:
-        """The object's lines (with their line endings), streamed; raises KeyError when missing."""
+    def open(self, key: str) -> BinaryReader:
+        """The object's body as a stream (read it once, then close it); raises KeyError when missing."""
         try:
-            body = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            body: BinaryReader = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
         except ClientError as error:
             if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
                 raise KeyError(key) from None
             raise
-        try:
-            yield from body.iter_lines(chunk_size=64 * 1024, keepends=True)
-        finally:
-            body.close()
+        return body
+
+    def iter_lines(self, key: str) -> Iterator[bytes]:
+        """The object's lines (split on ``\\n`` only, with their endings), streamed; KeyError when missing."""
+        with closing(self.open(key)) as body:
+            yield from binary_lines(body)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         """Write one object."""

@@ -1,7 +1,7 @@
 """Request and response schemas of the real-time classification contract (pydantic v2).
 
 The request is the Hugging Face / JumpStart zero-shot payload. Validators enforce the limits in
-:mod:`zstc.limits` with messages that name the offending field and position.
+:mod:`zstc.core.limits` with messages that name the offending field and position.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from zstc import limits
+from zstc.core import limits
 
 
 def _split_comma_labels(value: Any) -> Any:
@@ -42,9 +42,13 @@ class ClassifyParameters(BaseModel):
         default=False,
         description="false: scores sum to 1 over the labels; true: each label is scored on its own.",
     )
-    hypothesis_template: str = Field(
-        default=limits.DEFAULT_HYPOTHESIS_TEMPLATE,
-        description="Sentence with exactly one {} placeholder that each label is put into.",
+    hypothesis_template: str | None = Field(
+        default=None,
+        description=(
+            "Sentence with exactly one {} placeholder that each label is put into. Omitted: the model's "
+            'default, "This example is {}." as in the transformers zero-shot pipeline.'
+        ),
+        examples=["This example is {}."],
     )
 
     @field_validator("candidate_labels")
@@ -81,7 +85,9 @@ class ClassifyParameters(BaseModel):
 
     @field_validator("hypothesis_template")
     @classmethod
-    def _check_template(cls, template: str) -> str:
+    def _check_template(cls, template: str | None) -> str | None:
+        if template is None:
+            return None
         if len(template) > limits.MAX_TEMPLATE_CHARS:
             raise PydanticCustomError(
                 "template_too_long",
@@ -167,8 +173,28 @@ class ClassifyRequest(BaseModel):
         return isinstance(self.inputs, list)
 
     def to_endpoint_payload(self) -> dict[str, Any]:
-        """The JSON body sent to the endpoint, with labels normalised to a list."""
-        return self.model_dump(mode="json")
+        """The JSON body sent to the endpoint: labels normalised to a list, unset options left out.
+
+        An omitted ``hypothesis_template`` is left to the model side, which owns the default
+        (``zstc_engine.protocol.DEFAULT_HYPOTHESIS_TEMPLATE``, the transformers pipeline's).
+        """
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class BatchRecord(ClassifyRequest):
+    """One record of a batch input: a real-time request with exactly one text and an optional id.
+
+    A JSON Lines line is one of these; a CSV row becomes one (text column + the job's parameters).
+    """
+
+    id: str | int | None = None
+
+    @field_validator("inputs")
+    @classmethod
+    def _one_text(cls, inputs: str | list[str]) -> str | list[str]:
+        if not isinstance(inputs, str):
+            raise PydanticCustomError("batch_inputs", "inputs must be one text per line in batch input")
+        return inputs
 
 
 class Classification(BaseModel):

@@ -11,7 +11,6 @@ STAGING_PREFIX = "staging/"
 OUTPUT_PREFIX = "output/"
 RESULTS_PREFIX = "results/"
 ERRORS_PREFIX = "errors/"
-SUPPORTED_EXTENSIONS = (".jsonl", ".csv")
 
 JOB_ID_PATTERN = re.compile(r"^[a-z0-9]{6,24}$")
 """Job ids: lowercase letters and digits, so they fit in transform job names and S3 keys."""
@@ -81,9 +80,19 @@ def results_part_key(job_id: str, index: int) -> str:
     return f"{RESULTS_PREFIX}{job_id}/parts/part-{index:05d}.csv"
 
 
+def results_header_key(job_id: str) -> str:
+    """The header row of results.csv, assembled before the shards' rows."""
+    return f"{RESULTS_PREFIX}{job_id}/parts/header.csv"
+
+
 def errors_key(job_id: str) -> str:
     """The report of a rejected input."""
     return f"{ERRORS_PREFIX}{job_id}/report.json"
+
+
+def unassigned_errors_key(bucket: str, key: str) -> str:
+    """The report of an upload outside ``input/<job_id>/<file>`` (no job to hold it)."""
+    return f"{ERRORS_PREFIX}unassigned/{job_id_for_upload(bucket, key)}.json"
 
 
 # DynamoDB: one table, the job item and its result items share a partition.
@@ -103,3 +112,9 @@ def result_sk(position: int) -> str:
 
 STATUS_INDEX = "by-status"
 """GSI: partition ``status``, sort ``created_at`` (list jobs by status and time)."""
+
+RESULT_PAGE_KEY_NAMES = frozenset({"pk", "sk"})
+"""The attributes of a LastEvaluatedKey when querying a job's results."""
+
+JOB_PAGE_KEY_NAMES = frozenset({"pk", "sk", "status", "created_at"})
+"""The attributes of a LastEvaluatedKey when querying the by-status index."""

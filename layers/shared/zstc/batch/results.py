@@ -11,23 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import zip_longest
 from typing import Any
 
-from zstc import layout
-from zstc.classify import check_answer
-from zstc.errors import InvalidModelResponseError
-from zstc.job_models import JobStatus
-from zstc.job_store import JobStore, now_iso
-from zstc.observability import logger
-from zstc.s3_store import S3Store
-from zstc.schemas import ClassifyParameters, ClassifyRequest
-from zstc.settings import BatchSettings
+from zstc.batch import layout
+from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
+from zstc.batch.records import JobChanges, JobStatus, ResultRecord, expiry_epoch, now_iso
+from zstc.contract.answers import check_answer
+from zstc.contract.classification import ClassifyParameters, ClassifyRequest
+from zstc.core.errors import InvalidModelResponseError
+from zstc.core.observability import logger
+from zstc.core.settings import BatchSettings
 
 RESUME_MARGIN_MS = 60_000
 """Hand over to a follow-up invocation when less than this is left before the timeout."""
@@ -39,72 +36,58 @@ class OutputMismatch(Exception):
     """The transform output does not answer the staged requests."""
 
 
-def event_time(value: Any) -> str | None:
-    """An EventBridge/SageMaker timestamp (ISO 8601 or epoch milliseconds) as ISO 8601 UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        moment = datetime.fromtimestamp(float(value) / 1000, tz=UTC)
-    else:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class ProcessResults:
-    """Handles transform job state changes for zstc's jobs."""
+    """Handles the end of zstc's transform jobs: ingest results, or record why they failed."""
 
     def __init__(
-        self, settings: BatchSettings, jobs: JobStore, s3: S3Store, continue_later: Callable[[str], None]
+        self,
+        settings: BatchSettings,
+        jobs: JobStore,
+        objects: ObjectStore,
+        continue_later: Callable[[str], None],
     ) -> None:
         self.settings = settings
         self.jobs = jobs
-        self.s3 = s3
+        self.objects = objects
         self.continue_later = continue_later
 
-    def handle_state_change(self, detail: dict[str, Any], remaining_ms: Callable[[], int]) -> str:
+    def handle_finished(self, finished: TransformFinished | None, remaining_ms: Callable[[], int]) -> str:
         """Completed -> ingest; Failed/Stopped -> record the reason. Returns what happened."""
-        name = str(detail.get("TransformJobName", ""))
-        job_id = layout.job_id_from_transform_name(self.settings.job_name_prefix, name)
-        if job_id is None:
-            return "ignored: not a zstc transform job"
-        job = self.jobs.get_job(job_id)
-        if job is None or job.get("transform_job_name") != name:
+        if finished is None:
+            return "ignored: not the end of a zstc transform job"
+        job_id, name = finished.job_id, finished.transform_job_name
+        job = self.jobs.get(job_id)
+        if job is None or job.transform_job_name != name:
             logger.warning("state change for an unknown job", extra={"transform_job_name": name})
             return "ignored: unknown job"
-        status = detail.get("TransformJobStatus")
-        ended = event_time(detail.get("TransformEndTime"))
-        if status in {"Failed", "Stopped"}:
-            reason = detail.get("FailureReason") or ("stopped" if status == "Stopped" else "failed")
-            moved = self.jobs.transition(
+        if finished.status != JobStatus.COMPLETED:
+            moved = self.jobs.update(
                 job_id,
-                [JobStatus.IN_PROGRESS],
-                JobStatus(status),
-                {
-                    "failure_reason": f"transform job {name} {status.lower()}: {reason}",
-                    "transform_ended_at": ended,
-                },
+                JobChanges(
+                    status=finished.status,
+                    failure_reason=f"transform job {name} {finished.status.value.lower()}: {finished.reason}",
+                    transform_ended_at=finished.ended_at,
+                ),
+                expected_statuses=[JobStatus.IN_PROGRESS],
             )
-            return f"marked {status}" if moved else "duplicate"
-        if status != "Completed":
-            return f"ignored: status {status}"
-        if job["status"] == JobStatus.COMPLETED:
+            return f"marked {finished.status.value}" if moved else "duplicate"
+        if job.status == JobStatus.COMPLETED:
             return "duplicate"
-        if job["status"] != JobStatus.IN_PROGRESS:
-            return f"ignored: job is {job['status']}"
-        if ended:
-            self.jobs.update_job(job_id, {"transform_ended_at": ended})
+        if job.status != JobStatus.IN_PROGRESS:
+            return f"ignored: job is {job.status.value}"
+        if finished.ended_at:
+            self.jobs.update(job_id, JobChanges(transform_ended_at=finished.ended_at))
         return self.ingest(job_id, remaining_ms)
 
     def ingest(self, job_id: str, remaining_ms: Callable[[], int]) -> str:
         """Process shards from the checkpoint on; hand over when time runs short."""
-        job = self.jobs.get_job(job_id)
-        if job is None or job["status"] != JobStatus.IN_PROGRESS:
+        job = self.jobs.get(job_id)
+        if job is None or job.status != JobStatus.IN_PROGRESS:
             return "ignored: job not in progress"
-        sizes: list[int] = list(job["shard_sizes"])
-        checkpoint = int(job.get("checkpoint", 0))
-        histogram = Counter({k: int(v) for k, v in (job.get("label_histogram") or {}).items()})
-        written = int(job.get("results_written", 0))
+        sizes, checkpoint = job.staged_records()
+        histogram = Counter(job.label_histogram)
+        written = job.results_written or 0
+        expires_at = job.expires_at or expiry_epoch(self.settings.result_retention_days)
         for index in range(checkpoint, len(sizes)):
             if remaining_ms() < RESUME_MARGIN_MS:
                 self.continue_later(job_id)
@@ -114,54 +97,53 @@ class ProcessResults:
                     job_id, index, offset=sum(sizes[:index]), expected=sizes[index]
                 )
             except OutputMismatch as mismatch:
-                self.jobs.transition(
+                self.jobs.update(
                     job_id,
-                    [JobStatus.IN_PROGRESS],
-                    JobStatus.FAILED,
-                    {"failure_reason": f"invalid transform output: {mismatch}"},
+                    JobChanges(
+                        status=JobStatus.FAILED, failure_reason=f"invalid transform output: {mismatch}"
+                    ),
+                    expected_statuses=[JobStatus.IN_PROGRESS],
                 )
                 logger.error("invalid transform output", extra={"job_id": job_id, "shard": index})
                 return "failed: invalid output"
-            self.jobs.put_results(job_id, results, self._expires_at(job))
-            self.s3.put(layout.results_part_key(job_id, index), rows, "text/csv")
-            histogram.update(result["top_label"] for result in results)
+            self.jobs.put_results(job_id, results, expires_at)
+            self.objects.put(layout.results_part_key(job_id, index), rows, "text/csv")
+            histogram.update(result.top_label for result in results)
             written += len(results)
-            if not self.jobs.update_job(
+            if not self.jobs.update(
                 job_id,
-                {"checkpoint": index + 1, "results_written": written, "label_histogram": dict(histogram)},
-                expected={"checkpoint": index, "status": JobStatus.IN_PROGRESS.value},
+                JobChanges(checkpoint=index + 1, results_written=written, label_histogram=dict(histogram)),
+                expected_statuses=[JobStatus.IN_PROGRESS],
+                expected_checkpoint=index,
             ):
                 return "ignored: another invocation is ahead"
         parts = [layout.results_part_key(job_id, i) for i in range(len(sizes))]
-        self.s3.concatenate([self._header_key(job_id), *parts], layout.results_key(job_id), "text/csv")
-        moved = self.jobs.transition(
+        header = layout.results_header_key(job_id)
+        self.objects.put(header, _csv_bytes([CSV_HEADER]), "text/csv")
+        self.objects.concatenate([header, *parts], layout.results_key(job_id), "text/csv")
+        moved = self.jobs.update(
             job_id,
-            [JobStatus.IN_PROGRESS],
-            JobStatus.COMPLETED,
-            {"results_location": self.s3.uri(layout.results_key(job_id)), "completed_at": now_iso()},
+            JobChanges(
+                status=JobStatus.COMPLETED,
+                results_location=self.objects.uri(layout.results_key(job_id)),
+                completed_at=now_iso(),
+            ),
+            expected_statuses=[JobStatus.IN_PROGRESS],
         )
         logger.info("job completed", extra={"job_id": job_id, "results": written})
         return "completed" if moved else "duplicate"
 
-    def _header_key(self, job_id: str) -> str:
-        key = f"{layout.RESULTS_PREFIX}{job_id}/parts/header.csv"
-        self.s3.put(key, _csv_bytes([CSV_HEADER]), "text/csv")
-        return key
-
-    def _expires_at(self, job: dict[str, Any]) -> int:
-        return int(job.get("expires_at") or time.time() + self.settings.result_retention_days * 86400)
-
     def _read_shard(
         self, job_id: str, index: int, offset: int, expected: int
-    ) -> tuple[list[dict[str, Any]], bytes]:
+    ) -> tuple[list[ResultRecord], bytes]:
         shard_name = f"part-{index:05d}"
         try:
-            staged_lines = self.s3.iter_lines(layout.shard_key(job_id, index))
+            staged_lines = self.objects.iter_lines(layout.shard_key(job_id, index))
             # Batch transform may put an empty line between the answers of two mini-batches.
             output_lines = (
-                raw for raw in self.s3.iter_lines(layout.output_key(job_id, index)) if raw.strip()
+                raw for raw in self.objects.iter_lines(layout.output_key(job_id, index)) if raw.strip()
             )
-            results: list[dict[str, Any]] = []
+            results: list[ResultRecord] = []
             rows: list[list[Any]] = []
             for line, (staged_raw, output_raw) in enumerate(zip_longest(staged_lines, output_lines), start=1):
                 if staged_raw is None or output_raw is None:
@@ -172,8 +154,10 @@ class ProcessResults:
                     raise OutputMismatch(
                         f"{shard_name}: {output_count} output lines for {staged_count} staged requests"
                     )
-                result, row = self._check_line(shard_name, line, json.loads(staged_raw), output_raw)
-                results.append({"position": offset + line - 1, **result})
+                result, row = self._check_line(
+                    shard_name, offset + line - 1, line, json.loads(staged_raw), output_raw
+                )
+                results.append(result)
                 rows.append(row)
         except KeyError:
             raise OutputMismatch(
@@ -191,8 +175,8 @@ class ProcessResults:
         )
 
     def _check_line(
-        self, shard: str, line: int, staged: dict[str, Any], raw: bytes
-    ) -> tuple[dict[str, Any], list[Any]]:
+        self, shard: str, position: int, line: int, staged: dict[str, Any], raw: bytes
+    ) -> tuple[ResultRecord, list[Any]]:
         where = f"{shard} line {line}"
         try:
             answer = json.loads(raw)
@@ -207,13 +191,14 @@ class ProcessResults:
             [classification] = check_answer(request, answer)
         except InvalidModelResponseError as error:
             raise OutputMismatch(f"{where}: {error.message}") from None
-        result = {
-            "record_id": staged["id"],
-            "top_label": classification.labels[0],
-            "top_score": classification.scores[0],
-            "labels": classification.labels,
-            "scores": classification.scores,
-        }
+        result = ResultRecord(
+            position=position,
+            record_id=staged["id"],
+            top_label=classification.labels[0],
+            top_score=classification.scores[0],
+            labels=classification.labels,
+            scores=classification.scores,
+        )
         row = [
             staged["id"],
             staged["inputs"],

@@ -1,6 +1,6 @@
-"""Adapter for one SageMaker real-time endpoint: invoke it and read its status.
+"""SageMaker adapter of :class:`zstc.realtime.interfaces.ModelEndpoint`: invoke one endpoint, read its status.
 
-Every botocore failure is translated into a :mod:`zstc.errors` domain error here, so nothing
+Every botocore failure is translated into a :mod:`zstc.core.errors` domain error here, so nothing
 above this module handles botocore exceptions.
 """
 
@@ -12,8 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
 
-from zstc import aws
-from zstc.errors import (
+from zstc.contract.classification import EndpointHealth
+from zstc.core import aws
+from zstc.core.errors import (
     EndpointTimeoutError,
     EndpointUnavailableError,
     InvalidModelResponseError,
@@ -21,7 +22,7 @@ from zstc.errors import (
     ThrottledError,
     ZstcError,
 )
-from zstc.observability import tracer
+from zstc.core.observability import tracer
 
 IN_SERVICE = "InService"
 MISSING = "Missing"
@@ -80,6 +81,11 @@ class SageMakerEndpoint:
             raise InvalidModelResponseError(
                 f"endpoint {self.endpoint_name} answered with a body that is not JSON ({len(raw)} bytes)"
             ) from None
+
+    def health(self) -> EndpointHealth:
+        """Name, status and readiness (ready only when ``InService``)."""
+        status = self.status()
+        return EndpointHealth(endpoint_name=self.endpoint_name, status=status, ready=status == IN_SERVICE)
 
     @tracer.capture_method(capture_response=False)
     def status(self) -> str:

@@ -1,32 +1,15 @@
-"""Batch job schemas: the POST /jobs body, the job and result views, batch input records."""
+"""Batch job API schemas: the POST /jobs body and the job and result views the API answers with."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from zstc import limits
-from zstc.schemas import CandidateLabels, ClassifyParameters, ClassifyRequest
-
-
-class JobStatus(StrEnum):
-    """Where a job is in its life."""
-
-    AWAITING_UPLOAD = "AwaitingUpload"
-    VALIDATING = "Validating"
-    REJECTED = "Rejected"
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    STOPPED = "Stopped"
-
-
-TERMINAL_STATUSES = frozenset({JobStatus.REJECTED, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.STOPPED})
-
-InputFormat = Literal["csv", "jsonl"]
+from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filename
+from zstc.batch.records import JobRecord, JobStatus, ResultRecord
+from zstc.contract.classification import CandidateLabels, ClassifyParameters
 
 
 class CreateJobRequest(BaseModel):
@@ -34,13 +17,15 @@ class CreateJobRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    format: InputFormat = Field(description="csv (a text column) or jsonl (one request per line).")
+    format: InputFormatName = Field(description="csv (a text column) or jsonl (one request per line).")
     candidate_labels: CandidateLabels | None = Field(
         default=None,
         description="Labels for every record (required for csv; jsonl lines may bring their own).",
     )
     multi_label: bool = False
-    hypothesis_template: str = limits.DEFAULT_HYPOTHESIS_TEMPLATE
+    hypothesis_template: str | None = Field(
+        default=None, description="As in POST /classify; omitted: the model's default."
+    )
     text_column: str = Field(default="text", min_length=1, max_length=100)
     id_column: str | None = Field(default=None, min_length=1, max_length=100)
     filename: str | None = Field(
@@ -58,9 +43,12 @@ class CreateJobRequest(BaseModel):
     def _check_consistency(self) -> CreateJobRequest:
         if self.format == "csv" and self.candidate_labels is None:
             raise PydanticCustomError("labels_required", "candidate_labels is required for csv input")
-        if not self.upload_filename.endswith(f".{self.format}"):
+        found = format_for_filename(self.upload_filename)
+        if found is None or found.name != self.format:
             raise PydanticCustomError(
-                "filename_extension", "filename must end with .{format}", {"format": self.format}
+                "filename_extension",
+                "filename must end with {extensions}",
+                {"extensions": " or ".join(INPUT_FORMATS[self.format].extensions)},
             )
         self.parameters()  # the same label and template rules as POST /classify
         return self
@@ -68,7 +56,7 @@ class CreateJobRequest(BaseModel):
     @property
     def upload_filename(self) -> str:
         """The file name the upload URL is for."""
-        return self.filename or f"input.{self.format}"
+        return self.filename or f"input{INPUT_FORMATS[self.format].extensions[0]}"
 
     def parameters(self) -> ClassifyParameters | None:
         """The job-wide classification parameters, validated as POST /classify validates them."""
@@ -79,19 +67,6 @@ class CreateJobRequest(BaseModel):
             multi_label=self.multi_label,
             hypothesis_template=self.hypothesis_template,
         )
-
-
-class BatchRecord(ClassifyRequest):
-    """One line of a JSON Lines input: a real-time request with one text and an optional id."""
-
-    id: str | int | None = None
-
-    @field_validator("inputs")
-    @classmethod
-    def _one_text(cls, inputs: str | list[str]) -> str | list[str]:
-        if not isinstance(inputs, str):
-            raise PydanticCustomError("batch_inputs", "inputs must be one text per line in batch input")
-        return inputs
 
 
 class UploadTarget(BaseModel):
@@ -109,7 +84,7 @@ class JobView(BaseModel):
 
     job_id: str
     status: JobStatus
-    format: InputFormat | None = None
+    format: InputFormatName | None = None
     created_at: str
     updated_at: str
     input_location: str | None = None
@@ -122,6 +97,13 @@ class JobView(BaseModel):
     transform_job_name: str | None = None
     upload: UploadTarget | None = None
 
+    @classmethod
+    def of(cls, record: JobRecord, upload: UploadTarget | None = None) -> JobView:
+        """The API view of a stored job (internal attributes left out)."""
+        return cls.model_validate(
+            {**record.model_dump(include=set(cls.model_fields), mode="json"), "upload": upload}
+        )
+
 
 class JobList(BaseModel):
     """A page of jobs, most recent first."""
@@ -130,15 +112,8 @@ class JobList(BaseModel):
     next_token: str | None = None
 
 
-class ResultView(BaseModel):
-    """One record's classification."""
-
-    position: int = Field(description="0-based position of the record in the input file.")
-    record_id: str | int
-    top_label: str
-    top_score: float
-    labels: list[str]
-    scores: list[float]
+class ResultView(ResultRecord):
+    """One record's classification, as GET /jobs/{id}/results shows it (the stored record)."""
 
 
 class ResultPage(BaseModel):
@@ -147,8 +122,3 @@ class ResultPage(BaseModel):
     job_id: str
     results: list[ResultView]
     next_token: str | None = None
-
-
-def job_view(item: dict[str, Any]) -> JobView:
-    """The API view of a stored job item (internal attributes left out)."""
-    return JobView.model_validate({key: item[key] for key in JobView.model_fields if key in item})

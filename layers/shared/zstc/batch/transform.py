@@ -1,14 +1,22 @@
-"""SageMaker batch transform adapter: start a transform job for a job's staged shards."""
+"""SageMaker adapter of :class:`zstc.batch.interfaces.TransformRunner`: batch transform + EventBridge.
+
+Starts a transform job over a job's staged shards, and turns the "SageMaker Transform Job State
+Change" event (EventBridge) into a neutral :class:`zstc.batch.interfaces.TransformFinished`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from zstc import aws, layout
-from zstc.settings import BatchSettings
+from zstc.batch import layout
+from zstc.batch.interfaces import TransformFinished
+from zstc.batch.records import JobStatus
+from zstc.core import aws
+from zstc.core.settings import BatchSettings
 
 JSON_LINES = "application/jsonlines"
 JSON = "application/json"
@@ -60,8 +68,27 @@ def transform_request(settings: BatchSettings, name: str, job_id: str) -> dict[s
     }
 
 
-class TransformJobs:
-    """Starts transform jobs; a name that already exists means "already started"."""
+def event_time(value: Any) -> str | None:
+    """An EventBridge/SageMaker timestamp (ISO 8601 or epoch milliseconds) as ISO 8601 UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        moment = datetime.fromtimestamp(float(value) / 1000, tz=UTC)
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_TERMINAL_STATES = {
+    "Completed": JobStatus.COMPLETED,
+    "Failed": JobStatus.FAILED,
+    "Stopped": JobStatus.STOPPED,
+}
+
+
+class SageMakerTransform:
+    """Starts transform jobs (a name that already exists means "already started") and reads their end."""
 
     def __init__(self, settings: BatchSettings, client_factory: Callable[..., Any] = aws.client) -> None:
         self.settings = settings
@@ -81,6 +108,29 @@ class TransformJobs:
                 return False
             raise
         return True
+
+    def finished(self, event: Mapping[str, Any]) -> TransformFinished | None:
+        """The ``detail`` of a "SageMaker Transform Job State Change" event, for one of our jobs.
+
+        Event shape: https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html
+        (the DescribeTransformJob fields). None for another name prefix or a non-terminal status.
+        """
+        detail = event.get("detail") or {}
+        name = str(detail.get("TransformJobName", ""))
+        job_id = layout.job_id_from_transform_name(self.settings.job_name_prefix, name)
+        status = _TERMINAL_STATES.get(str(detail.get("TransformJobStatus")))
+        if job_id is None or status is None:
+            return None
+        reason = detail.get("FailureReason") or None
+        if status != JobStatus.COMPLETED and reason is None:
+            reason = status.value.lower()
+        return TransformFinished(
+            job_id=job_id,
+            transform_job_name=name,
+            status=status,
+            reason=reason,
+            ended_at=event_time(detail.get("TransformEndTime")),
+        )
 
     @staticmethod
     def _exists(sagemaker: Any, name: str) -> bool:

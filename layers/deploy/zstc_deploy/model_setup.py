@@ -1,6 +1,6 @@
 """The setup custom resource's work: resolve the JumpStart model and stage the endpoint's artifacts.
 
-Create/Update resolve the model (zstc.jumpstart), stage what the model needs in the artifacts
+Create/Update resolve the model (zstc_deploy.jumpstart), stage what the model needs in the artifacts
 bucket under one prefix per (model, version, inference code, artifact), and answer with the
 attributes template.yaml feeds to ``AWS::SageMaker::Model``. The physical id is that prefix, so
 a change of model or code makes CloudFormation replace the resource and later delete the old
@@ -19,11 +19,11 @@ from typing import IO, Any, Literal, cast
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from zstc import jumpstart
-from zstc.custom_resource import ResourceResult
-from zstc.model_artifacts import ENTRY_SCRIPT, code_digest, repack, write_sourcedir
-from zstc.observability import logger
-from zstc.s3_store import MultipartWriter, S3Store
+from zstc.core.observability import logger
+from zstc.core.s3 import MultipartWriter, S3Store
+from zstc_deploy import jumpstart
+from zstc_deploy.custom_resource import ResourceResult
+from zstc_deploy.model_artifacts import ENTRY_SCRIPT, code_digest, repack, write_sourcedir
 
 MODEL_TARBALL = "model.tar.gz"
 SOURCEDIR_TARBALL = "sourcedir.tar.gz"
@@ -192,7 +192,7 @@ def _model_environment(spec_environment: Mapping[str, str]) -> dict[str, str]:
     if unknown:
         raise jumpstart.JumpStartError(
             "the spec sets environment variables template.yaml does not pass to the model: "
-            f"{', '.join(unknown)}; add them to zstc.model_setup.MODEL_ENVIRONMENT_DEFAULTS "
+            f"{', '.join(unknown)}; add them to zstc_deploy.model_setup.MODEL_ENVIRONMENT_DEFAULTS "
             "and to ZstcModel's Environment"
         )
     return {**MODEL_ENVIRONMENT_DEFAULTS, **spec_environment}

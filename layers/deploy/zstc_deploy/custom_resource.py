@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from zstc.observability import logger
+from zstc.core.observability import logger
 
 # CloudFormation rejects responses over 4096 bytes; the reason is what a user reads in the console.
 MAX_REASON_CHARS = 1500

@@ -1,0 +1,1 @@
+"""Model deployment: JumpStart resolution, model artifact staging and the CloudFormation custom resource."""

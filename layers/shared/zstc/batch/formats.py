@@ -1,0 +1,198 @@
+"""Batch input formats: one table (name -> extensions, content type, reader), read by every place.
+
+A reader takes the uploaded file as a binary stream and yields normalised model requests
+(:class:`Record`) or :class:`Problem` s in file order, validating each record with the same schema
+and limits as POST /classify; nothing is held in memory beyond one record. A new format (Parquet,
+gzip-compressed JSON Lines, ...) is one reader function plus one entry in :data:`INPUT_FORMATS`.
+
+- ``jsonl``: each line is a real-time request with one text and an optional ``id``; lines without
+  ``parameters`` take the job's.
+- ``csv``: a header row, a text column (default ``text``) and an optional id column; the job (or
+  the object's metadata) gives the labels.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from zstc.contract.classification import BatchRecord, ClassifyParameters
+from zstc.core import limits
+from zstc.core.streams import BinaryReader, binary_lines
+
+InputFormatName = Literal["csv", "jsonl"]
+"""The names of :data:`INPUT_FORMATS` (a test keeps the two equal)."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How to read one input file: its format, the job's parameters and the CSV columns."""
+
+    format: InputFormatName
+    parameters: ClassifyParameters | None
+    text_column: str = "text"
+    id_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a line cannot be classified (``line`` is 1-based, as editors count)."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Record:
+    """A valid record as the model will receive it (one JSON line of a staged shard)."""
+
+    line: int
+    request: dict[str, Any]
+
+    def to_json_line(self) -> bytes:
+        """The staged line, UTF-8 with a newline."""
+        return (json.dumps(self.request, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+Reader = Callable[[BinaryReader, InputSpec], Iterator[Record | Problem]]
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    """One batch input format."""
+
+    name: InputFormatName
+    extensions: tuple[str, ...]
+    """File name endings, lowercase with the dot (the first is the default upload name's)."""
+    content_type: str
+    """The media type to upload the file with."""
+    reader: Reader
+
+
+def _parameters_json(parameters: ClassifyParameters) -> dict[str, Any]:
+    return parameters.model_dump(mode="json", exclude_none=True)
+
+
+def _validated(line: int, payload: dict[str, Any], default_id: Any) -> Record | Problem:
+    try:
+        record = BatchRecord.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors(include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        return Problem(line, f"{where}: {first['msg']}" if where else first["msg"])
+    request = record.to_endpoint_payload()
+    request.pop("id", None)
+    return Record(line, {"id": record.id if record.id is not None else default_id, **request})
+
+
+def read_jsonl(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
+    """JSON Lines: one request object per ``\\n``-terminated line; blank lines are skipped."""
+    defaults = _parameters_json(spec.parameters) if spec.parameters else None
+    for number, raw in enumerate(binary_lines(stream), start=1):
+        if not raw.strip():
+            continue
+        try:
+            payload = json.loads(raw)
+        except UnicodeDecodeError:
+            yield Problem(number, "not valid UTF-8")
+            continue
+        except json.JSONDecodeError as error:
+            yield Problem(number, f"invalid JSON: {error.msg} at column {error.colno}")
+            continue
+        if not isinstance(payload, dict):
+            yield Problem(number, "each line must be a JSON object")
+            continue
+        if "parameters" not in payload:
+            if defaults is None:
+                yield Problem(number, "parameters missing and the job has no candidate_labels")
+                continue
+            payload["parameters"] = defaults
+        yield _validated(number, payload, default_id=number)
+
+
+def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
+    """CSV (UTF-8, optional BOM, RFC 4180 quoting): a header row, then one record per row."""
+    if spec.parameters is None:
+        yield Problem(
+            1, "csv input needs candidate_labels (from POST /jobs or the candidate-labels metadata)"
+        )
+        return
+    parameters = _parameters_json(spec.parameters)
+    reader = csv.reader(codecs.iterdecode(binary_lines(stream), "utf-8-sig"))
+    try:
+        header = next(reader)
+    except StopIteration:
+        yield Problem(1, "the file has no header row")
+        return
+    except UnicodeDecodeError:
+        yield Problem(1, "not valid UTF-8")
+        return
+    missing = [c for c in (spec.text_column, spec.id_column) if c is not None and c not in header]
+    if missing:
+        yield Problem(
+            1, f"missing column(s) {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}"
+        )
+        return
+    text_index = header.index(spec.text_column)
+    id_index = header.index(spec.id_column) if spec.id_column else None
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            yield Problem(reader.line_num + 1, "not valid UTF-8; stopped reading here")
+            return
+        except csv.Error as error:
+            yield Problem(reader.line_num, f"malformed CSV: {error}")
+            return
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield Problem(line, f"{len(row)} fields but the header has {len(header)}")
+            continue
+        record_id: Any = row[id_index] if id_index is not None else line
+        if id_index is not None and not str(record_id).strip():
+            yield Problem(line, f"{spec.id_column} is empty")
+            continue
+        yield _validated(line, {"inputs": row[text_index], "parameters": parameters}, default_id=record_id)
+
+
+INPUT_FORMATS: dict[InputFormatName, InputFormat] = {
+    "jsonl": InputFormat("jsonl", (".jsonl",), "application/jsonlines", read_jsonl),
+    "csv": InputFormat("csv", (".csv",), "text/csv", read_csv),
+}
+"""Every batch input format, by name."""
+
+
+def format_for_filename(filename: str) -> InputFormat | None:
+    """The format whose extension ``filename`` ends with (case-insensitive), or None."""
+    name = filename.lower()
+    return next((fmt for fmt in INPUT_FORMATS.values() if name.endswith(fmt.extensions)), None)
+
+
+def supported_extensions() -> str:
+    """The accepted extensions for messages, e.g. ``.jsonl or .csv``."""
+    return " or ".join(ext for fmt in INPUT_FORMATS.values() for ext in fmt.extensions)
+
+
+def read_records(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
+    """Records and problems of ``stream`` in file order; stops after the record limit with a problem."""
+    count = 0
+    for item in INPUT_FORMATS[spec.format].reader(stream, spec):
+        if isinstance(item, Record):
+            count += 1
+            if count > limits.MAX_BATCH_RECORDS:
+                yield Problem(item.line, f"more than {limits.MAX_BATCH_RECORDS} records; split the file")
+                return
+        yield item

@@ -1,0 +1,236 @@
+"""start_batch logic: validate an uploaded input file and start its transform job (or reject it).
+
+Idempotent: the transform job's name derives from the object (bucket, key, version), the job moves
+AwaitingUpload -> Validating -> InProgress | Rejected with conditional writes, and a duplicate S3
+event finds the job already started. Invalid input is rejected as a whole: no transform starts.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from zstc.batch import layout
+from zstc.batch.formats import Problem, format_for_filename, read_records, supported_extensions
+from zstc.batch.interfaces import JobStore, ObjectStore, TransformRunner
+from zstc.batch.jobs import input_spec, job_changes_for
+from zstc.batch.models import CreateJobRequest
+from zstc.batch.records import JobChanges, JobRecord, JobStatus, new_job, now_iso
+from zstc.core import limits
+from zstc.core.observability import logger
+from zstc.core.settings import BatchSettings
+
+METADATA_FIELDS = {
+    "candidate-labels": "candidate_labels",
+    "multi-label": "multi_label",
+    "hypothesis-template": "hypothesis_template",
+    "text-column": "text_column",
+    "id-column": "id_column",
+}
+"""S3 object metadata (``x-amz-meta-<name>``) -> POST /jobs field, for files uploaded without POST /jobs."""
+
+
+@dataclass(frozen=True)
+class UploadedObject:
+    """The object an S3 ObjectCreated event names."""
+
+    bucket: str
+    key: str
+
+
+class ShardWriter:
+    """Buffers staged lines and writes a shard when it reaches the record or byte limit."""
+
+    def __init__(self, objects: ObjectStore, job_id: str) -> None:
+        self._objects = objects
+        self._job_id = job_id
+        self._buffer = bytearray()
+        self._count = 0
+        self.sizes: list[int] = []
+
+    def add(self, line: bytes) -> None:
+        """Append one staged line."""
+        self._buffer += line
+        self._count += 1
+        if self._count >= limits.SHARD_MAX_RECORDS or len(self._buffer) >= limits.SHARD_MAX_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered lines as the next shard."""
+        if self._count:
+            self._objects.put(
+                layout.shard_key(self._job_id, len(self.sizes)), bytes(self._buffer), "application/jsonlines"
+            )
+            self.sizes.append(self._count)
+            self._buffer.clear()
+            self._count = 0
+
+
+class StartBatch:
+    """Handles one uploaded object."""
+
+    def __init__(
+        self, settings: BatchSettings, jobs: JobStore, objects: ObjectStore, transforms: TransformRunner
+    ) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.objects = objects
+        self.transforms = transforms
+
+    def handle(self, upload: UploadedObject) -> str:
+        """Validate and start, or reject; returns what happened (for logs and tests)."""
+        match = layout.INPUT_KEY_PATTERN.match(upload.key)
+        if match is None:
+            return self._reject_unassigned(
+                upload, f"uploads go to input/<job_id>/<file> ending with {supported_extensions()}"
+            )
+        info = self.objects.head(upload.key)
+        if info is None:
+            logger.warning("uploaded object is gone", extra={"key_length": len(upload.key)})
+            return "ignored: object deleted"
+        job_id, filename = match.group("job_id"), match.group("filename")
+        job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
+        if job is None:
+            job_id = layout.job_id_for_upload(upload.bucket, upload.key)
+            job = self.jobs.get(job_id) or self._job_from_metadata(job_id, filename, info.metadata)
+        if format_for_filename(filename) is None:
+            extension = PurePosixPath(filename).suffix.lower() or "(none)"
+            return self._reject(job_id, [f"unsupported file type {extension}; use {supported_extensions()}"])
+        if info.size == 0:
+            return self._reject(job_id, ["the file is empty (0 bytes)"])
+        if info.size > limits.MAX_BATCH_FILE_BYTES:
+            return self._reject(
+                job_id, [f"the file is {info.size} bytes; the limit is {limits.MAX_BATCH_FILE_BYTES}"]
+            )
+        if job.problems:  # metadata already made the job invalid
+            return self._reject(job_id, list(job.problems))
+
+        name = layout.transform_job_name(
+            self.settings.job_name_prefix, job_id, upload.bucket, upload.key, info.version
+        )
+        claimed = self.jobs.update(
+            job_id,
+            JobChanges(
+                status=JobStatus.VALIDATING,
+                transform_job_name=name,
+                input_location=self.objects.uri(upload.key),
+                input_key=upload.key,
+            ),
+            expected_statuses=[JobStatus.AWAITING_UPLOAD],
+        )
+        if not claimed:
+            current = self.jobs.get(job_id)
+            if current is None or current.transform_job_name != name:
+                status = current.status if current else None
+                logger.warning(
+                    "upload for a job that is not awaiting one", extra={"job_id": job_id, "status": status}
+                )
+                return f"ignored: job is {status} with another upload"
+            if current.status != JobStatus.VALIDATING:
+                return "already started"
+            # Validating with this very upload: an earlier attempt stopped halfway; redo it (idempotent).
+        return self._validate_and_start(job, name, upload.key)
+
+    def _validate_and_start(self, job: JobRecord, name: str, key: str) -> str:
+        job_id = job.job_id
+        shards = ShardWriter(self.objects, job_id)
+        problems: list[str] = []
+        with closing(self.objects.open(key)) as stream:
+            for item in read_records(stream, input_spec(job)):
+                if isinstance(item, Problem):
+                    problems.append(str(item))
+                    if len(problems) >= limits.MAX_REPORTED_PROBLEMS:
+                        break
+                elif not problems:
+                    shards.add(item.to_json_line())
+        if not problems:
+            shards.flush()
+            if not shards.sizes:
+                problems.append("the file has no records")
+        if problems:
+            self.objects.delete_prefix(layout.staging_prefix(job_id))
+            return self._reject(job_id, problems, from_statuses=[JobStatus.VALIDATING])
+        started = self.transforms.start(name, job_id)
+        self.jobs.update(
+            job_id,
+            JobChanges(
+                status=JobStatus.IN_PROGRESS,
+                records=sum(shards.sizes),
+                shard_sizes=shards.sizes,
+                checkpoint=0,
+                results_written=0,
+                transform_started_at=now_iso(),
+            ),
+            expected_statuses=[JobStatus.VALIDATING],
+        )
+        logger.info(
+            "transform job started" if started else "transform job already existed",
+            extra={"job_id": job_id, "records": sum(shards.sizes), "shards": len(shards.sizes)},
+        )
+        return "started" if started else "already started"
+
+    def _job_from_metadata(self, job_id: str, filename: str, metadata: dict[str, str]) -> JobRecord:
+        """A job for a file uploaded straight to S3: format from the extension, options from metadata."""
+        found = format_for_filename(filename)
+        fields: dict[str, Any] = {"format": found.name if found else "jsonl", "filename": filename}
+        for meta_key, field in METADATA_FIELDS.items():
+            if meta_key in metadata:
+                fields[field] = _metadata_value(field, metadata[meta_key])
+        try:
+            changes = job_changes_for(CreateJobRequest.model_validate(fields), source="s3-upload")
+        except ValidationError as error:
+            first = error.errors(include_input=False)[0]
+            changes = JobChanges(
+                status=JobStatus.AWAITING_UPLOAD,
+                source="s3-upload",
+                format=fields["format"],
+                filename=filename,
+                problems=[f"object metadata: {first['msg']}"],
+            )
+        self.jobs.create(new_job(job_id, changes, self.settings.result_retention_days))
+        job = self.jobs.get(job_id)
+        if job is None:  # pragma: no cover - the store just confirmed it
+            raise RuntimeError(f"job {job_id} vanished right after it was created")
+        return job
+
+    def _reject(self, job_id: str, problems: list[str], from_statuses: list[JobStatus] | None = None) -> str:
+        reported = problems[: limits.MAX_REPORTED_PROBLEMS]
+        report = {"job_id": job_id, "status": JobStatus.REJECTED.value, "problems": reported}
+        self.objects.put(layout.errors_key(job_id), json.dumps(report, indent=2).encode(), "application/json")
+        self.jobs.update(
+            job_id,
+            JobChanges(
+                status=JobStatus.REJECTED,
+                problems=reported,
+                errors_location=self.objects.uri(layout.errors_key(job_id)),
+            ),
+            expected_statuses=from_statuses or [JobStatus.AWAITING_UPLOAD, JobStatus.VALIDATING],
+        )
+        logger.info("input rejected", extra={"job_id": job_id, "problems": len(problems)})
+        return "rejected"
+
+    def _reject_unassigned(self, upload: UploadedObject, reason: str) -> str:
+        report = {"key": upload.key, "status": JobStatus.REJECTED.value, "problems": [reason]}
+        self.objects.put(
+            layout.unassigned_errors_key(upload.bucket, upload.key),
+            json.dumps(report).encode(),
+            "application/json",
+        )
+        logger.warning("upload outside the expected layout", extra={"reason": reason})
+        return "rejected: layout"
+
+
+def _metadata_value(field: str, value: str) -> Any:
+    if field == "multi_label":
+        return {"true": True, "false": False}.get(value.strip().lower(), value)
+    if field == "candidate_labels" and value.strip().startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value

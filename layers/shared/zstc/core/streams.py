@@ -1,0 +1,40 @@
+"""Binary streams: the reader interface batch input formats take, and line splitting on ``\\n`` only.
+
+JSON Lines ends a record at ``\\n`` (optionally ``\\r\\n``) and nowhere else; ``bytes.splitlines`` and
+``str.splitlines`` also split on ``\\r`` (and the latter on U+2028 and friends), which may appear
+inside a record, so every line reader here splits on ``\\n`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+CHUNK_BYTES = 64 * 1024
+
+
+class BinaryReader(Protocol):
+    """Anything with ``read(size)``: an open file, ``io.BytesIO``, botocore's ``StreamingBody``."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes; ``b""`` at the end."""
+        ...
+
+    def close(self) -> None:
+        """Release the stream (its connection, for an HTTP body)."""
+        ...
+
+
+def binary_lines(stream: BinaryReader, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The stream's lines, each with its ``\\n`` (the last may lack one), read ``chunk_bytes`` at a time.
+
+    Memory stays near one chunk plus the longest line.
+    """
+    pending = b""
+    while chunk := stream.read(chunk_bytes):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending

@@ -1,0 +1,22 @@
+"""Real-time classification: send a validated request to the model endpoint and check its answer."""
+
+from __future__ import annotations
+
+from zstc.contract.answers import check_answer
+from zstc.contract.classification import Classification, ClassifyRequest, EndpointHealth
+from zstc.realtime.interfaces import ModelEndpoint
+
+
+def classify(request: ClassifyRequest, endpoint: ModelEndpoint) -> list[Classification]:
+    """Classify every text of ``request``: one checked classification per text, in input order.
+
+    Raises the endpoint's domain errors (:mod:`zstc.core.errors`) and ``InvalidModelResponseError``
+    (502) when the answer does not fit the request.
+    """
+    answer = endpoint.invoke_json(request.to_endpoint_payload())
+    return check_answer(request, answer)
+
+
+def health(endpoint: ModelEndpoint) -> EndpointHealth:
+    """The endpoint's name, status and whether it can serve requests (for ``GET /health``)."""
+    return endpoint.health()
