@@ -45,6 +45,12 @@ def test_sam_build_packages_functions_layer_and_inference_code(tmp_path: Path) -
     assert (build / "SetupFunction" / "inference" / "inference.py").is_file()
     assert (build / "SetupFunction" / "inference" / "zstc_engine" / "nli.py").is_file()
     layer = build / "SharedLayer" / "python"
-    assert (layer / "zstc" / "jumpstart_registry.json").is_file()
     assert (layer / "pydantic_core").is_dir()
     assert any(layer.glob("pydantic_core/_pydantic_core*aarch64*.so"))  # built for arm64
+    assert (layer / "zstc" / "batch" / "start.py").is_file()
+    # Deployment code ships only in the deploy layer, which only the setup function carries
+    assert not (layer / "zstc_deploy").exists()
+    assert not list(layer.rglob("jumpstart*"))
+    deploy = build / "DeployLayer" / "python" / "zstc_deploy"
+    assert (deploy / "jumpstart_registry.json").is_file()
+    assert (deploy / "model_setup.py").is_file()

@@ -235,3 +235,18 @@ def test_transform_state_rule_matches_only_our_finished_jobs(translated: tuple[s
     assert pattern["detail-type"] == ["SageMaker Transform Job State Change"]
     assert pattern["detail"]["TransformJobStatus"] == ["Completed", "Failed", "Stopped"]
     assert pattern["detail"]["TransformJobName"] == [{"prefix": {"Ref": "JobNamePrefix"}}]
+
+
+def test_only_the_setup_function_carries_the_deployment_layer(translated: tuple[str, dict[str, Any]]) -> None:
+    # Given the translated template, When each function's layers are read, Then the deploy layer is the
+    # setup function's alone and every function has the shared layer
+    _, cfn = translated
+    functions = resources_of_type(cfn, "AWS::Lambda::Function")
+    layers = {
+        name: [ref["Ref"] for ref in fn["Properties"].get("Layers", [])] for name, fn in functions.items()
+    }
+    # SAM names each layer version <LogicalId><content hash>
+    assert {name for name, refs in layers.items() if any(r.startswith("DeployLayer") for r in refs)} == {
+        "SetupFunction"
+    }
+    assert all(any(r.startswith("SharedLayer") for r in refs) for refs in layers.values())

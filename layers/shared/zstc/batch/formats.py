@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from zstc.contract.classification import BatchRecord, ClassifyParameters
 from zstc.core import limits
-from zstc.core.streams import BinaryReader, binary_lines
+from zstc.core.objects import BinaryReader, binary_lines
 
 InputFormatName = Literal["csv", "jsonl"]
 """The names of :data:`INPUT_FORMATS` (a test keeps the two equal)."""

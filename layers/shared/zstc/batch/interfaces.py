@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from zstc.batch.records import JobChanges, JobRecord, JobStatus, ResultRecord
-from zstc.core.s3 import ObjectInfo
-from zstc.core.streams import BinaryReader
+from zstc.core.objects import BinaryReader, ObjectInfo
 
 PageKey = Mapping[str, Any]
 """Where a listing stopped: opaque to the logic, which only encodes it into a pagination token."""

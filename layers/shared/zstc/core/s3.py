@@ -5,24 +5,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from zstc.core import aws
-from zstc.core.streams import BinaryReader, binary_lines
+from zstc.core.objects import BinaryReader, ObjectInfo, binary_lines
 
 MULTIPART_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size: the least memory per part
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    """What HeadObject tells about an uploaded file."""
-
-    size: int
-    version: str
-    metadata: dict[str, str]
 
 
 class S3Store:

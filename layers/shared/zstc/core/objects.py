@@ -1,4 +1,4 @@
-"""Binary streams: the reader interface batch input formats take, and line splitting on ``\\n`` only.
+"""Stored objects, neutral of any store: what a HEAD tells, the stream a GET gives, and its lines.
 
 JSON Lines ends a record at ``\\n`` (optionally ``\\r\\n``) and nowhere else; ``bytes.splitlines`` and
 ``str.splitlines`` also split on ``\\r`` (and the latter on U+2028 and friends), which may appear
@@ -8,9 +8,19 @@ inside a record, so every line reader here splits on ``\\n`` alone.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 CHUNK_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD of a stored object tells: size in bytes, version (or ETag) and user metadata."""
+
+    size: int
+    version: str
+    metadata: dict[str, str]
 
 
 class BinaryReader(Protocol):
