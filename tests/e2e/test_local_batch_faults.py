@@ -10,9 +10,9 @@ from pathlib import Path
 
 from tests.e2e.test_local_batch import _http, _settings, _submit, _wait
 from tests.support.tiny_models import build_tiny_bart_nli
-from zstc_local.events import transform_state_change_event
 from zstc_local.stack import LocalStack
 from zstc_local.template import REPO_ROOT, TEMPLATE_PATH
+from zstc_local.transform_runner import transform_state_change_event
 
 
 def test_endpoint_failing_mid_way_fails_the_job_without_results(tmp_path: Path) -> None:
