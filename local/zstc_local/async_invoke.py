@@ -18,9 +18,9 @@ from typing import Any
 
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import Handler
+from zstc_local.template import DEFAULT_RETRY_ATTEMPTS
 
 log = logging.getLogger("zstc.local.async")
-DEFAULT_RETRIES = 2
 
 
 @dataclass
@@ -30,7 +30,7 @@ class AsyncFunction:
     logical_id: str
     handler: Handler
     lock: threading.Lock
-    retries: int = DEFAULT_RETRIES
+    retries: int = DEFAULT_RETRY_ATTEMPTS
     timeout_seconds: float = 30.0
     dead_letter: Callable[[dict[str, Any], str], None] | None = None
 

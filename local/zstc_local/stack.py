@@ -154,17 +154,14 @@ class LocalStack:
         async_functions: dict[str, AsyncFunction] = {}
         for spec in functions.values():
             handlers[spec.logical_id] = load_handler(spec, settings.handler_environment)
-            props = self.template.resources[spec.logical_id]["Properties"]
-            globals_ = self.template.document.get("Globals", {}).get("Function", {})
-            dead_letter = props.get("DeadLetterQueue", {}).get("TargetArn", {}).get("Fn::GetAtt", [None])[0]
             async_functions[spec.logical_id] = AsyncFunction(
                 logical_id=spec.logical_id,
                 handler=handlers[spec.logical_id],
                 lock=threading.Lock(),
-                retries=int(props.get("EventInvokeConfig", {}).get("MaximumRetryAttempts", 2)),
-                timeout_seconds=float(props.get("Timeout", globals_.get("Timeout", 3))),
-                dead_letter=dead_letter_to_sqs(self.client("sqs"), queues[dead_letter])
-                if dead_letter
+                retries=spec.maximum_retry_attempts,
+                timeout_seconds=spec.timeout_seconds,
+                dead_letter=dead_letter_to_sqs(self.client("sqs"), queues[spec.dead_letter_queue])
+                if spec.dead_letter_queue
                 else None,
             )
             self.not_emulated += [
@@ -174,11 +171,7 @@ class LocalStack:
             ]
         self.invoker = AsyncInvoker(async_functions)
         self.invoker.start()
-        aliases = {
-            str(self.template.resolve(self.template.resources[name]["Properties"]["FunctionName"])): name
-            for name in functions
-            if "FunctionName" in self.template.resources[name]["Properties"]
-        }
+        aliases = {spec.function_name: name for name, spec in functions.items() if spec.function_name}
         self.lambda_api = LocalLambdaApi(
             async_functions, aliases, self.invoker, settings.host, settings.lambda_port
         )
