@@ -99,16 +99,6 @@ class TransformRunner:
         for thread in self._threads:
             thread.join(timeout=30)
 
-    def wait(self, name: str, timeout: float = 120.0) -> TransformState:
-        """Block until ``name`` finished (for tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.jobs.get(name)
-            if state and state.status != "InProgress":
-                return state
-            time.sleep(0.05)
-        raise TimeoutError(f"transform job {name} did not finish in {timeout} s")
-
     def _watch(self) -> None:
         while not self._stop.wait(self._poll_seconds):
             try:
