@@ -91,13 +91,13 @@ class LocalStack:
         """The AWS emulator's URL."""
         return f"http://{self.settings.host}:{self.settings.aws_port}"
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the emulator."""
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """A boto3 client for the AWS emulator, or for another local part at ``endpoint_url``."""
         import boto3  # noqa: PLC0415
 
         return boto3.client(  # type: ignore[call-overload]
             service,
-            endpoint_url=self.aws_url,
+            endpoint_url=endpoint_url or self.aws_url,
             region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy credentials
@@ -194,7 +194,7 @@ class LocalStack:
         """The template's SQS queues (dead-letter queues) under local names: logical id -> URL."""
         sqs = self.client("sqs")
         return {
-            name: sqs.create_queue(QueueName=f"zstc-local-{name}")["QueueUrl"]
+            name: sqs.create_queue(QueueName=local_queue_name(name))["QueueUrl"]
             for name, resource in self.template.resources.items()
             if resource.get("Type") == "AWS::SQS::Queue"
         }
@@ -281,6 +281,11 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def local_queue_name(logical_id: str) -> str:
+    """The emulator's name for the template's SQS queue ``logical_id`` (e.g. a dead-letter queue)."""
+    return f"zstc-local-{logical_id}"
 
 
 def _require_free_port(host: str, port: int, flag: str) -> None:

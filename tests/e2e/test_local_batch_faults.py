@@ -9,12 +9,9 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
-
 from tests.e2e.test_local_batch import _http, _settings, _submit, _wait
 from tests.support.tiny_models import build_tiny_bart_nli
-from zstc_local.constants import REGION
-from zstc_local.stack import LocalStack
+from zstc_local.stack import LocalStack, local_queue_name
 from zstc_local.template import REPO_ROOT, TEMPLATE_PATH
 from zstc_local.transform_runner import transform_state_change_event
 
@@ -90,14 +87,7 @@ def test_a_failing_async_invocation_is_retried_then_lands_in_the_templates_dead_
         assert stack.lambda_api is not None
         # Given start_batch invoked asynchronously with an event it cannot read
         event = {"Records": [{"eventSource": "aws:s3", "s3": {}}], "test": uuid.uuid4().hex}
-        lambda_client = boto3.client(
-            "lambda",
-            endpoint_url=stack.lambda_api.url,
-            region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
-        answer = lambda_client.invoke(
+        answer = stack.client("lambda", endpoint_url=stack.lambda_api.url).invoke(
             FunctionName="StartBatchFunction", InvocationType="Event", Payload=json.dumps(event).encode()
         )
         assert answer["StatusCode"] == 202
@@ -107,7 +97,7 @@ def test_a_failing_async_invocation_is_retried_then_lands_in_the_templates_dead_
         spec = stack.template.function("StartBatchFunction")
         assert spec.dead_letter_queue is not None
         sqs = stack.client("sqs")
-        queue_url = sqs.get_queue_url(QueueName=f"zstc-local-{spec.dead_letter_queue}")["QueueUrl"]
+        queue_url = sqs.get_queue_url(QueueName=local_queue_name(spec.dead_letter_queue))["QueueUrl"]
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
         ).get("Messages", [])
