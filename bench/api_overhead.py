@@ -28,7 +28,7 @@ sys.path[:0] = [str(REPO), str(REPO / "layers" / "shared"), str(REPO / "local")]
 from botocore.client import BaseClient  # noqa: E402
 from tests.support.moto import MotoServer  # noqa: E402
 
-from zstc_local.apigw import proxy_event  # noqa: E402
+from zstc_local.api_gateway import proxy_event  # noqa: E402
 from zstc_local.context import LocalLambdaContext  # noqa: E402
 from zstc_local.handlers import load_handler  # noqa: E402
 from zstc_local.provision import local_template  # noqa: E402

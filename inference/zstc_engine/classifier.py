@@ -18,9 +18,12 @@ class Classifier(ABC):
     """What model and method this is, for people (logs, demo output, /ping)."""
 
     @abstractmethod
+    def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
+        """Results for several requests (a MultiRecord batch), one list per task, in input order.
+
+        The one method to implement; methods may score the texts of all tasks in shared batches.
+        """
+
     def classify(self, task: ClassificationTask) -> list[ClassificationResult]:
         """One result per text of ``task``, in input order."""
-
-    def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
-        """Results for several requests (a MultiRecord batch); methods may batch across them."""
-        return [self.classify(task) for task in tasks]
+        return self.classify_many([task])[0]

@@ -51,10 +51,6 @@ class EmbeddingClassifier(Classifier):
         self.description = description
         self._label_cache: OrderedDict[tuple[str, str], torch.Tensor] = OrderedDict()
 
-    def classify(self, task: ClassificationTask) -> list[ClassificationResult]:
-        """One result per text of ``task``."""
-        return self.classify_many([task])[0]
-
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
         """Embed all texts of all tasks together; hypotheses come from the cache when possible."""
         texts = [text for task in tasks for text in task.texts]

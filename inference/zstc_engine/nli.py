@@ -51,10 +51,6 @@ class NliClassifier(Classifier):
         if tokenizer.pad_token is None:  # as the pipeline does
             tokenizer.pad_token = tokenizer.eos_token
 
-    def classify(self, task: ClassificationTask) -> list[ClassificationResult]:
-        """One result per text of ``task``."""
-        return self.classify_many([task])[0]
-
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
         """Score every pair of every task in shared batches, then apply each task's math."""
         pairs = [

@@ -1,4 +1,9 @@
-"""Request handling shared by the SageMaker entry script and the local endpoint server."""
+"""One invocation end to end (decode, classify, encode), for the local endpoint server.
+
+``zstc_local.endpoint`` serves it (and tests call it as the model container); the SageMaker entry
+script (``inference/inference.py``) does not: the inference toolkit calls the same steps one by
+one, as ``input_fn``, ``predict_fn`` and ``output_fn``, so the script calls the protocol directly.
+"""
 
 from __future__ import annotations
 

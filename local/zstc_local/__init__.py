@@ -1,1 +1,1 @@
-"""zstc's local stack: runs the template's handlers on one machine against a local AWS emulator."""
+"""zstc's local stack and `zstc` CLI: template.yaml's functions, API, events and transforms, locally."""

@@ -1,7 +1,10 @@
-"""A local REST API front: HTTP requests in, API Gateway proxy events to the handlers, responses out.
+"""API Gateway's REST API proxy integration, locally: the proxy event, and a server that uses it.
 
-Routes come from the ``Api`` events of the template's functions (path parameters and ``{proxy+}``
-included), so the local API serves exactly what the deployed one would route.
+:func:`proxy_event` builds the event API Gateway hands a Lambda proxy integration (tests and benches
+call handlers with it directly). :class:`LocalApi` serves HTTP: it routes each request by the ``Api``
+events of the template's functions (path parameters and ``{proxy+}`` included), so the local API
+serves exactly what the deployed one would route, and turns it into that event and the handler's
+answer back into HTTP.
 """
 
 from __future__ import annotations
@@ -11,18 +14,72 @@ import json
 import logging
 import re
 import threading
+import time
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from zstc_local.apigw import proxy_event
+from zstc_local.constants import ACCOUNT_ID
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import Handler
 from zstc_local.http_server import BackgroundHttpServer
 from zstc_local.template import FunctionSpec
 
 log = logging.getLogger("zstc.local.api")
+LOCAL_API_ID = "zstclocal"
+LOCAL_STAGE = "local"
+
+
+def proxy_event(
+    method: str,
+    path: str,
+    *,
+    resource: str | None = None,
+    body: str | bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, list[str]] | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """A REST API proxy event; binary bodies are base64-encoded as API Gateway does."""
+    is_base64 = isinstance(body, bytes)
+    encoded_body = base64.b64encode(body).decode("ascii") if isinstance(body, bytes) else body
+    header_map = dict(headers or {})
+    multi_query = {name: list(values) for name, values in (query or {}).items()}
+    request_id = str(uuid.uuid4())
+    now = time.time()
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": header_map or None,
+        "multiValueHeaders": {name: [value] for name, value in header_map.items()} or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": LOCAL_API_ID,
+            "resourceId": "local",
+            "resourcePath": resource or path,
+            "httpMethod": method.upper(),
+            "path": f"/{LOCAL_STAGE}{path}",
+            "stage": LOCAL_STAGE,
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "requestTimeEpoch": int(now * 1000),
+            "domainName": "127.0.0.1",
+            "identity": {"sourceIp": source_ip, "userAgent": header_map.get("User-Agent", "zstc-local")},
+        },
+        "body": encoded_body,
+        "isBase64Encoded": is_base64,
+    }
 
 
 @dataclass(frozen=True)

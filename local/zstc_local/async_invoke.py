@@ -1,8 +1,8 @@
-"""Lambda's asynchronous invocation, locally: a queue per function, retries, a dead-letter record.
+"""Lambda's asynchronous invocation, locally: a queue per function, retries, the dead-letter queue.
 
 S3 notifications, EventBridge rules and ``InvocationType=Event`` calls all arrive here, as they do
 in Lambda. A handler that raises is retried (``EventInvokeConfig.MaximumRetryAttempts``, default 2)
-and then the event goes to the function's ``DeadLetterQueue`` in the emulator (and ``dead_letters``).
+and then the event goes to the function's ``DeadLetterQueue`` in the emulator.
 """
 
 from __future__ import annotations
@@ -12,15 +12,18 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import Handler
+from zstc_local.template import DEFAULT_RETRY_ATTEMPTS
 
 log = logging.getLogger("zstc.local.async")
-DEFAULT_RETRIES = 2
+RECENT_DELIVERIES = 1000
+"""How many of the latest deliveries :attr:`AsyncInvoker.deliveries` keeps for tests to look at."""
 
 
 @dataclass
@@ -30,7 +33,7 @@ class AsyncFunction:
     logical_id: str
     handler: Handler
     lock: threading.Lock
-    retries: int = DEFAULT_RETRIES
+    retries: int = DEFAULT_RETRY_ATTEMPTS
     timeout_seconds: float = 30.0
     dead_letter: Callable[[dict[str, Any], str], None] | None = None
 
@@ -54,8 +57,8 @@ class AsyncInvoker:
     def __init__(self, functions: dict[str, AsyncFunction], retry_delay_seconds: float = 0.5) -> None:
         self.functions = functions
         self.retry_delay_seconds = retry_delay_seconds
-        self.deliveries: list[Delivery] = []
-        self.dead_letters: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=RECENT_DELIVERIES)
+        """The latest deliveries, newest last (bounded, so a long-running stack does not grow)."""
         self._queue: queue.Queue[Delivery | None] = queue.Queue()
         self._threads = [
             threading.Thread(target=self._work, name=f"async-invoke-{i}", daemon=True) for i in range(2)
@@ -133,7 +136,6 @@ class AsyncInvoker:
                 continue
             delivery.outcome = "ok"
             return
-        self.dead_letters.append(delivery)
         if function.dead_letter is not None:
             function.dead_letter(delivery.event, delivery.outcome)
         log.error(

@@ -25,6 +25,7 @@ from zstc_local.constants import (
     REGION,
 )
 from zstc_local.stack import LocalStack, StackError, StackSettings
+from zstc_local.summary import describe
 from zstc_local.template import TEMPLATE_PATH, TemplateError
 
 
@@ -89,26 +90,6 @@ def _settings(args: argparse.Namespace) -> StackSettings:
         template_path=args.template,
         parameters=parameters,
     )
-
-
-def describe(stack: LocalStack) -> str:
-    """What is running where, and what is not emulated."""
-    if stack.api is None or stack.endpoint is None:
-        raise StackError("the stack is not running")
-    from zstc_engine.loading import OFFLINE_MODEL_NOTE  # noqa: PLC0415
-
-    lines = [
-        f"zstc local stack ready in {stack.started_in_seconds:.1f} s",
-        f"  API            {stack.api.url}   (POST /classify, GET /health, GET /swagger)",
-        f"  AWS emulator   {stack.aws_url}   (moto: aws --endpoint-url {stack.aws_url} ...)",
-        f"  model endpoint {stack.endpoint.url}   (endpoint {stack.endpoint_name}: "
-        f"{stack.endpoint.classifier.description})",
-    ]
-    if stack.endpoint.classifier.method == "embedding" and not stack.settings.model_dir:
-        lines.append(f"  note: {OFFLINE_MODEL_NOTE}")
-    if stack.not_emulated:
-        lines.append(f"  not emulated yet: {', '.join(stack.not_emulated)}")
-    return "\n".join(lines)
 
 
 def local_up(args: argparse.Namespace) -> int:

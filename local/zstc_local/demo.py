@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from zstc.core.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
-from zstc_local.cli import describe
 from zstc_local.evaluation import majority_baseline, score
 from zstc_local.stack import LocalStack, StackSettings, running_stack
+from zstc_local.summary import describe
 from zstc_local.template import REPO_ROOT
 
 SAMPLE_PATH = REPO_ROOT / "examples" / "resolutions-sample.csv"

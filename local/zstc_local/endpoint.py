@@ -33,7 +33,6 @@ class LocalEndpoint(BackgroundHttpServer):
     ) -> None:
         self.classifier = classifier
         self.endpoint_name = endpoint_name
-        self.invocations = 0
         super().__init__(_handler_for(self), host, port, name="local-endpoint")
 
 
@@ -119,7 +118,6 @@ def _handler_for(endpoint: LocalEndpoint) -> type[BaseHTTPRequestHandler]:
                     {"code": 500, "type": "InternalServerException", "message": repr(error)},
                     "application/json",
                 )
-            endpoint.invocations += 1
             return 200, answer, content_type
 
         def _send(

@@ -57,7 +57,6 @@ class LocalEventBus:
         self.rules = rules_
         self._invoker = invoker
         self._events = events_client
-        self.delivered: list[tuple[str, dict[str, Any]]] = []
 
     def start(self) -> None:
         """Create the rules in the emulator."""
@@ -69,7 +68,6 @@ class LocalEventBus:
         matched = [rule.function for rule in self.rules if rule.matches(event)]
         for function in matched:
             self._invoker.submit(function, event, source=f"events:{event.get('detail-type')}")
-            self.delivered.append((function, event))
         if not matched:
             log.info("no rule matches %s event", event.get("detail-type"))
         return matched

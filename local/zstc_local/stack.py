@@ -91,13 +91,13 @@ class LocalStack:
         """The AWS emulator's URL."""
         return f"http://{self.settings.host}:{self.settings.aws_port}"
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the emulator."""
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """A boto3 client for the AWS emulator, or for another local part at ``endpoint_url``."""
         import boto3  # noqa: PLC0415
 
         return boto3.client(  # type: ignore[call-overload]
             service,
-            endpoint_url=self.aws_url,
+            endpoint_url=endpoint_url or self.aws_url,
             region_name=REGION,
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy credentials
@@ -154,17 +154,14 @@ class LocalStack:
         async_functions: dict[str, AsyncFunction] = {}
         for spec in functions.values():
             handlers[spec.logical_id] = load_handler(spec, settings.handler_environment)
-            props = self.template.resources[spec.logical_id]["Properties"]
-            globals_ = self.template.document.get("Globals", {}).get("Function", {})
-            dead_letter = props.get("DeadLetterQueue", {}).get("TargetArn", {}).get("Fn::GetAtt", [None])[0]
             async_functions[spec.logical_id] = AsyncFunction(
                 logical_id=spec.logical_id,
                 handler=handlers[spec.logical_id],
                 lock=threading.Lock(),
-                retries=int(props.get("EventInvokeConfig", {}).get("MaximumRetryAttempts", 2)),
-                timeout_seconds=float(props.get("Timeout", globals_.get("Timeout", 3))),
-                dead_letter=dead_letter_to_sqs(self.client("sqs"), queues[dead_letter])
-                if dead_letter
+                retries=spec.maximum_retry_attempts,
+                timeout_seconds=spec.timeout_seconds,
+                dead_letter=dead_letter_to_sqs(self.client("sqs"), queues[spec.dead_letter_queue])
+                if spec.dead_letter_queue
                 else None,
             )
             self.not_emulated += [
@@ -174,11 +171,7 @@ class LocalStack:
             ]
         self.invoker = AsyncInvoker(async_functions)
         self.invoker.start()
-        aliases = {
-            str(self.template.resolve(self.template.resources[name]["Properties"]["FunctionName"])): name
-            for name in functions
-            if "FunctionName" in self.template.resources[name]["Properties"]
-        }
+        aliases = {spec.function_name: name for name, spec in functions.items() if spec.function_name}
         self.lambda_api = LocalLambdaApi(
             async_functions, aliases, self.invoker, settings.host, settings.lambda_port
         )
@@ -201,7 +194,7 @@ class LocalStack:
         """The template's SQS queues (dead-letter queues) under local names: logical id -> URL."""
         sqs = self.client("sqs")
         return {
-            name: sqs.create_queue(QueueName=f"zstc-local-{name}")["QueueUrl"]
+            name: sqs.create_queue(QueueName=local_queue_name(name))["QueueUrl"]
             for name, resource in self.template.resources.items()
             if resource.get("Type") == "AWS::SQS::Queue"
         }
@@ -288,6 +281,11 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def local_queue_name(logical_id: str) -> str:
+    """The emulator's name for the template's SQS queue ``logical_id`` (e.g. a dead-letter queue)."""
+    return f"zstc-local-{logical_id}"
 
 
 def _require_free_port(host: str, port: int, flag: str) -> None:

@@ -16,6 +16,10 @@ from samtranslator.yaml_helper import yaml_parse
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+DEFAULT_TIMEOUT_SECONDS = 3.0
+"""Lambda's timeout when neither the function nor Globals sets one."""
+DEFAULT_RETRY_ATTEMPTS = 2
+"""Lambda's retries of a failed asynchronous invocation when EventInvokeConfig sets none."""
 
 
 class TemplateError(ValueError):
@@ -24,13 +28,20 @@ class TemplateError(ValueError):
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One function as the template declares it, with its environment resolved."""
+    """One function as the template declares it (Globals applied), with its environment resolved."""
 
     logical_id: str
     code_dir: Path
     handler: str
     environment: dict[str, str]
     events: dict[str, Any] = field(default_factory=dict)
+    function_name: str | None = None
+    """The physical ``FunctionName``, resolved, when the template sets one."""
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    maximum_retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
+    """``EventInvokeConfig.MaximumRetryAttempts``: retries of a failed asynchronous invocation."""
+    dead_letter_queue: str | None = None
+    """Logical id of the ``DeadLetterQueue`` target (``!GetAtt <Queue>.Arn``), if any."""
 
     @property
     def module_path(self) -> Path:
@@ -99,12 +110,19 @@ class Template:
             **globals_.get("Environment", {}).get("Variables", {}),
             **props.get("Environment", {}).get("Variables", {}),
         }
+        # SAM merges map-valued Globals into the function's own map, key by key.
+        invoke_config = {**globals_.get("EventInvokeConfig", {}), **props.get("EventInvokeConfig", {})}
+        dead_letter = {**globals_.get("DeadLetterQueue", {}), **props.get("DeadLetterQueue", {})}
         return FunctionSpec(
             logical_id=logical_id,
             code_dir=(self.path.parent / str(props["CodeUri"])).resolve(),
             handler=str(props.get("Handler", globals_.get("Handler", ""))),
             environment={name: str(self.resolve(value)) for name, value in variables.items()},
             events=props.get("Events", {}),
+            function_name=str(self.resolve(props["FunctionName"])) if "FunctionName" in props else None,
+            timeout_seconds=float(props.get("Timeout", globals_.get("Timeout", DEFAULT_TIMEOUT_SECONDS))),
+            maximum_retry_attempts=int(invoke_config.get("MaximumRetryAttempts", DEFAULT_RETRY_ATTEMPTS)),
+            dead_letter_queue=_get_att_resource(dead_letter.get("TargetArn")),
         )
 
     def resolve(self, value: Any) -> Any:
@@ -196,3 +214,11 @@ class Template:
             elif "Default" in spec:
                 values[name] = str(spec["Default"])
         return values
+
+
+def _get_att_resource(value: Any) -> str | None:
+    """The logical id in ``!GetAtt <Resource>.<Attribute>``; None for anything else."""
+    target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+    if isinstance(target, str):
+        return target.split(".", 1)[0]
+    return str(target[0]) if target else None

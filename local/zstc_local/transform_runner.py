@@ -6,7 +6,8 @@ runner keeps each job's real state: every object under the input prefix is split
 (MultiRecord) to the model container's ``POST /invocations``, and the answers are assembled line
 by line into ``<input name>.out`` under the output path. A request the model refuses fails the job
 with a FailureReason and leaves no ``.out`` for that file. Each finished job puts a "SageMaker
-Transform Job State Change" event on the local bus.
+Transform Job State Change" event on the local bus (:func:`transform_state_change_event`, the one
+builder of that event, which the tests use too).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from zstc_local.constants import ACCOUNT_ID, REGION
@@ -97,16 +99,6 @@ class TransformRunner:
         for thread in self._threads:
             thread.join(timeout=30)
 
-    def wait(self, name: str, timeout: float = 120.0) -> TransformState:
-        """Block until ``name`` finished (for tests)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.jobs.get(name)
-            if state and state.status != "InProgress":
-                return state
-            time.sleep(0.05)
-        raise TimeoutError(f"transform job {name} did not finish in {timeout} s")
-
     def _watch(self) -> None:
         while not self._stop.wait(self._poll_seconds):
             try:
@@ -137,7 +129,17 @@ class TransformRunner:
             state.status, state.failure_reason = "Failed", f"InternalServerError: {error!r}"
         state.ended_ms = int(time.time() * 1000)
         log.info("transform job %s %s", name, state.status)
-        self._put_event(self._event(description, state))
+        self._put_event(
+            transform_state_change_event(
+                name,
+                state.status,
+                failure_reason=state.failure_reason,
+                description=description,
+                started_ms=state.started_ms,
+                ended_ms=state.ended_ms,
+                event_id=f"local-{name}-{state.status}",
+            )
+        )
 
     def _transform(self, description: dict[str, Any], state: TransformState) -> None:
         source = description["TransformInput"]["DataSource"]["S3DataSource"]
@@ -215,31 +217,60 @@ class TransformRunner:
                     ) from None
         raise AssertionError("unreachable")
 
-    def _event(self, description: dict[str, Any], state: TransformState) -> dict[str, Any]:
-        detail = json.loads(json.dumps(description, default=_epoch_ms))
-        detail.pop("ResponseMetadata", None)
-        detail.update(
-            {
-                "TransformJobStatus": state.status,
-                "TransformStartTime": state.started_ms,
-                "TransformEndTime": state.ended_ms,
-            }
-        )
-        if state.failure_reason:
-            detail["FailureReason"] = state.failure_reason
-        else:
-            detail.pop("FailureReason", None)
-        return {
-            "version": "0",
-            "id": f"local-{state.name}-{state.status}",
-            "detail-type": "SageMaker Transform Job State Change",
-            "source": "aws.sagemaker",
-            "account": ACCOUNT_ID,
-            "region": REGION,
-            "time": datetime.fromtimestamp((state.ended_ms or 0) / 1000).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "resources": [description.get("TransformJobArn", "")],
-            "detail": detail,
-        }
+
+def transform_state_change_event(
+    name: str,
+    status: str,
+    *,
+    failure_reason: str | None = None,
+    description: Mapping[str, Any] | None = None,
+    started_ms: int | None = None,
+    ended_ms: int | None = None,
+    epoch_millis: bool = True,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A "SageMaker Transform Job State Change" event as EventBridge delivers it.
+
+    As in SageMaker's event, the detail is the job's DescribeTransformJob answer (``description``,
+    when given) with the new status; times default to now and are epoch milliseconds, as SageMaker
+    sends them, or ISO 8601 when ``epoch_millis`` is false. The runner puts these on the local bus;
+    tests deliver them to process_results.
+    """
+    ended = int(time.time() * 1000) if ended_ms is None else ended_ms
+    started = ended if started_ms is None else started_ms
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:transform-job/{name}"
+    detail: dict[str, Any] = {
+        "TransformJobName": name,
+        "TransformJobArn": arn,
+        "CreationTime": _stamp(ended, epoch_millis),
+        **json.loads(json.dumps(description or {}, default=_epoch_ms)),
+        "TransformJobStatus": status,
+        "TransformStartTime": _stamp(started, epoch_millis),
+        "TransformEndTime": _stamp(ended, epoch_millis),
+    }
+    detail.pop("ResponseMetadata", None)
+    detail.pop("FailureReason", None)
+    if failure_reason:
+        detail["FailureReason"] = failure_reason
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": "SageMaker Transform Job State Change",
+        "source": "aws.sagemaker",
+        "account": ACCOUNT_ID,
+        "time": _iso_seconds(ended),
+        "region": REGION,
+        "resources": [detail["TransformJobArn"]],
+        "detail": detail,
+    }
+
+
+def _stamp(epoch_ms: int, epoch_millis: bool) -> int | str:
+    return epoch_ms if epoch_millis else _iso_seconds(epoch_ms)
+
+
+def _iso_seconds(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _epoch_ms(value: Any) -> Any:

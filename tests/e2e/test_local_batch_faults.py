@@ -6,13 +6,14 @@ import json
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 from tests.e2e.test_local_batch import _http, _settings, _submit, _wait
 from tests.support.tiny_models import build_tiny_bart_nli
-from zstc_local.events import transform_state_change_event
-from zstc_local.stack import LocalStack
+from zstc_local.stack import LocalStack, local_queue_name
 from zstc_local.template import REPO_ROOT, TEMPLATE_PATH
+from zstc_local.transform_runner import transform_state_change_event
 
 
 def test_endpoint_failing_mid_way_fails_the_job_without_results(tmp_path: Path) -> None:
@@ -79,3 +80,30 @@ def test_the_stack_honours_the_templates_filters_and_patterns(tmp_path: Path) ->
         # And a name outside the prefix matches nothing
         assert stack.event_bus.put(transform_state_change_event("other-job", "Failed")) == []
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_failing_async_invocation_is_retried_then_lands_in_the_templates_dead_letter_queue() -> None:
+    with LocalStack(_settings()) as stack:
+        assert stack.lambda_api is not None
+        # Given start_batch invoked asynchronously with an event it cannot read
+        event = {"Records": [{"eventSource": "aws:s3", "s3": {}}], "test": uuid.uuid4().hex}
+        answer = stack.client("lambda", endpoint_url=stack.lambda_api.url).invoke(
+            FunctionName="StartBatchFunction", InvocationType="Event", Payload=json.dumps(event).encode()
+        )
+        assert answer["StatusCode"] == 202
+        # When every attempt the template allows has failed
+        stack.wait_idle(timeout=60)
+        # Then the event is in the function's DeadLetterQueue in the emulator, with the error
+        spec = stack.template.function("StartBatchFunction")
+        assert spec.dead_letter_queue is not None
+        sqs = stack.client("sqs")
+        queue_url = sqs.get_queue_url(QueueName=local_queue_name(spec.dead_letter_queue))["QueueUrl"]
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        assert [json.loads(message["Body"]) for message in messages] == [event]
+        assert messages[0]["MessageAttributes"]["ErrorMessage"]["StringValue"].startswith("error: ")
+        # And it got there after the template's MaximumRetryAttempts retries
+        assert stack.invoker is not None
+        [delivery] = [d for d in stack.invoker.deliveries if d.event == event]
+        assert delivery.attempts == spec.maximum_retry_attempts + 1 == 3

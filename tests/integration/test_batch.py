@@ -89,7 +89,7 @@ def _all_results(api: ApiClient, job_id: str, limit: int) -> list[dict[str, Any]
 def _get_event(path: str, query: str) -> dict[str, Any]:
     from urllib.parse import parse_qs  # noqa: PLC0415
 
-    from zstc_local.apigw import proxy_event  # noqa: PLC0415
+    from zstc_local.api_gateway import proxy_event  # noqa: PLC0415
 
     resource = "/jobs/{job_id}/results" if path.endswith("/results") else "/jobs/{job_id}"
     job_id = path.split("/")[2]
@@ -447,7 +447,7 @@ def test_jobs_api_errors(api: ApiClient, batch: BatchPath) -> None:
 
 def test_list_jobs_by_status_newest_first(api: ApiClient, batch: BatchPath) -> None:
     ids = [api.request("POST", "/jobs", json_body={"format": "jsonl"}).body["job_id"] for _ in range(3)]
-    from zstc_local.apigw import proxy_event  # noqa: PLC0415
+    from zstc_local.api_gateway import proxy_event  # noqa: PLC0415
 
     listed = api.invoke(proxy_event("GET", "/jobs", query={"status": ["AwaitingUpload"], "limit": ["2"]}))
     assert listed.status == 200, listed.body

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from zstc_local.apigw import proxy_event
+from zstc_local.api_gateway import proxy_event
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import Handler
 

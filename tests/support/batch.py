@@ -9,16 +9,17 @@ from typing import Any
 
 import boto3
 
+from tests.support.events import s3_object_created_event
 from tests.support.moto import REGION
 from zstc.batch import layout
 from zstc.batch.layout import shard_key
 from zstc_engine.classifier import Classifier
 from zstc_engine.serving import invoke
 from zstc_local.context import LocalLambdaContext
-from zstc_local.events import s3_object_created_event, transform_state_change_event
 from zstc_local.handlers import Handler
 from zstc_local.provision import LOCAL_RESOURCE_NAMES, provision
 from zstc_local.template import Template
+from zstc_local.transform_runner import transform_state_change_event
 
 RESOURCE_NAMES = LOCAL_RESOURCE_NAMES  # the names the local stack and events/ use
 BUCKET = RESOURCE_NAMES["DataBucket"]

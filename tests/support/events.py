@@ -1,4 +1,7 @@
-"""AWS event shapes the local stack and the tests deliver: S3 notifications, transform state changes."""
+"""S3 event notifications as S3 sends them to Lambda, for tests that call start_batch directly.
+
+The local stack itself never builds these: the emulator's own bucket notifications do.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from zstc_local.constants import ACCOUNT_ID, REGION
+from zstc_local.constants import REGION
 
 
 def s3_object_created_event(
@@ -55,43 +58,4 @@ def s3_object_created_event(
                 },
             }
         ]
-    }
-
-
-def transform_state_change_event(
-    name: str,
-    status: str,
-    *,
-    failure_reason: str | None = None,
-    epoch_millis: bool = True,
-    detail_extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A "SageMaker Transform Job State Change" EventBridge event (timestamps in epoch ms or ISO)."""
-    now = datetime.now(UTC)
-    stamp: Any = (
-        int(now.timestamp() * 1000)
-        if epoch_millis
-        else now.isoformat(timespec="seconds").replace("+00:00", "Z")
-    )
-    detail: dict[str, Any] = {
-        "TransformJobName": name,
-        "TransformJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:transform-job/{name}",
-        "TransformJobStatus": status,
-        "CreationTime": stamp,
-        "TransformStartTime": stamp,
-        "TransformEndTime": stamp,
-        **(detail_extra or {}),
-    }
-    if failure_reason:
-        detail["FailureReason"] = failure_reason
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "SageMaker Transform Job State Change",
-        "source": "aws.sagemaker",
-        "account": ACCOUNT_ID,
-        "time": now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "region": REGION,
-        "resources": [detail["TransformJobArn"]],
-        "detail": detail,
     }
