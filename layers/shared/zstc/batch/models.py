@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -23,14 +23,25 @@ class CreateJobRequest(BaseModel):
         description="Labels for every record (required for csv; jsonl lines may bring their own).",
     )
     multi_label: bool = False
-    hypothesis_template: str | None = Field(
-        default=None, description="As in POST /classify; omitted: the model's default."
+    hypothesis_template: str | list[str] | None = Field(
+        default=None,
+        description="As in POST /classify (one template or an ensemble); omitted: the model's default.",
     )
+    label_descriptions: dict[str, str] | None = Field(default=None, description="As in POST /classify.")
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="As in POST /classify: results carry predicted_labels."
+    )
+    return_evidence: bool = Field(default=False, description="As in POST /classify: results carry evidence.")
     text_column: str = Field(default="text", min_length=1, max_length=100)
     id_column: str | None = Field(default=None, min_length=1, max_length=100)
     filename: str | None = Field(
         default=None, description="Name of the uploaded file (default input.<format>)."
     )
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold_number(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("filename")
     @classmethod
@@ -66,6 +77,9 @@ class CreateJobRequest(BaseModel):
             candidate_labels=self.candidate_labels,
             multi_label=self.multi_label,
             hypothesis_template=self.hypothesis_template,
+            label_descriptions=self.label_descriptions,
+            threshold=self.threshold,
+            return_evidence=self.return_evidence,
         )
 
 

@@ -14,9 +14,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from zstc.batch.formats import InputFormatName
-from zstc.contract.classification import ClassifyParameters
+from zstc.contract.classification import ClassifyParameters, Evidence
 
 SECONDS_PER_DAY = 86_400
+
+ABSTAINED = "(none)"
+"""The label histogram's key for records a threshold left without a predicted label."""
 
 
 class JobStatus(StrEnum):
@@ -94,6 +97,11 @@ class ResultRecord(BaseModel):
     top_score: float
     labels: list[str]
     scores: list[float]
+    predicted_labels: list[str] | None = Field(default=None, description="With a threshold (as /classify).")
+    windows: int | None = Field(
+        default=None, description="Model windows the text took (with evidence, or > 1)."
+    )
+    evidence: list[Evidence] | None = Field(default=None, description="With return_evidence (as /classify).")
 
 
 def now_iso() -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from zstc.batch import layout
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
-from zstc.batch.records import JobChanges, JobStatus, ResultRecord, expiry_epoch, now_iso
+from zstc.batch.records import ABSTAINED, JobChanges, JobStatus, ResultRecord, expiry_epoch, now_iso
 from zstc.contract.answers import check_answer
 from zstc.contract.classification import ClassifyParameters, ClassifyRequest
 from zstc.core.errors import InvalidModelResponseError
@@ -29,7 +29,8 @@ from zstc.core.settings import BatchSettings
 RESUME_MARGIN_MS = 60_000
 """Hand over to a follow-up invocation when less than this is left before the timeout."""
 
-CSV_HEADER = ["id", "text", "top_label", "top_score", "labels", "scores"]
+CSV_HEADER = ["id", "text", "top_label", "top_score", "labels", "scores", "predicted_labels", "evidence"]
+"""results.csv columns; predicted_labels and evidence (JSON) are empty unless the record asked for them."""
 
 
 class OutputMismatch(Exception):
@@ -108,7 +109,7 @@ class ProcessResults:
                 return "failed: invalid output"
             self.jobs.put_results(job_id, results, expires_at)
             self.objects.put(layout.results_part_key(job_id, index), rows, "text/csv")
-            histogram.update(result.top_label for result in results)
+            histogram.update(_histogram_key(result) for result in results)
             written += len(results)
             if not self.jobs.update(
                 job_id,
@@ -198,7 +199,11 @@ class ProcessResults:
             top_score=classification.scores[0],
             labels=classification.labels,
             scores=classification.scores,
+            predicted_labels=classification.predicted_labels,
+            windows=classification.windows,
+            evidence=classification.evidence,
         )
+        evidence = result.model_dump(mode="json", include={"evidence"})["evidence"]
         row = [
             staged["id"],
             staged["inputs"],
@@ -206,8 +211,19 @@ class ProcessResults:
             f"{classification.scores[0]:.6f}",
             json.dumps(classification.labels, ensure_ascii=False),
             json.dumps(classification.scores),
+            ""
+            if result.predicted_labels is None
+            else json.dumps(result.predicted_labels, ensure_ascii=False),
+            "" if evidence is None else json.dumps(evidence, ensure_ascii=False),
         ]
         return result, row
+
+
+def _histogram_key(result: ResultRecord) -> str:
+    """The label a record counts under: its top label, or ``(none)`` when a threshold abstained."""
+    if result.predicted_labels is not None and not result.predicted_labels:
+        return ABSTAINED
+    return result.top_label
 
 
 @lru_cache(maxsize=256)

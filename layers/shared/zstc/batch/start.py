@@ -29,6 +29,9 @@ METADATA_FIELDS = {
     "candidate-labels": "candidate_labels",
     "multi-label": "multi_label",
     "hypothesis-template": "hypothesis_template",
+    "label-descriptions": "label_descriptions",
+    "threshold": "threshold",
+    "return-evidence": "return_evidence",
     "text-column": "text_column",
     "id-column": "id_column",
 }
@@ -226,9 +229,18 @@ class StartBatch:
 
 
 def _metadata_value(field: str, value: str) -> Any:
-    if field == "multi_label":
+    """Metadata values are strings: booleans, numbers and JSON lists/objects are read as such."""
+    if field in {"multi_label", "return_evidence"}:
         return {"true": True, "false": False}.get(value.strip().lower(), value)
-    if field == "candidate_labels" and value.strip().startswith("["):
+    if field == "threshold":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if field in {"candidate_labels", "hypothesis_template", "label_descriptions"} and value.strip()[:1] in {
+        "[",
+        "{",
+    }:
         try:
             return json.loads(value)
         except json.JSONDecodeError:

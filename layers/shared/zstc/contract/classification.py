@@ -10,7 +10,16 @@ import math
 import string
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zstc.core import limits
@@ -42,14 +51,84 @@ class ClassifyParameters(BaseModel):
         default=False,
         description="false: scores sum to 1 over the labels; true: each label is scored on its own.",
     )
-    hypothesis_template: str | None = Field(
+    hypothesis_template: str | list[str] | None = Field(
         default=None,
         description=(
-            "Sentence with exactly one {} placeholder that each label is put into. Omitted: the model's "
-            'default, "This example is {}." as in the transformers zero-shot pipeline.'
+            "Sentence with exactly one {} placeholder that each label (or its description) is put into, "
+            f"or a list of up to {limits.MAX_TEMPLATES} such sentences whose scores are combined (an "
+            'ensemble). Omitted: the model\'s default (NLI: "This example is {}." as in the transformers '
+            "pipeline)."
         ),
-        examples=["This example is {}."],
+        examples=["This example is {}.", ["This text is about {}.", "The topic is {}."]],
     )
+    label_descriptions: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "A description for some or all candidate labels; a described label's hypotheses are built from "
+            "its description instead of its name. Answers still report label names."
+        ),
+        examples=[{"Finance": "money: saving, spending less, paying off debt"}],
+    )
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description=(
+            "Adds predicted_labels to the answer: multi-label, every label scoring at least this; "
+            "single-label, the top label if it reaches it, else none (abstain)."
+        ),
+    )
+    return_evidence: bool = Field(
+        default=False,
+        description=(
+            "Adds, per label, the character span [start, end) of the text window its score comes from and "
+            "that window's score, and how many windows the text took."
+        ),
+    )
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold_number(cls, value: Any) -> Any:
+        # strict mode refuses an int; 0 and 1 are fine thresholds
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("label_descriptions")
+    @classmethod
+    def _check_descriptions(cls, descriptions: dict[str, str] | None) -> dict[str, str] | None:
+        for label, text in (descriptions or {}).items():
+            if not text.strip():
+                raise PydanticCustomError(
+                    "description_empty", "label_descriptions[{label}] is empty", {"label": label}
+                )
+            if len(text) > limits.MAX_DESCRIPTION_CHARS:
+                raise PydanticCustomError(
+                    "description_too_long",
+                    "label_descriptions[{label}] has {length} characters; the limit is {limit}",
+                    {"label": label, "length": len(text), "limit": limits.MAX_DESCRIPTION_CHARS},
+                )
+        return descriptions
+
+    @model_validator(mode="after")
+    def _descriptions_name_candidate_labels(self) -> ClassifyParameters:
+        unknown = [label for label in self.label_descriptions or {} if label not in self.candidate_labels]
+        if unknown:
+            raise PydanticCustomError(
+                "description_label",
+                'label_descriptions has "{label}", which is not one of candidate_labels',
+                {"label": unknown[0]},
+            )
+        return self
+
+    @property
+    def templates(self) -> list[str]:
+        """The request's templates as a list (empty: the model's default)."""
+        if self.hypothesis_template is None:
+            return []
+        return (
+            [self.hypothesis_template]
+            if isinstance(self.hypothesis_template, str)
+            else self.hypothesis_template
+        )
 
     @field_validator("candidate_labels")
     @classmethod
@@ -85,33 +164,52 @@ class ClassifyParameters(BaseModel):
 
     @field_validator("hypothesis_template")
     @classmethod
-    def _check_template(cls, template: str | None) -> str | None:
-        if template is None:
-            return None
-        if len(template) > limits.MAX_TEMPLATE_CHARS:
-            raise PydanticCustomError(
-                "template_too_long",
-                "hypothesis_template has {length} characters; the limit is {limit}",
-                {"length": len(template), "limit": limits.MAX_TEMPLATE_CHARS},
-            )
-        try:
-            fields = [
-                (name, spec, conversion)
-                for _, name, spec, conversion in string.Formatter().parse(template)
-                if name is not None
-            ]
-        except ValueError as error:  # unbalanced braces
-            raise PydanticCustomError(
-                "template_invalid",
-                "hypothesis_template is not a valid template: {reason}",
-                {"reason": str(error)},
-            ) from None
-        if fields != [("", "", None)]:
-            raise PydanticCustomError(
-                "template_placeholder",
-                "hypothesis_template must contain exactly one {} placeholder and no other braces",
-            )
-        return template
+    def _check_templates(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list):
+            if not value or len(value) > limits.MAX_TEMPLATES:
+                raise PydanticCustomError(
+                    "template_count",
+                    "hypothesis_template as a list needs 1 to {limit} templates; it has {count}",
+                    {"limit": limits.MAX_TEMPLATES, "count": len(value)},
+                )
+            for index, template in enumerate(value):
+                _check_template(template, f"hypothesis_template[{index}]")
+        elif value is not None:
+            _check_template(value, "hypothesis_template")
+        return value
+
+
+def _check_template(template: str, where: str) -> None:
+    """One template: bounded, with exactly one ``{}`` and no other braces (as ``str.format`` needs)."""
+    if len(template) > limits.MAX_TEMPLATE_CHARS:
+        raise PydanticCustomError(
+            "template_too_long",
+            "{where} has {length} characters; the limit is {limit}",
+            {"where": where, "length": len(template), "limit": limits.MAX_TEMPLATE_CHARS},
+        )
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as error:  # unbalanced braces
+        raise PydanticCustomError(
+            "template_invalid",
+            "{where} is not a valid template: {reason}",
+            {"where": where, "reason": str(error)},
+        ) from None
+    if fields != [("", "", None)]:
+        raise PydanticCustomError(
+            "template_placeholder",
+            "{where} must contain exactly one {} placeholder and no other braces",
+            {"where": where},
+        )
+
+
+def estimated_windows(text: str) -> int:
+    """How many model windows the API budgets for ``text`` (``limits.WINDOW_CHARS_ESTIMATE`` per window)."""
+    return max(1, -(-len(text) // limits.WINDOW_CHARS_ESTIMATE))
 
 
 class ClassifyRequest(BaseModel):
@@ -153,12 +251,18 @@ class ClassifyRequest(BaseModel):
 
     @model_validator(mode="after")
     def _check_pairs(self) -> ClassifyRequest:
-        pairs = len(self.texts) * len(self.parameters.candidate_labels)
+        per_window = len(self.parameters.candidate_labels) * max(1, len(self.parameters.templates))
+        pairs = sum(estimated_windows(text) for text in self.texts) * per_window
         if pairs > limits.MAX_PAIRS_PER_REQUEST:
             raise PydanticCustomError(
                 "too_many_pairs",
-                "inputs x candidate_labels is {pairs} text/label pairs; the limit is {limit}",
-                {"pairs": pairs, "limit": limits.MAX_PAIRS_PER_REQUEST},
+                "inputs (in windows of about {window} characters) x candidate_labels x templates is {pairs} "
+                "premise/hypothesis pairs; the limit is {limit}",
+                {
+                    "window": limits.WINDOW_CHARS_ESTIMATE,
+                    "pairs": pairs,
+                    "limit": limits.MAX_PAIRS_PER_REQUEST,
+                },
             )
         return self
 
@@ -176,9 +280,13 @@ class ClassifyRequest(BaseModel):
         """The JSON body sent to the endpoint: labels normalised to a list, unset options left out.
 
         An omitted ``hypothesis_template`` is left to the model side, which owns the default
-        (``zstc_engine.protocol.DEFAULT_HYPOTHESIS_TEMPLATE``, the transformers pipeline's).
+        (``zstc_engine.protocol.DEFAULT_HYPOTHESIS_TEMPLATE``, the transformers pipeline's); options
+        left unset are not sent, so a Hugging Face-shaped request reaches the model unchanged.
         """
-        return self.model_dump(mode="json", exclude_none=True)
+        payload = self.model_dump(mode="json", exclude_none=True)
+        if not self.parameters.return_evidence:  # the stock handler passes parameters to the pipeline as is
+            del payload["parameters"]["return_evidence"]
+        return payload
 
 
 class BatchRecord(ClassifyRequest):
@@ -197,14 +305,38 @@ class BatchRecord(ClassifyRequest):
         return inputs
 
 
+class Evidence(BaseModel):
+    """Where a label's score comes from: a character span of the text and that window's score."""
+
+    label: str
+    start: int = Field(ge=0, description="First character of the window (0-based).")
+    end: int = Field(ge=0, description="One past the last character of the window.")
+    score: float = Field(ge=0, le=1, description="The label's score on this window alone.")
+
+
 class Classification(BaseModel):
-    """The answer for one text: labels sorted by score, highest first."""
+    """The answer for one text: labels sorted by score, highest first (and the extras asked for)."""
 
     model_config = ConfigDict(extra="ignore", strict=False)
 
     sequence: str = Field(description="The classified text, as sent.")
     labels: list[str] = Field(description="Candidate labels, best first.")
     scores: list[float] = Field(description="Score of each label, in the order of labels.")
+    predicted_labels: list[str] | None = Field(
+        default=None, description="With a threshold: the labels predicted (single-label: one or none)."
+    )
+    windows: int | None = Field(
+        default=None, ge=1, description="How many model windows the text took (with evidence, or when > 1)."
+    )
+    evidence: list[Evidence] | None = Field(
+        default=None, description="With return_evidence: one per label, in the order of labels."
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_what_was_not_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A request in the Hugging Face shape gets exactly the Hugging Face answer shape.
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None or key in _ALWAYS}
 
     @model_validator(mode="after")
     def _check_scores(self) -> Classification:
@@ -215,13 +347,22 @@ class Classification(BaseModel):
         return self
 
     def sorted_by_score(self) -> Classification:
-        """A copy with labels and scores ordered by descending score (stable for ties)."""
+        """A copy with labels, scores and evidence ordered by descending score (stable for ties)."""
         order = sorted(range(len(self.scores)), key=lambda i: -self.scores[i])
-        return Classification(
-            sequence=self.sequence,
-            labels=[self.labels[i] for i in order],
-            scores=[self.scores[i] for i in order],
+        evidence = None
+        if self.evidence is not None:
+            by_label = {item.label: item for item in self.evidence}
+            evidence = [by_label[self.labels[i]] for i in order]
+        return self.model_copy(
+            update={
+                "labels": [self.labels[i] for i in order],
+                "scores": [self.scores[i] for i in order],
+                "evidence": evidence,
+            }
         )
+
+
+_ALWAYS = frozenset({"sequence", "labels", "scores"})
 
 
 class EndpointHealth(BaseModel):

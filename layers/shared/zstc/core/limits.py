@@ -9,8 +9,14 @@ from __future__ import annotations
 MAX_TEXTS_PER_REQUEST = 32
 """Texts in one real-time request (``inputs`` as a list)."""
 
-MAX_TEXT_CHARS = 5_000
-"""Characters per text; longer texts are refused rather than silently truncated."""
+MAX_TEXT_CHARS = 20_000
+"""Characters per text. A text longer than the model's input is scored in overlapping windows (never
+silently truncated); the pair budget below bounds how many windows a request may take."""
+
+WINDOW_CHARS_ESTIMATE = 1_000
+"""Characters the API assumes one model window holds, to budget windows before the model sees a text:
+about 256 tokens of English, the offline model's window (bart-large-mnli's windows are ~4x larger, so
+the estimate errs on the safe side)."""
 
 MAX_LABELS = 32
 """Candidate labels per request."""
@@ -19,10 +25,17 @@ MAX_LABEL_CHARS = 100
 """Characters per candidate label."""
 
 MAX_PAIRS_PER_REQUEST = 256
-"""Texts x labels per request: the number of premise/hypothesis pairs the model scores."""
+"""Premise/hypothesis pairs the model scores for one request: the sum over texts of estimated
+windows x labels x templates. It bounds the endpoint's latency."""
 
 MAX_TEMPLATE_CHARS = 200
 """Characters in a hypothesis template."""
+
+MAX_TEMPLATES = 8
+"""Hypothesis templates in one request (an ensemble)."""
+
+MAX_DESCRIPTION_CHARS = 300
+"""Characters in one label description."""
 
 MAX_BODY_BYTES = 1_048_576
 """Request body size (1 MiB), far below SageMaker's 6 MB InvokeEndpoint payload limit."""
