@@ -60,10 +60,8 @@ def test_descriptions_change_the_hypotheses_but_answers_name_the_labels(api: Api
     )
     # Then the answer still reports label names, and World's score rises
     assert sorted(described["labels"]) == sorted(LABELS)
-    world = {label: score for label, score in zip(described["labels"], described["scores"], strict=True)}[
-        "World"
-    ]
-    before = {label: score for label, score in zip(plain["labels"], plain["scores"], strict=True)}["World"]
+    world = dict(zip(described["labels"], described["scores"], strict=True))["World"]
+    before = dict(zip(plain["labels"], plain["scores"], strict=True))["World"]
     assert world > before
 
 
