@@ -46,7 +46,7 @@ def token_windows(
     whole = [Window(0, len(text))]
     if max_tokens <= 0 or not getattr(tokenizer, "is_fast", False):
         return whole
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     offsets: list[tuple[int, int]] = list(encoded["offset_mapping"])
     if len(offsets) <= max_tokens:
         return whole
