@@ -23,7 +23,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
-import click
 import typer
 
 from zstc_local.client.api import TERMINAL_JOB_STATUSES, ApiClient, RetryPolicy
@@ -697,10 +696,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = command.main(
             args=list(sys.argv[1:] if argv is None else argv), prog_name="zstc", standalone_mode=False
         )
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except click.exceptions.Abort:
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument...
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"zstc: {error.format_message()}", file=sys.stderr)
+        return int(error.exit_code)
+    except typer.Abort:  # Ctrl-C outside a command's own handling
         print("zstc: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
     except CliError as error:
