@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import FrameType
@@ -88,15 +89,19 @@ def root(
     ] = None,
     stack_name: Annotated[
         str | None,
-        typer.Option(help="Read the API URL from this deployed stack's ApiUrl output (env ZSTC_STACK_NAME).",
-                     envvar="ZSTC_STACK_NAME"),
+        typer.Option(
+            help="Read the API URL from this deployed stack's ApiUrl output (env ZSTC_STACK_NAME).",
+            envvar="ZSTC_STACK_NAME",
+        ),
     ] = None,
     api_key: Annotated[
         str | None, typer.Option(help="Send x-api-key (ApiAuth=API_KEY stacks; env ZSTC_API_KEY).")
     ] = None,
     auth: Annotated[
         AuthMode,
-        typer.Option(help="auto: api-key if a key is given, none for a local URL, else SigV4 (AWS credentials)."),
+        typer.Option(
+            help="auto: api-key if a key is given, none for a local URL, else SigV4 (AWS credentials)."
+        ),
     ] = AuthMode.AUTO,
     region: Annotated[
         str | None, typer.Option(help="AWS region for SigV4 and --stack-name (default: from the URL).")
@@ -189,7 +194,8 @@ def classify(
     answers: list[dict[str, Any]] = []
     for start, chunk in chunked(all_texts, texts_per_request(len(candidate_labels))):
         try:
-            answers += client.classify({"inputs": list(chunk), "parameters": parameters})
+            answer = client.classify({"inputs": list(chunk), "parameters": parameters})
+            answers += answer if isinstance(answer, list) else [answer]
         except CliError as error:
             if start or len(all_texts) > len(chunk):
                 error.message += f" (texts {start + 1}-{start + len(chunk)} of {len(all_texts)})"
@@ -370,7 +376,8 @@ def evaluate(
     ] = None,
     multi_label: Annotated[bool, typer.Option(help="Send multi_label=true in every variant.")] = False,
     phrasings: Annotated[
-        Path | None, typer.Option(help='JSON {"variant": {"Class": "label text"}}: label wordings to compare.')
+        Path | None,
+        typer.Option(help='JSON {"variant": {"Class": "label text"}}: label wordings to compare.'),
     ] = None,
     descriptions: Annotated[
         Path | None, typer.Option(help='JSON {"Class": "description"}: descriptions sent as the labels.')
@@ -400,7 +407,14 @@ def evaluate(
     unknown = sorted(set(seen) - set(classes))
     if unknown:
         raise CliError(f"{file}: {truth_column} has values not in --labels: {', '.join(unknown)}")
-    chosen = ev.build_variants(classes, template or [], multi_label, phrasings, descriptions, variants)
+    chosen = ev.build_variants(
+        classes,
+        template or [],
+        multi_label=multi_label,
+        phrasings=phrasings,
+        descriptions=descriptions,
+        variants_file=variants,
+    )
     classify_with = _local_classifier(model_dir, model_method) if local else _client(ctx).classify
     from rich.progress import Progress  # noqa: PLC0415
 
@@ -410,9 +424,7 @@ def evaluate(
         for variant in chosen:
             task = progress.add_task(variant.name[:40], total=len(examples))
             results.append(
-                ev.run_variant(
-                    classify_with, variant, classes, examples, lambda n, t=task: progress.advance(t, n)
-                )
+                ev.run_variant(classify_with, variant, classes, examples, partial(progress.advance, task))
             )
     majority = ev.baseline(examples, classes)
     best = max(results, key=lambda result: (result.scores.macro_f1, result.scores.accuracy))
@@ -429,7 +441,16 @@ def evaluate(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         png = confusion_png(best, classes, out_dir / "confusion-matrix.png")
-        report = html_report(file.name, examples, classes, results, best, majority, png, out_dir / "report.html")
+        report = html_report(
+            sample=file.name,
+            examples=examples,
+            classes=classes,
+            results=results,
+            best=best,
+            majority=majority,
+            png=png,
+            path=out_dir / "report.html",
+        )
     except OSError as error:
         raise CliError(f"cannot write the report to {out_dir}: {error.strerror}") from None
     out.print(f"\nconfusion matrix: {png}\nreport: {report}")
@@ -490,7 +511,9 @@ ModelPort = Annotated[int, typer.Option(envvar="ZSTC_MODEL_PORT", help="Local mo
 LambdaPort = Annotated[int, typer.Option(envvar="ZSTC_LAMBDA_PORT", help="Local Lambda Invoke API port.")]
 ModelDir = Annotated[
     str | None,
-    typer.Option(envvar="ZSTC_MODEL_DIR", help="A local Hugging Face model directory (default: offline MiniLM)."),
+    typer.Option(
+        envvar="ZSTC_MODEL_DIR", help="A local Hugging Face model directory (default: offline MiniLM)."
+    ),
 ]
 ModelMethod = Annotated[
     str | None,
@@ -564,7 +587,16 @@ def local_up(
     from zstc_local.summary import describe  # noqa: PLC0415
 
     settings = _settings(
-        host, api_port, aws_port, model_port, lambda_port, model_dir, model_method, template, parameter, verbose
+        host,
+        api_port,
+        aws_port,
+        model_port,
+        lambda_port,
+        model_dir,
+        model_method,
+        template,
+        parameter,
+        verbose,
     )
     stop = threading.Event()
 
@@ -588,14 +620,19 @@ def local_up(
 EVENT_SHAPES = {
     "Api": ("an API Gateway REST proxy event (httpMethod, path)", ("httpMethod", "path")),
     "S3": ("an S3 notification event (Records[].s3)", ("Records",)),
-    "EventBridgeRule": ("an EventBridge event (source, detail-type, detail)", ("source", "detail-type", "detail")),
+    "EventBridgeRule": (
+        "an EventBridge event (source, detail-type, detail)",
+        ("source", "detail-type", "detail"),
+    ),
 }
 """The keys an event must have for a function with that event source (``zstc local invoke``)."""
 
 
 @local_app.command("invoke")
 def local_invoke(
-    function: Annotated[str, typer.Argument(help="The function's logical id in the template, e.g. ApiFunction.")],
+    function: Annotated[
+        str, typer.Argument(help="The function's logical id in the template, e.g. ApiFunction.")
+    ],
     event: Annotated[Path, typer.Option(help="A JSON event file, e.g. events/api/classify_single.json.")],
     host: HostOption = "127.0.0.1",
     api_port: ApiPort = DEFAULT_API_PORT,
@@ -634,7 +671,9 @@ def local_invoke(
         "AWS_ENDPOINT_URL_LAMBDA": f"http://{host}:{settings.lambda_port}",
         **({} if verbose else {"POWERTOOLS_METRICS_DISABLED": "true"}),
     }
-    handler = named(load_handler(spec, environment), spec.environment.get("POWERTOOLS_SERVICE_NAME", function))
+    handler = named(
+        load_handler(spec, environment), spec.environment.get("POWERTOOLS_SERVICE_NAME", function)
+    )
     restore = configure(verbose)
     try:
         result = handler(document, LocalLambdaContext(function_name=spec.logical_id))
@@ -673,7 +712,16 @@ def demo(
     from zstc_local.demo import run_demo  # noqa: PLC0415
 
     settings = _settings(
-        host, api_port, aws_port, model_port, lambda_port, model_dir, model_method, template, parameter, verbose
+        host,
+        api_port,
+        aws_port,
+        model_port,
+        lambda_port,
+        model_dir,
+        model_method,
+        template,
+        parameter,
+        verbose,
     )
     code = run_demo(settings, sample_size=sample_size)
     if code:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from contextvars import ContextVar
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -21,8 +21,17 @@ _SERVICE: ContextVar[str | None] = ContextVar("zstc_local_service", default=None
 
 _RECORD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _HIDDEN_KEYS = frozenset(
-    {"service", "cold_start", "function_name", "function_memory_size", "function_arn",
-     "function_request_id", "correlation_id", "xray_trace_id", "sampling_rate"}
+    {
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "correlation_id",
+        "xray_trace_id",
+        "sampling_rate",
+    }
 )
 
 

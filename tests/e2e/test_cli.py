@@ -55,7 +55,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 def _api(method: str, url: str, payload: Any = None) -> Any:
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
@@ -73,8 +75,11 @@ def test_classify_prints_a_table_best_label_first(api_url: str, capsys: pytest.C
     code, out, _ = _run(capsys, "classify", "pay off my credit card debt", "--labels", LABELS)
     # Then a table lists every label with its score and a bar, best first (the API's order)
     assert code == 0
-    answer = _api("POST", f"{api_url}/classify", {"inputs": "pay off my credit card debt",
-                                                  "parameters": {"candidate_labels": LABELS}})
+    answer = _api(
+        "POST",
+        f"{api_url}/classify",
+        {"inputs": "pay off my credit card debt", "parameters": {"candidate_labels": LABELS}},
+    )
     rows = [line.split("│") for line in out.splitlines() if "│" in line]
     assert [row[0].strip() for row in rows] == answer["labels"]
     assert [float(row[1]) for row in rows] == [round(s, 3) for s in answer["scores"]]
@@ -84,13 +89,25 @@ def test_classify_prints_a_table_best_label_first(api_url: str, capsys: pytest.C
 
 def test_classify_json_is_the_api_answer(api_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(
-        capsys, "classify", "go jogging every morning", "-l", LABELS, "--multi-label",
-        "--template", "This resolution is about {}.", "--json",
+        capsys,
+        "classify",
+        "go jogging every morning",
+        "-l",
+        LABELS,
+        "--multi-label",
+        "--template",
+        "This resolution is about {}.",
+        "--json",
     )
     assert code == 0
-    parameters = {"candidate_labels": LABELS, "multi_label": True,
-                  "hypothesis_template": "This resolution is about {}."}
-    expected = _api("POST", f"{api_url}/classify", {"inputs": "go jogging every morning", "parameters": parameters})
+    parameters = {
+        "candidate_labels": LABELS,
+        "multi_label": True,
+        "hypothesis_template": "This resolution is about {}.",
+    }
+    expected = _api(
+        "POST", f"{api_url}/classify", {"inputs": "go jogging every morning", "parameters": parameters}
+    )
     assert json.loads(out) == expected
 
 
@@ -118,19 +135,25 @@ def test_bad_labels_are_one_line_with_the_api_error(api_url: str, capsys: pytest
     code, _, err = _run(capsys, "classify", "x", "--labels", "Health,Health")
     assert code == ExitCode.API_REFUSED
     assert err.strip().splitlines() == [
-        'zstc: POST /classify -> 422 validation_error: invalid request: parameters.candidate_labels: '
+        "zstc: POST /classify -> 422 validation_error: invalid request: parameters.candidate_labels: "
         'candidate_labels[1] repeats the label "Health"'
     ]
 
 
 def test_missing_labels_and_texts_are_usage_errors(api_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "classify", "x")
-    assert (code, err.strip()) == (ExitCode.USAGE, 'zstc: --labels is required, e.g. --labels "Health,Finance,Career"')
+    assert (code, err.strip()) == (
+        ExitCode.USAGE,
+        'zstc: --labels is required, e.g. --labels "Health,Finance,Career"',
+    )
     code, _, err = _run(capsys, "classify", "--labels", "a,b")
     assert code == ExitCode.USER_ERROR
     assert "no text to classify" in err
     code, _, err = _run(capsys, "classify", "-f", "/nonexistent/texts.txt", "-l", "a,b")
-    assert (code, err.strip()) == (ExitCode.USER_ERROR, "zstc: cannot read /nonexistent/texts.txt: No such file or directory")
+    assert (code, err.strip()) == (
+        ExitCode.USER_ERROR,
+        "zstc: cannot read /nonexistent/texts.txt: No such file or directory",
+    )
     code, _, err = _run(capsys, "classify", "--no-such-option")
     assert code == ExitCode.USAGE
 
@@ -174,7 +197,17 @@ def test_submit_wait_then_export_the_results_the_api_serves(
     # When a CSV is submitted with --wait
     sample = _sample(tmp_path, 25)
     code, out, err = _run(
-        capsys, "jobs", "submit", str(sample), "-l", LABELS, "--id-column", "id", "--wait", "--poll-seconds", "0.2"
+        capsys,
+        "jobs",
+        "submit",
+        str(sample),
+        "-l",
+        LABELS,
+        "--id-column",
+        "id",
+        "--wait",
+        "--poll-seconds",
+        "0.2",
     )
     # Then it ends Completed, with the progress on stderr and the summary on stdout
     assert code == 0, err
@@ -189,21 +222,31 @@ def test_submit_wait_then_export_the_results_the_api_serves(
     assert job_id in out
     expected = _api_results(api_url, job_id)
     assert len(expected) == 25
-    code, _, err = _run(capsys, "jobs", "results", job_id, "--out", str(tmp_path / "r.csv"), "--page-size", "4")
+    code, _, err = _run(
+        capsys, "jobs", "results", job_id, "--out", str(tmp_path / "r.csv"), "--page-size", "4"
+    )
     assert (code, err.strip()) == (0, f"25 results written to {tmp_path / 'r.csv'}")
     with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [
-        {**row, "position": int(row["position"]), "top_score": float(row["top_score"]),
-         "labels": json.loads(row["labels"]), "scores": json.loads(row["scores"])}
+        {
+            **row,
+            "position": int(row["position"]),
+            "top_score": float(row["top_score"]),
+            "labels": json.loads(row["labels"]),
+            "scores": json.loads(row["scores"]),
+        }
         for row in rows
     ] == [{**r, "record_id": str(r["record_id"])} for r in expected]
     code, _, _ = _run(capsys, "jobs", "results", job_id, "--out", str(tmp_path / "r.jsonl"))
+    assert code == 0
     lines = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == expected
 
 
-def test_a_rejected_job_exits_6_with_its_problems(api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_rejected_job_exits_6_with_its_problems(
+    api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text\n1,fine\n2,\n", encoding="utf-8")
     code, out, err = _run(capsys, "jobs", "submit", str(bad), "-l", "a,b", "--wait", "--poll-seconds", "0.2")
@@ -215,7 +258,10 @@ def test_a_rejected_job_exits_6_with_its_problems(api_url: str, capsys: pytest.C
 
 def test_job_errors_are_one_line(api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = _run(capsys, "jobs", "status", "0123456789abcdef")
-    assert (code, err.strip()) == (ExitCode.API_REFUSED, "zstc: GET /jobs/0123456789abcdef -> 404 not_found: no job 0123456789abcdef")
+    assert (code, err.strip()) == (
+        ExitCode.API_REFUSED,
+        "zstc: GET /jobs/0123456789abcdef -> 404 not_found: no job 0123456789abcdef",
+    )
     code, _, err = _run(capsys, "jobs", "status", "../health")
     assert code == ExitCode.API_REFUSED
     code, _, err = _run(capsys, "jobs", "submit", str(tmp_path / "none.csv"), "-l", "a")
@@ -230,13 +276,31 @@ def test_job_errors_are_one_line(api_url: str, capsys: pytest.CaptureFixture[str
     assert "candidate_labels is required for csv input" in err
 
 
-def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(stack: LocalStack, tmp_path: Path) -> None:
+def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(
+    stack: LocalStack, tmp_path: Path
+) -> None:
     assert stack.api is not None
     sample = _sample(tmp_path, 500)
     process = subprocess.Popen(
-        [sys.executable, "-m", "zstc_local.cli", "--api-url", stack.api.url, "jobs", "submit", str(sample),
-         "-l", LABELS, "--wait", "--poll-seconds", "0.2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [
+            sys.executable,
+            "-m",
+            "zstc_local.cli",
+            "--api-url",
+            stack.api.url,
+            "jobs",
+            "submit",
+            str(sample),
+            "-l",
+            LABELS,
+            "--wait",
+            "--poll-seconds",
+            "0.2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert process.stderr is not None
@@ -245,7 +309,7 @@ def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(stack:
         job_id = first.split()[1]
         time.sleep(0.5)
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        _, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
@@ -273,13 +337,27 @@ def test_eval_through_the_api_reports_metrics_png_and_html(
     phrasings = tmp_path / "phrasings.json"
     phrasings.write_text(json.dumps({"lowercase": {c: c.lower() for c in classes}}), encoding="utf-8")
     descriptions = tmp_path / "descriptions.json"
-    descriptions.write_text(json.dumps({c: f"a resolution about {c.lower()}" for c in classes}), encoding="utf-8")
+    descriptions.write_text(
+        json.dumps({c: f"a resolution about {c.lower()}" for c in classes}), encoding="utf-8"
+    )
     out_dir = tmp_path / "report"
     # When zstc eval compares them with a second template
     code, out, err = _run(
-        capsys, "eval", str(sample), "--truth-column", "category", "--id-column", "id",
-        "--template", "This New Year's resolution is about {}.", "--phrasings", str(phrasings),
-        "--descriptions", str(descriptions), "--out-dir", str(out_dir),
+        capsys,
+        "eval",
+        str(sample),
+        "--truth-column",
+        "category",
+        "--id-column",
+        "id",
+        "--template",
+        "This New Year's resolution is about {}.",
+        "--phrasings",
+        str(phrasings),
+        "--descriptions",
+        str(descriptions),
+        "--out-dir",
+        str(out_dir),
     )
     assert code == 0, err
     # Then each variant's accuracy and macro-F1 are printed beside the majority baseline, and they are
@@ -289,13 +367,23 @@ def test_eval_through_the_api_reports_metrics_png_and_html(
     truth = [row["category"] for row in csv.DictReader(sample.open(encoding="utf-8"))]
     predicted = []
     for start in range(0, len(texts), 32):
-        predicted += [a["labels"][0] for a in _api("POST", f"{api_url}/classify", {
-            "inputs": texts[start:start + 32], "parameters": {"candidate_labels": classes}})]
+        predicted += [
+            a["labels"][0]
+            for a in _api(
+                "POST",
+                f"{api_url}/classify",
+                {"inputs": texts[start : start + 32], "parameters": {"candidate_labels": classes}},
+            )
+        ]
     expected = score(truth, predicted, classes)
     accuracy, macro_f1 = (float(cell) for cell in lines["labels as given"])
     assert (accuracy, macro_f1) == (round(expected.accuracy, 3), round(expected.macro_f1, 3))
-    for name in ("template: This New Year's resolution is about {}.", "phrasing: lowercase",
-                 "descriptions as labels", "majority: Personal Growth"):
+    for name in (
+        "template: This New Year's resolution is about {}.",
+        "phrasing: lowercase",
+        "descriptions as labels",
+        "majority: Personal Growth",
+    ):
         assert name in lines, out
     assert "precision" in out
     assert "recall" in out
@@ -335,22 +423,32 @@ def test_eval_input_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tm
     assert code == ExitCode.USER_ERROR
     assert "expected a list" in err
     code, _, err = _run(capsys, "eval", str(sample), "--local", "--model-dir", "/tmp/nope-model")
-    assert (code, err.strip()) == (ExitCode.USER_ERROR, "zstc: model directory /tmp/nope-model does not exist")
+    assert (code, err.strip()) == (
+        ExitCode.USER_ERROR,
+        "zstc: model directory /tmp/nope-model does not exist",
+    )
 
 
 # --- the local stack's own commands ---------------------------------------------------------------
 
 
-def test_local_invoke_mistakes_are_one_line(stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_local_invoke_mistakes_are_one_line(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     ports = ["--aws-port", str(stack.settings.aws_port), "--model-port", str(stack.settings.model_port)]
     code, _, err = _run(capsys, "local", "invoke", "ApiFunction", "--event", "nosuch.json", *ports)
-    assert (code, err.strip()) == (ExitCode.USER_ERROR, "zstc: --event nosuch.json: No such file or directory")
+    assert (code, err.strip()) == (
+        ExitCode.USER_ERROR,
+        "zstc: --event nosuch.json: No such file or directory",
+    )
     s3_event = REPO_ROOT / "events" / "batch" / "s3_put_jsonl.json"
     code, _, err = _run(capsys, "local", "invoke", "ApiFunction", "--event", str(s3_event), *ports)
     assert code == ExitCode.USER_ERROR
     assert "is not an event for ApiFunction: it expects an API Gateway REST proxy event" in err
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
-    code, _, err = _run(capsys, "local", "invoke", "ApiFunction", "--event", str(tmp_path / "broken.json"), *ports)
+    code, _, err = _run(
+        capsys, "local", "invoke", "ApiFunction", "--event", str(tmp_path / "broken.json"), *ports
+    )
     assert "is not a JSON file" in err
     code, _, err = _run(capsys, "local", "invoke", "NoSuchFunction", "--event", str(s3_event), *ports)
     assert code == ExitCode.USER_ERROR
@@ -360,16 +458,27 @@ def test_local_invoke_mistakes_are_one_line(stack: LocalStack, capsys: pytest.Ca
 def test_local_up_refuses_a_missing_model_dir_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "local", "up", "--model-dir", "/tmp/nope", "--api-port", str(free_port()))
     assert (code, err.strip()) == (
-        ExitCode.USER_ERROR, "zstc: --model-dir /tmp/nope: no such directory (a Hugging Face model directory)"
+        ExitCode.USER_ERROR,
+        "zstc: --model-dir /tmp/nope: no such directory (a Hugging Face model directory)",
     )
     code, _, err = _run(capsys, "local", "up", "--parameter", "oops")
     assert (code, err.strip()) == (ExitCode.USAGE, "zstc: --parameter expects NAME=VALUE, got 'oops'")
 
 
 def test_local_up_on_a_busy_port_is_one_line(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "local", "up", "--aws-port", str(stack.settings.aws_port),
-                        "--api-port", str(free_port()), "--model-port", str(free_port()),
-                        "--lambda-port", str(free_port()))
+    code, _, err = _run(
+        capsys,
+        "local",
+        "up",
+        "--aws-port",
+        str(stack.settings.aws_port),
+        "--api-port",
+        str(free_port()),
+        "--model-port",
+        str(free_port()),
+        "--lambda-port",
+        str(free_port()),
+    )
     assert code == ExitCode.USER_ERROR
     assert err.strip() == (
         f"zstc: port {stack.settings.aws_port} on 127.0.0.1 is in use; stop what uses it or pick another "

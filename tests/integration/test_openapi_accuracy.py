@@ -106,8 +106,14 @@ TOO_LARGE = "x" * (limits.MAX_BODY_BYTES + 1)
 # "batch": needs the batch resources (table, bucket) and handlers.
 CASES: dict[tuple[str, str, int], tuple[Callable[[World], ApiResponse], str]] = {
     ("post", "/classify", 200): (_classify_with(CannedAnswer(200, ANSWER)), "fake"),
-    ("post", "/classify", 400): (_post("/classify", body="{", headers={"Content-Type": "application/json"}), ""),
-    ("post", "/classify", 413): (_post("/classify", body=TOO_LARGE, headers={"Content-Type": "application/json"}), ""),
+    ("post", "/classify", 400): (
+        _post("/classify", body="{", headers={"Content-Type": "application/json"}),
+        "",
+    ),
+    ("post", "/classify", 413): (
+        _post("/classify", body=TOO_LARGE, headers={"Content-Type": "application/json"}),
+        "",
+    ),
     ("post", "/classify", 415): (_post("/classify", body="{}", headers={"Content-Type": "text/plain"}), ""),
     ("post", "/classify", 422): (_post("/classify", json_body={"inputs": "x", "parameters": {}}), ""),
     ("post", "/classify", 429): (
@@ -127,7 +133,10 @@ CASES: dict[tuple[str, str, int], tuple[Callable[[World], ApiResponse], str]] = 
     ("get", "/health", 503): (_get("/health"), ""),
     ("post", "/jobs", 201): (_post("/jobs", json_body=JOB), "batch"),
     ("post", "/jobs", 400): (_post("/jobs", body="{", headers={"Content-Type": "application/json"}), "batch"),
-    ("post", "/jobs", 413): (_post("/jobs", body=TOO_LARGE, headers={"Content-Type": "application/json"}), "batch"),
+    ("post", "/jobs", 413): (
+        _post("/jobs", body=TOO_LARGE, headers={"Content-Type": "application/json"}),
+        "batch",
+    ),
     ("post", "/jobs", 415): (_post("/jobs", body="{}", headers={"Content-Type": "text/csv"}), "batch"),
     ("post", "/jobs", 422): (_post("/jobs", json_body={"format": "csv"}), "batch"),
     ("get", "/jobs", 200): (_get("/jobs"), "batch"),

@@ -13,12 +13,12 @@ import random
 import time
 import urllib.error
 import urllib.request
-import xml.etree.ElementTree as ET  # noqa: S405 - parses S3's error answers to our own upload
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from zstc_local.client.errors import ApiError, CliError, UnreachableError
 from zstc_local.client.target import AuthMode, Target
@@ -109,7 +109,7 @@ class ApiClient:
                     method="PUT",
                     headers={"Content-Type": content_type, "Content-Length": str(path.stat().st_size)},
                 )
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds):  # noqa: S310
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds):
                     return
 
         self._with_retries("PUT", "upload URL", attempt, idempotent=True, error=_upload_error)
@@ -121,6 +121,7 @@ class ApiClient:
         method: str,
         path: str,
         body: Any = None,
+        *,
         query: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         accept_statuses: frozenset[int] | set[int] = frozenset(),
@@ -134,9 +135,11 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
 
         def attempt() -> Any:
-            request = urllib.request.Request(url, data=data, method=method, headers=self._signed(method, url, data, headers))
+            request = urllib.request.Request(
+                url, data=data, method=method, headers=self._signed(method, url, data, headers)
+            )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
                     return json.loads(response.read() or b"null")
             except urllib.error.HTTPError as error:
                 if error.code in accept_statuses:
@@ -152,6 +155,7 @@ class ApiClient:
         method: str,
         path: str,
         attempt: Callable[[], Any],
+        *,
         idempotent: bool,
         error: Callable[[str, str, urllib.error.HTTPError], CliError] | None = None,
     ) -> Any:
@@ -181,9 +185,7 @@ class ApiClient:
                 ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _signed(
-        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
-    ) -> dict[str, str]:
+    def _signed(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
         if self.target.auth is AuthMode.API_KEY:
             return {**headers, "x-api-key": self.target.api_key or ""}
         if self.target.auth is not AuthMode.SIGV4:
@@ -223,7 +225,7 @@ class ApiClient:
 
 def _path_part(value: str) -> str:
     """A job id as one URL path segment (a stray ``/`` or ``?`` cannot change the route)."""
-    return urllib.request.quote(value, safe="")
+    return quote(value, safe="")
 
 
 def _api_error(method: str, path: str, failure: urllib.error.HTTPError) -> ApiError:

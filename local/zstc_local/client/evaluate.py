@@ -90,7 +90,7 @@ def load_examples(
         raise CliError(f"cannot read {path}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise CliError(f"{path} is not UTF-8 text") from None
-    examples = []
+    examples: list[Example] = []
     for line, row in rows:
         for column in (text_column, truth_column, *([id_column] if id_column else [])):
             if column not in row:
@@ -133,6 +133,7 @@ def _read_json(path: Path, what: str) -> Any:
 def build_variants(
     classes: Sequence[str],
     templates: Sequence[str] = (),
+    *,
     multi_label: bool = False,
     phrasings: Path | None = None,
     descriptions: Path | None = None,
@@ -185,7 +186,9 @@ def _label_map(mapping: Any, classes: Sequence[str], source: Path) -> dict[str, 
         raise CliError(f"{source}: expected an object of class -> label text")
     unknown = sorted(set(mapping) - set(classes))
     if unknown:
-        raise CliError(f"{source}: unknown class(es) {', '.join(unknown)}; the classes are {', '.join(classes)}")
+        raise CliError(
+            f"{source}: unknown class(es) {', '.join(unknown)}; the classes are {', '.join(classes)}"
+        )
     return dict(mapping)
 
 
@@ -216,7 +219,11 @@ def run_variant(
         advance(len(chunk))
     truth = [example.truth for example in examples]
     return VariantResult(
-        variant, tuple(predicted), tuple(top_scores), score(truth, predicted, classes), time.monotonic() - started
+        variant,
+        tuple(predicted),
+        tuple(top_scores),
+        score(truth, predicted, classes),
+        time.monotonic() - started,
     )
 
 

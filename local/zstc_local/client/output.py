@@ -108,7 +108,9 @@ def per_label_table(scores: Scores, title: str) -> Table:
     for column in ("class", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right")
     for item in scores.per_label:
-        table.add_row(item.label, f"{item.precision:.3f}", f"{item.recall:.3f}", f"{item.f1:.3f}", str(item.support))
+        table.add_row(
+            item.label, f"{item.precision:.3f}", f"{item.recall:.3f}", f"{item.f1:.3f}", str(item.support)
+        )
     return table
 
 

@@ -46,6 +46,7 @@ def confusion_png(result: VariantResult, classes: Sequence[str], path: Path) -> 
 
 
 def html_report(
+    *,
     sample: str,
     examples: Sequence[Example],
     classes: Sequence[str],

@@ -216,7 +216,7 @@ class StartBatch:
         logger.info("input rejected", extra={"job_id": job_id, "problems": len(problems)})
         return "rejected"
 
-    def _refuse_upload_to_rejected(self, job: JobRecord, upload: UploadedObject, version: str | None) -> str:
+    def _refuse_upload_to_rejected(self, job: JobRecord, upload: UploadedObject, version: str) -> str:
         """A Rejected job is final: a later upload is not validated, and the job's problems say so.
 
         A duplicate event for the upload that was rejected changes nothing (same transform job name).
@@ -225,7 +225,7 @@ class StartBatch:
             self.settings.job_name_prefix, job.job_id, upload.bucket, upload.key, version
         )
         note = (
-            f"a later upload ({PurePosixPath(upload.key).name}, version {version or 'none'}) was not "
+            f"a later upload ({PurePosixPath(upload.key).name}, version {version}) was not "
             "processed: a Rejected job is final; create a new job (POST /jobs) for the corrected file"
         )
         problems = list(job.problems or [])
