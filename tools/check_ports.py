@@ -27,7 +27,10 @@ def main(arguments: list[str]) -> int:
     for argument in arguments:
         port, _, name = argument.partition(":")
         if busy(int(port)):
-            print(f"port {port} is in use: stop what uses it, or pick another, e.g. make demo {name}={int(port) + 100}")
+            print(
+                f"port {port} is in use: stop what uses it, or pick another, "
+                f"e.g. make demo {name}={int(port) + 100}"
+            )
             code = 1
     return code
 

@@ -210,6 +210,15 @@ def classify(
         out.print()
 
 
+@app.command()
+def health(ctx: typer.Context) -> None:
+    """The model endpoint's status (GET /health); exit 4 when it is not InService."""
+    report = _client(ctx).health()
+    console().print(f"endpoint {report.get('endpoint_name')}: {report.get('status')}")
+    if not report.get("ready"):
+        raise CliError(f"the endpoint is not ready ({report.get('status')})", ExitCode.API_FAILED)
+
+
 # --- jobs -----------------------------------------------------------------------------------------
 
 
@@ -692,6 +701,22 @@ def _check_event_shape(document: Any, events: dict[str, Any], path: Path, functi
         return
     expected = " or ".join(description for description, _ in kinds)
     raise CliError(f"--event {path} is not an event for {function}: it expects {expected}")
+
+
+@local_app.command("events")
+def local_events(
+    out_dir: Annotated[
+        Path, typer.Option(help="Where to write s3_put.json and transform_completed.json.")
+    ] = Path("events/local"),
+    host: HostOption = "127.0.0.1",
+    api_port: ApiPort = DEFAULT_API_PORT,
+    aws_port: AwsPort = DEFAULT_AWS_PORT,
+) -> None:
+    """Run a 3-record job on the running local stack and write its real S3 and transform events."""
+    from zstc_local.replay_events import generate  # noqa: PLC0415
+
+    for path in generate(f"http://{host}:{api_port}", f"http://{host}:{aws_port}", out_dir):
+        console().print(f"wrote {path}")
 
 
 @app.command()

@@ -186,7 +186,10 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
     """Run the demo; 0 on success."""
     started = time.monotonic()
     if not settings.verbose:  # --verbose shows the handlers' JSON logs and EMF metrics
-        settings.handler_environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+        settings.handler_environment = {
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
     with running_stack(settings) as stack:
         assert stack.api is not None
         print(describe(stack))

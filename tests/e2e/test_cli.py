@@ -484,3 +484,47 @@ def test_local_up_on_a_busy_port_is_one_line(stack: LocalStack, capsys: pytest.C
         f"zstc: port {stack.settings.aws_port} on 127.0.0.1 is in use; stop what uses it or pick another "
         "with --aws-port"
     )
+
+
+def test_health(api_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "health")
+    assert (code, out.strip()) == (0, "endpoint zstc-bart-large-mnli: InService")
+
+
+def test_generated_batch_events_replay_a_real_job(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given the events of a real job on the running stack
+    settings = stack.settings
+    ports = ["--aws-port", str(settings.aws_port), "--model-port", str(settings.model_port)]
+    code, out, err = _run(
+        capsys,
+        "local",
+        "events",
+        "--out-dir",
+        str(tmp_path),
+        "--api-port",
+        str(settings.api_port),
+        "--aws-port",
+        str(settings.aws_port),
+    )
+    assert code == 0, err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["s3_put.json", "transform_completed.json"]
+    # When they are replayed to their functions
+    code, out, _ = _run(
+        capsys, "local", "invoke", "StartBatchFunction", "--event", str(tmp_path / "s3_put.json"), *ports
+    )
+    # Then each reaches the real job and is recognised as a redelivery
+    assert code == 0
+    assert json.loads(out[out.index("{") :]) == {"outcomes": ["already started"]}
+    code, out, _ = _run(
+        capsys,
+        "local",
+        "invoke",
+        "ProcessResultsFunction",
+        "--event",
+        str(tmp_path / "transform_completed.json"),
+        *ports,
+    )
+    assert code == 0
+    assert json.loads(out[out.index("{") :]) == {"outcome": "duplicate"}
