@@ -12,7 +12,6 @@ import copy
 import json
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote_plus
 
 from zstc_local.client.api import TERMINAL_JOB_STATUSES, ApiClient
@@ -54,20 +53,15 @@ def generate(api_url: str, aws_url: str, out_dir: Path, timeout_seconds: float =
         job = client.get_job(job["job_id"])
     if job["status"] != "Completed":
         raise CliError(f"job {job['job_id']} ended {job['status']}", ExitCode.JOB_UNSUCCESSFUL)
-    secret = "local"  # noqa: S105 - the emulator's dummy credentials
-    s3: Any = boto3.client(
-        "s3",
-        endpoint_url=aws_url,
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key=secret,
-    )
-    sagemaker: Any = boto3.client(
-        "sagemaker",
-        endpoint_url=aws_url,
-        region_name=REGION,
-        aws_access_key_id="local",
-        aws_secret_access_key=secret,
+    s3, sagemaker = (
+        boto3.client(
+            service,
+            endpoint_url=aws_url,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy credentials
+        )
+        for service in ("s3", "sagemaker")
     )
     bucket, _, key = job["input_location"].removeprefix("s3://").partition("/")
     head = s3.head_object(Bucket=bucket, Key=key)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,11 @@ from zstc_local.cli import main
 from zstc_local.client.errors import ExitCode
 from zstc_local.client.report import PNG_PIXELS
 from zstc_local.evaluation import score
-from zstc_local.stack import LocalStack, StackSettings
+from zstc_local.stack import LocalStack
 from zstc_local.template import REPO_ROOT
 
 SAMPLE = REPO_ROOT / "examples" / "resolutions-sample.csv"
 LABELS = "Health,Finance,Career,Family"
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    settings = StackSettings(
-        api_port=free_port(), aws_port=free_port(), model_port=free_port(), lambda_port=free_port()
-    )
-    with LocalStack(settings) as running:
-        yield running
 
 
 @pytest.fixture

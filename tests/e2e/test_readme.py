@@ -6,13 +6,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support.moto import free_port
-from zstc_local.stack import LocalStack, StackSettings
+from zstc_local.stack import LocalStack
 from zstc_local.template import REPO_ROOT
 
 MARKER = "<!-- readme-test: local -->"
@@ -22,15 +18,6 @@ def readme_blocks() -> list[str]:
     """Every bash block the README marks with ``<!-- readme-test: local -->``."""
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     return re.findall(re.escape(MARKER) + r"\n```bash\n(.*?)```", text, flags=re.DOTALL)
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    settings = StackSettings(
-        api_port=free_port(), aws_port=free_port(), model_port=free_port(), lambda_port=free_port()
-    )
-    with LocalStack(settings) as running:
-        yield running
 
 
 def test_the_readme_marks_its_local_commands() -> None:
