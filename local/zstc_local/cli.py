@@ -107,7 +107,8 @@ def root(
         str | None, typer.Option(help="AWS region for SigV4 and --stack-name (default: from the URL).")
     ] = None,
     retries: Annotated[
-        int, typer.Option(min=0, max=10, help="Retries of idempotent calls on network errors, 429 and 5xx.")
+        int,
+        typer.Option(min=0, max=10, help="Retries of idempotent calls on network errors, 429, 503 and 504."),
     ] = 3,
     _version_flag: Annotated[
         bool,

@@ -23,8 +23,8 @@ from urllib.parse import quote, urlencode, urlsplit
 from zstc_local.client.errors import ApiError, CliError, UnreachableError
 from zstc_local.client.target import AuthMode, Target
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-"""Answers worth retrying for an idempotent call: throttling and the service being unavailable."""
+RETRY_STATUSES = frozenset({429, 503, 504})
+"""Answers worth retrying when idempotent: throttled, unavailable, timed out (a 502 model error is not)."""
 
 TERMINAL_JOB_STATUSES = frozenset({"Completed", "Rejected", "Failed", "Stopped"})
 
