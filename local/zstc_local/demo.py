@@ -185,7 +185,11 @@ def _report(title: str, truth: list[str], predicted: list[str], classes: list[st
 def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: int = 100) -> int:
     """Run the demo; 0 on success."""
     started = time.monotonic()
-    settings.handler_environment = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    if not settings.verbose:  # --verbose shows the handlers' JSON logs and EMF metrics
+        settings.handler_environment = {
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
     with running_stack(settings) as stack:
         assert stack.api is not None
         print(describe(stack))

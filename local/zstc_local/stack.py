@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,8 @@ from typing import Any
 from zstc.core import aws
 from zstc_local.api_gateway import LocalApi, routes_from
 from zstc_local.async_invoke import AsyncFunction, AsyncInvoker, dead_letter_to_sqs
+from zstc_local.console import configure as configure_console
+from zstc_local.console import named
 from zstc_local.constants import (
     DEFAULT_API_PORT,
     DEFAULT_AWS_PORT,
@@ -65,6 +67,8 @@ class StackSettings:
     parameters: dict[str, str] = field(default_factory=dict)
     handler_environment: dict[str, str] = field(default_factory=dict)
     """Extra variables for every handler on top of the template's (e.g. a quieter log level)."""
+    verbose: bool = False
+    """Handlers log Powertools' JSON and print EMF metrics; by default one readable line per log."""
 
 
 class LocalStack:
@@ -85,6 +89,7 @@ class LocalStack:
         self.transforms: TransformRunner | None = None
         self._moto: Any = None
         self._saved_environ: dict[str, str] | None = None
+        self._restore_console: Callable[[], None] | None = None
 
     @property
     def aws_url(self) -> str:
@@ -152,8 +157,12 @@ class LocalStack:
         self._apply_environment()
         handlers: dict[str, Handler] = {}
         async_functions: dict[str, AsyncFunction] = {}
+        quiet = {} if settings.verbose else {"POWERTOOLS_METRICS_DISABLED": "true"}
         for spec in functions.values():
-            handlers[spec.logical_id] = load_handler(spec, settings.handler_environment)
+            handlers[spec.logical_id] = named(
+                load_handler(spec, {**quiet, **settings.handler_environment}),
+                spec.environment.get("POWERTOOLS_SERVICE_NAME", spec.logical_id),
+            )
             async_functions[spec.logical_id] = AsyncFunction(
                 logical_id=spec.logical_id,
                 handler=handlers[spec.logical_id],
@@ -169,6 +178,7 @@ class LocalStack:
                 for name, event in spec.events.items()
                 if event.get("Type") not in EMULATED_EVENT_TYPES
             ]
+        self._restore_console = configure_console(settings.verbose)
         self.invoker = AsyncInvoker(async_functions)
         self.invoker.start()
         aliases = {spec.function_name: name for name, spec in functions.items() if spec.function_name}
@@ -270,6 +280,9 @@ class LocalStack:
                     log.exception("stopping %s failed", type(part).__name__)
         self.api = self.transforms = self.s3_bridge = self.lambda_api = self.invoker = self.endpoint = None
         self._moto = None
+        if self._restore_console is not None:
+            self._restore_console()
+            self._restore_console = None
         if self._saved_environ is not None:
             os.environ.clear()
             os.environ.update(self._saved_environ)

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from zstc_local.stack import LocalStack, StackError
 
+ENGLISH_ONLY_NOTE = (
+    "the offline model is English-only: other languages classify poorly. Deployed stacks can run a "
+    "multilingual JumpStart NLI model, e.g. ModelId=huggingface-zstc-moritzlaurer-mdeberta-v3-base-xnli-"
+    "multilingual-nli-2mil7 (README, Deploy)."
+)
+"""Said where users look: the start-up banner of ``zstc local up`` and ``zstc demo``, and the README."""
+
 
 def describe(stack: LocalStack) -> str:
     """What is running where, and what is not emulated."""
@@ -24,6 +31,7 @@ def describe(stack: LocalStack) -> str:
     ]
     if stack.endpoint.classifier.method == "embedding" and not stack.settings.model_dir:
         lines.append(f"  note: {OFFLINE_MODEL_NOTE}")
+        lines.append(f"  language: {ENGLISH_ONLY_NOTE}")
     if stack.not_emulated:
         lines.append(f"  not emulated yet: {', '.join(stack.not_emulated)}")
     return "\n".join(lines)

@@ -11,7 +11,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +35,6 @@ def _http(
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    settings = StackSettings(
-        api_port=free_port(), aws_port=free_port(), model_port=free_port(), lambda_port=free_port()
-    )
-    with LocalStack(settings) as running:
-        yield running
 
 
 def test_classify_through_the_local_api(stack: LocalStack) -> None:

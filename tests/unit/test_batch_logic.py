@@ -287,3 +287,43 @@ def test_jobs_are_listed_newest_first_by_status(batch: Batch) -> None:
     rest = batch.jobs.list(JobStatus.AWAITING_UPLOAD, limit=2, next_token=page.next_token)
     assert sorted(job.job_id for job in page.jobs + rest.jobs) == sorted(created)
     assert [job.job_id for job in batch.jobs.list(None, limit=5, next_token=None).jobs] != []
+
+
+def test_a_new_upload_to_a_rejected_job_is_refused_and_the_job_says_so(batch: Batch) -> None:
+    # Given a job whose first upload was rejected
+    key = "input/fixme/a.jsonl"
+    assert batch.upload(key, b"not json\n") == "rejected"
+    job_id = layout.job_id_for_upload("fake-bucket", key)
+    first = batch.store.get(job_id)
+    assert first is not None
+    assert first.problems is not None
+    original = list(first.problems)
+    # When a corrected file is uploaded to the same place (a new object version)
+    outcome = batch.upload(key, _jsonl(2))
+    # Then nothing is validated or started, and the job and its report keep the original problems
+    # and add one that says the upload was not processed and what to do instead
+    assert outcome == "refused: job is Rejected"
+    assert batch.transforms.started == {}
+    job = batch.store.get(job_id)
+    assert job is not None
+    assert job.status == JobStatus.REJECTED
+    assert job.problems is not None
+    assert job.problems[: len(original)] == original
+    assert "was not processed: a Rejected job is final; create a new job" in job.problems[-1]
+    report = json.loads(batch.objects.objects[layout.errors_key(job_id)].data)
+    assert report["problems"] == job.problems
+    # and a duplicate delivery of that event adds nothing more
+    assert batch.start.handle(UploadedObject("fake-bucket", key)) == "already rejected"
+    again = batch.store.get(job_id)
+    assert again is not None
+    assert again.problems == job.problems
+
+
+def test_a_duplicate_event_for_the_rejected_upload_changes_nothing(batch: Batch) -> None:
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = created.upload.key if created.upload else ""
+    assert batch.upload(key, b'{"inputs": ""}\n') == "rejected"
+    job = batch.store.get(created.job_id)
+    assert job is not None
+    assert batch.start.handle(UploadedObject("fake-bucket", key)) == "already rejected"
+    assert batch.store.get(created.job_id) == job

@@ -5,6 +5,7 @@ Every non-2xx answer has the body ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -42,6 +43,45 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     504: _documented("The model endpoint did not answer in time."),
 }
 """OpenAPI descriptions of the error answers, for routes to pass as ``responses``."""
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenAPIResponse]:
+    """The documented error answers of one route: only the statuses it really answers.
+
+    ``descriptions`` overrides a description by status, as ``_400="..."`` (a route's own reason).
+    """
+    documented = {status: ERROR_RESPONSES[status] for status in statuses}
+    for key, description in descriptions.items():
+        documented[int(key.lstrip("_"))] = _documented(description)
+    return documented
+
+
+def accurate_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """The generated schema without what the API never answers.
+
+    Powertools documents a 422 ``HTTPValidationError {"detail": ...}`` on every route; zstc answers
+    422 with ``ErrorResponse``, and only on routes that declare it. Undeclared 422s are removed, and
+    so is every component schema no route refers to (``HTTPValidationError``, ``ValidationError``...).
+    """
+    prefix = "#/components/schemas/"
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            content = responses.get("422", {}).get("content", {}).get(JSON_MEDIA_TYPE, {})
+            if content.get("schema", {}).get("$ref") == f"{prefix}HTTPValidationError":
+                del responses["422"]
+    components = schema.get("components", {}).get("schemas", {})
+    reachable: set[str] = set()
+    pending = [schema.get("paths", {})]
+    while pending:
+        text = json.dumps(pending.pop())
+        for name in components:
+            if name not in reachable and f'"{prefix}{name}"' in text:
+                reachable.add(name)
+                pending.append(components[name])
+    for name in set(components) - reachable:
+        del components[name]
+    return schema
 
 
 def error_response(
@@ -173,7 +213,9 @@ __all__ = [
     "ERROR_RESPONSES",
     "JSON_MEDIA_TYPE",
     "ZstcResolver",
+    "accurate_openapi",
     "body_policy_error",
     "create_resolver",
     "error_response",
+    "error_responses",
 ]

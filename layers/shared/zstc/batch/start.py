@@ -101,6 +101,8 @@ class StartBatch:
         if job is None:
             job_id = layout.job_id_for_upload(upload.bucket, upload.key)
             job = self.jobs.get(job_id) or self._job_from_metadata(job_id, filename, info.metadata)
+        if job.status == JobStatus.REJECTED:
+            return self._refuse_upload_to_rejected(job, upload, info.version)
         if format_for_filename(filename) is None:
             extension = PurePosixPath(filename).suffix.lower() or "(none)"
             return self._reject(job_id, [f"unsupported file type {extension}; use {supported_extensions()}"])
@@ -216,6 +218,30 @@ class StartBatch:
         )
         logger.info("input rejected", extra={"job_id": job_id, "problems": len(problems)})
         return "rejected"
+
+    def _refuse_upload_to_rejected(self, job: JobRecord, upload: UploadedObject, version: str) -> str:
+        """A Rejected job is final: a later upload is not validated, and the job's problems say so.
+
+        A duplicate event for the upload that was rejected changes nothing (same transform job name).
+        """
+        name = layout.transform_job_name(
+            self.settings.job_name_prefix, job.job_id, upload.bucket, upload.key, version
+        )
+        note = (
+            f"a later upload ({PurePosixPath(upload.key).name}, version {version}) was not "
+            "processed: a Rejected job is final; create a new job (POST /jobs) for the corrected file"
+        )
+        problems = list(job.problems or [])
+        if job.transform_job_name == name or note in problems:
+            return "already rejected"
+        problems.append(note)
+        report = {"job_id": job.job_id, "status": JobStatus.REJECTED.value, "problems": problems}
+        self.objects.put(
+            layout.errors_key(job.job_id), json.dumps(report, indent=2).encode(), "application/json"
+        )
+        self.jobs.update(job.job_id, JobChanges(problems=problems), expected_statuses=[JobStatus.REJECTED])
+        logger.warning("upload to a rejected job refused", extra={"job_id": job.job_id})
+        return "refused: job is Rejected"
 
     def _reject_unassigned(self, upload: UploadedObject, reason: str) -> str:
         report = {"key": upload.key, "status": JobStatus.REJECTED.value, "problems": [reason]}

@@ -1,0 +1,264 @@
+"""An HTTP client of the zstc API: signing, retries, and one error type for every failed call.
+
+Retries (with exponential backoff and jitter) apply to idempotent calls only: GETs, the PUT of an
+upload (the same bytes to the same key), and ``POST /classify``, which changes nothing on the
+server. ``POST /jobs`` creates a job, so it is never retried: a retry after a lost answer would
+create a second one (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from zstc_local.client.errors import ApiError, CliError, UnreachableError
+from zstc_local.client.target import AuthMode, Target
+
+RETRY_STATUSES = frozenset({429, 503, 504})
+"""Answers worth retrying when idempotent: throttled, unavailable, timed out (a 502 model error is not)."""
+
+TERMINAL_JOB_STATUSES = frozenset({"Completed", "Rejected", "Failed", "Stopped"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times an idempotent call is retried and how long it waits between attempts."""
+
+    retries: int = 3
+    base_delay_seconds: float = 0.5
+    max_delay_seconds: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        """Full-jitter exponential backoff before retry number ``attempt`` (1-based), in seconds."""
+        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+class ApiClient:
+    """Calls the API at ``target``; every failure raises ``ApiError`` or ``UnreachableError``."""
+
+    def __init__(
+        self,
+        target: Target,
+        retry: RetryPolicy | None = None,
+        timeout_seconds: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.target = target
+        self.retry = retry or RetryPolicy()
+        self.timeout_seconds = timeout_seconds
+        self._sleep = sleep
+        self._credentials: Any = None
+
+    # --- the routes -------------------------------------------------------------------------------
+
+    def classify(self, payload: Mapping[str, Any]) -> Any:
+        """POST /classify; the answer (one classification or a list)."""
+        return self.request("POST", "/classify", payload, idempotent=True)
+
+    def health(self) -> dict[str, Any]:
+        """GET /health (a 503 answer is returned, not raised: it is the report)."""
+        return dict(self.request("GET", "/health", accept_statuses={503}))
+
+    def create_job(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /jobs (not retried: it creates a job)."""
+        return dict(self.request("POST", "/jobs", body, idempotent=False))
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        """GET /jobs/{job_id}."""
+        return dict(self.request("GET", f"/jobs/{_path_part(job_id)}"))
+
+    def list_jobs(
+        self, status: str | None = None, limit: int | None = None, next_token: str | None = None
+    ) -> dict[str, Any]:
+        """GET /jobs: one page."""
+        query = {"status": status, "limit": limit, "next_token": next_token}
+        return dict(self.request("GET", "/jobs", query=query))
+
+    def results(self, job_id: str, page_size: int) -> Iterator[dict[str, Any]]:
+        """Every result of a job in input order, following ``next_token`` page by page."""
+        token: str | None = None
+        while True:
+            page = self.request(
+                "GET",
+                f"/jobs/{_path_part(job_id)}/results",
+                query={"limit": page_size, "next_token": token},
+            )
+            yield from page["results"]
+            token = page.get("next_token")
+            if not token:
+                return
+
+    def upload(self, url: str, path: Path, content_type: str) -> None:
+        """PUT the file to a presigned URL (the URL carries its own signature: never signed here)."""
+
+        def attempt() -> None:
+            with path.open("rb") as body:
+                request = urllib.request.Request(
+                    url,
+                    data=body,
+                    method="PUT",
+                    headers={"Content-Type": content_type, "Content-Length": str(path.stat().st_size)},
+                )
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds):
+                    return
+
+        self._with_retries("PUT", "upload URL", attempt, idempotent=True, error=_upload_error)
+
+    # --- plumbing ---------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        accept_statuses: frozenset[int] | set[int] = frozenset(),
+    ) -> Any:
+        """Send one API call and decode its JSON answer; retried when ``idempotent`` (GET by default)."""
+        pairs = {key: value for key, value in (query or {}).items() if value is not None}
+        url = f"{self.target.api_url}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
+        data = json.dumps(body).encode("utf-8") if body is not None else None
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+
+        def attempt() -> Any:
+            request = urllib.request.Request(
+                url, data=data, method=method, headers=self._signed(method, url, data, headers)
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as error:
+                if error.code in accept_statuses:
+                    return json.loads(error.read() or b"null")
+                raise
+
+        return self._with_retries(
+            method, path, attempt, idempotent=method == "GET" if idempotent is None else idempotent
+        )
+
+    def _with_retries(
+        self,
+        method: str,
+        path: str,
+        attempt: Callable[[], Any],
+        *,
+        idempotent: bool,
+        error: Callable[[str, str, urllib.error.HTTPError], CliError] | None = None,
+    ) -> Any:
+        to_error = error or _api_error
+        tries = 1 + (self.retry.retries if idempotent else 0)
+        for number in range(1, tries + 1):
+            try:
+                return attempt()
+            except urllib.error.HTTPError as failure:
+                if number < tries and failure.code in RETRY_STATUSES:
+                    failure.close()
+                    self._sleep(self.retry.delay(number))
+                    continue
+                raise to_error(method, path, failure) from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as failure:
+                if number < tries:
+                    self._sleep(self.retry.delay(number))
+                    continue
+                reason = getattr(failure, "reason", failure)
+                hint = (
+                    "; start it with `zstc local up`, or name another with --api-url / --stack-name"
+                    if self.target.is_local
+                    else ""
+                )
+                raise UnreachableError(
+                    f"{method} {path}: cannot reach the API at {self.target.api_url} ({reason}){hint}"
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _signed(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> dict[str, str]:
+        if self.target.auth is AuthMode.API_KEY:
+            return {**headers, "x-api-key": self.target.api_key or ""}
+        if self.target.auth is not AuthMode.SIGV4:
+            return headers
+        from botocore.auth import SigV4Auth  # noqa: PLC0415 - only deployed stacks need it
+        from botocore.awsrequest import AWSRequest  # noqa: PLC0415
+
+        credentials = self._aws_credentials()
+        aws_request = AWSRequest(method=method, url=url, data=data, headers=headers)
+        SigV4Auth(credentials, "execute-api", self._region()).add_auth(aws_request)
+        return dict(aws_request.headers.items())
+
+    def _aws_credentials(self) -> Any:
+        if self._credentials is None:
+            import boto3  # noqa: PLC0415
+
+            credentials = boto3.Session().get_credentials()
+            if credentials is None:
+                raise CliError(
+                    "no AWS credentials found (environment, ~/.aws, SSO, instance role) to sign with "
+                    "SigV4; configure them, or pass --api-key for an API_KEY stack",
+                    exit_code=None,
+                )
+            self._credentials = credentials.get_frozen_credentials()
+        return self._credentials
+
+    def _region(self) -> str:
+        if self.target.region:
+            return self.target.region
+        import boto3  # noqa: PLC0415
+
+        region = boto3.Session().region_name
+        if not region:
+            raise CliError("cannot tell the API's region from its URL: pass --region or set AWS_REGION")
+        return str(region)
+
+
+def _path_part(value: str) -> str:
+    """A job id as one URL path segment (a stray ``/`` or ``?`` cannot change the route)."""
+    return quote(value, safe="")
+
+
+def _api_error(method: str, path: str, failure: urllib.error.HTTPError) -> ApiError:
+    """The one-line error for an API answer: our JSON error body, API Gateway's, or the raw text."""
+    raw = failure.read()
+    failure.close()
+    route = urlsplit(path).path
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        error = body["error"]
+        return ApiError(method, route, failure.code, str(error.get("code")), str(error.get("message")))
+    if isinstance(body, dict) and "message" in body:  # API Gateway's own answers (403, 429, ...)
+        code = failure.headers.get("x-amzn-ErrorType", "gateway_error").split(":")[0]
+        return ApiError(method, route, failure.code, code, str(body["message"]))
+    text = raw.decode("utf-8", "replace").strip().splitlines()
+    return ApiError(method, route, failure.code, "http_error", text[0][:200] if text else failure.reason)
+
+
+def _upload_error(method: str, path: str, failure: urllib.error.HTTPError) -> CliError:
+    """S3 answers a presigned PUT with XML: ``<Error><Code>...<Message>...``."""
+    raw = failure.read()
+    failure.close()
+    code, message = "upload_failed", raw.decode("utf-8", "replace")[:200]
+    try:
+        root = ET.fromstring(raw)  # noqa: S314 - S3's answer to our own request
+        code = root.findtext("Code") or code
+        message = root.findtext("Message") or message
+    except ET.ParseError:
+        pass
+    hint = ""
+    if "expired" in message.lower():
+        hint = "; upload URLs are valid for 15 minutes: create a new job with `zstc jobs submit`"
+    return ApiError(method, path, failure.code, code, message + hint)

@@ -1,0 +1,119 @@
+"""Terminal output of the ``zstc`` commands (rich) and the results export (streamed CSV / JSON Lines)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from zstc_local.client.errors import CliError
+from zstc_local.evaluation import Scores
+
+RESULT_COLUMNS = ("position", "record_id", "top_label", "top_score", "labels", "scores")
+"""Columns of ``zstc jobs results --out x.csv``: the API's result fields (lists as JSON)."""
+
+BAR_WIDTH = 30
+
+
+def classification_table(answer: dict[str, Any], title: str) -> Table:
+    """One text's labels, scores and bars, best first (the API's order)."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("label")
+    table.add_column("score", justify="right")
+    table.add_column("", no_wrap=True)
+    for label, value in zip(answer["labels"], answer["scores"], strict=True):
+        table.add_row(label, f"{value:.3f}", "█" * round(value * BAR_WIDTH))
+    return table
+
+
+def job_table(jobs: Sequence[dict[str, Any]]) -> Table:
+    """Jobs one per row."""
+    table = Table(show_edge=False)
+    for column in ("job_id", "status", "format", "records", "created_at"):
+        table.add_column(column)
+    for job in jobs:
+        table.add_row(
+            job["job_id"],
+            job["status"],
+            str(job.get("format") or ""),
+            "" if job.get("records") is None else str(job["records"]),
+            job["created_at"],
+        )
+    return table
+
+
+def job_summary(job: dict[str, Any]) -> str:
+    """A job's status in a few lines."""
+    lines = [f"job {job['job_id']}: {job['status']}"]
+    if job.get("records") is not None:
+        lines.append(f"  records: {job['records']}, results written: {job.get('results_written') or 0}")
+    if job.get("label_histogram"):
+        top = sorted(job["label_histogram"].items(), key=lambda item: -item[1])
+        lines.append("  top labels: " + ", ".join(f"{label} {count}" for label, count in top))
+    for problem in job.get("problems") or []:
+        lines.append(f"  problem: {problem}")
+    if job.get("failure_reason"):
+        lines.append(f"  failure: {job['failure_reason']}")
+    if job.get("results_location"):
+        lines.append(f"  results: {job['results_location']}")
+    return "\n".join(lines)
+
+
+def export_results(results: Iterable[dict[str, Any]], path: Path) -> int:
+    """Stream results to ``path`` (``.csv`` or ``.jsonl``) as they arrive; returns the count written."""
+    suffix = path.suffix.lower()
+    if suffix not in {".csv", ".jsonl"}:
+        raise CliError(f"--out must end with .csv or .jsonl, got {path.name}")
+    count = 0
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n") if suffix == ".csv" else None
+            if writer:
+                writer.writerow(RESULT_COLUMNS)
+            for result in results:
+                if writer:
+                    writer.writerow(
+                        [
+                            json.dumps(result[c]) if c in {"labels", "scores"} else result[c]
+                            for c in RESULT_COLUMNS
+                        ]
+                    )
+                else:
+                    handle.write(json.dumps(result, ensure_ascii=False) + "\n")
+                count += 1
+    except OSError as error:
+        raise CliError(f"cannot write {path}: {error.strerror}") from None
+    return count
+
+
+def scores_table(rows: Sequence[tuple[str, Scores]], title: str) -> Table:
+    """Accuracy and macro-F1 per variant (and the baseline), side by side."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("variant")
+    table.add_column("accuracy", justify="right")
+    table.add_column("macro-F1", justify="right")
+    for name, scores in rows:
+        table.add_row(name, f"{scores.accuracy:.3f}", f"{scores.macro_f1:.3f}")
+    return table
+
+
+def per_label_table(scores: Scores, title: str) -> Table:
+    """Precision, recall, F1 and support per class."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for column in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for item in scores.per_label:
+        table.add_row(
+            item.label, f"{item.precision:.3f}", f"{item.recall:.3f}", f"{item.f1:.3f}", str(item.support)
+        )
+    return table
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console that does not wrap long lines when output is piped."""
+    return Console(stderr=stderr, soft_wrap=True, highlight=False)
