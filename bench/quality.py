@@ -161,9 +161,8 @@ def main() -> None:
         }
     )
     print(f"  32 texts, 1 template   : {rates['one']:7.2f} requests/s")
-    print(
-        f"  32 texts, 3 templates  : {rates['ensemble']:7.2f} requests/s  ({rates['ensemble'] / rates['one']:.2f}x)"
-    )
+    ratio = rates["ensemble"] / rates["one"]
+    print(f"  32 texts, 3 templates  : {rates['ensemble']:7.2f} requests/s  ({ratio:.2f}x)")
     print(
         f"  1 text of {len(long_text)} chars, {long_result.windows} windows: "
         f"{rates['windowed']:7.2f} requests/s"

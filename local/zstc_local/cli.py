@@ -174,26 +174,54 @@ def classify(
     labels: Annotated[str, typer.Option("--labels", "-l", help='Candidate labels: "a,b,c".')] = "",
     multi_label: Annotated[bool, typer.Option(help="Score each label on its own.")] = False,
     template: Annotated[
-        str | None, typer.Option(help='Hypothesis template with one {}, e.g. "This text is about {}."')
+        list[str] | None,
+        typer.Option(
+            "--template",
+            "-t",
+            help='Hypothesis template with one {}, e.g. "This text is about {}."; repeat for an ensemble.',
+        ),
     ] = None,
+    descriptions: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSON {"label": "description"}: hypotheses built from descriptions (label_descriptions).'
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0, max=1, help="Add predicted_labels: labels at or above it (single-label: top or none)."
+        ),
+    ] = None,
+    evidence: Annotated[
+        bool,
+        typer.Option("--evidence", help="Add each label's best text window and its score (return_evidence)."),
+    ] = False,
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="More texts, one per line (- reads stdin).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON answers.")] = False,
 ) -> None:
     """Classify texts into labels: a table per text (labels, scores, bars, best first), or --json."""
-    from zstc_local.client.evaluate import chunked, texts_per_request  # noqa: PLC0415
+    from zstc_local.client.evaluate import read_label_map, request_chunks  # noqa: PLC0415
 
     if not labels.strip():
         raise CliError('--labels is required, e.g. --labels "Health,Finance,Career"', ExitCode.USAGE)
     candidate_labels = _labels(labels) or []
     all_texts = _read_texts(texts or [], file)
     parameters: dict[str, Any] = {"candidate_labels": candidate_labels, "multi_label": multi_label}
-    if template is not None:
-        parameters["hypothesis_template"] = template
+    if template:
+        parameters["hypothesis_template"] = template[0] if len(template) == 1 else list(template)
+    if descriptions is not None:
+        parameters["label_descriptions"] = read_label_map(descriptions, candidate_labels)
+    if threshold is not None:
+        parameters["threshold"] = threshold
+    if evidence:
+        parameters["return_evidence"] = True
     client = _client(ctx)
     answers: list[dict[str, Any]] = []
-    for start, chunk in chunked(all_texts, texts_per_request(len(candidate_labels))):
+    for start, end in request_chunks(all_texts, parameters):
+        chunk = all_texts[start:end]
         try:
             answer = client.classify({"inputs": list(chunk), "parameters": parameters})
             answers += answer if isinstance(answer, list) else [answer]

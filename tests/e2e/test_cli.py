@@ -101,6 +101,54 @@ def test_classify_json_is_the_api_answer(api_url: str, capsys: pytest.CaptureFix
     assert json.loads(out) == expected
 
 
+def test_classify_steering_flags_are_the_api_options(
+    api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given descriptions in a file, two templates, a threshold and evidence
+    descriptions = tmp_path / "descriptions.json"
+    descriptions.write_text(json.dumps({"Finance": "money: saving, debt, budgeting"}), encoding="utf-8")
+    flags = ["-t", "This text is about {}.", "-t", "The topic is {}.", "--descriptions", str(descriptions)]
+    code, out, _ = _run(
+        capsys,
+        "classify",
+        "pay off my credit card",
+        "-l",
+        LABELS,
+        *flags,
+        "--threshold",
+        "0.3",
+        "--evidence",
+        "--json",
+    )
+    # Then the answer is the API's for exactly those options
+    assert code == 0
+    parameters = {
+        "candidate_labels": LABELS,
+        "multi_label": False,
+        "hypothesis_template": ["This text is about {}.", "The topic is {}."],
+        "label_descriptions": {"Finance": "money: saving, debt, budgeting"},
+        "threshold": 0.3,
+        "return_evidence": True,
+    }
+    expected = _api(
+        "POST", f"{api_url}/classify", {"inputs": "pay off my credit card", "parameters": parameters}
+    )
+    assert json.loads(out) == expected
+    assert {"predicted_labels", "evidence", "windows"} <= set(expected)
+    # And the table marks the predicted label and shows each label's evidence span
+    code, out, _ = _run(
+        capsys, "classify", "pay off my credit card", "-l", LABELS, *flags, "--threshold", "0.3", "--evidence"
+    )
+    assert code == 0
+    assert "predicted" in out
+    assert "evidence" in out
+    # And a description for a label that is not a candidate is refused before any call
+    descriptions.write_text(json.dumps({"Cooking": "food"}), encoding="utf-8")
+    code, _, err = _run(capsys, "classify", "x", "-l", LABELS, "--descriptions", str(descriptions))
+    assert code != 0
+    assert "Cooking" in err
+
+
 def test_classify_reads_a_file_and_stdin_and_chunks_within_the_limits(
     api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -371,7 +419,7 @@ def test_eval_through_the_api_reports_metrics_png_and_html(
     for name in (
         "template: This New Year's resolution is about {}.",
         "phrasing: lowercase",
-        "descriptions as labels",
+        "label descriptions",
         "majority: Personal Growth",
     ):
         assert name in lines, out

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zstc.contract.classification import estimated_windows
 from zstc.core.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
 from zstc_local.client.errors import CliError
 from zstc_local.evaluation import Scores, majority_baseline, score
@@ -62,15 +63,27 @@ class VariantResult:
     seconds: float
 
 
-def texts_per_request(label_count: int) -> int:
-    """How many texts fit one request with ``label_count`` labels (zstc.core.limits)."""
-    return max(1, min(MAX_TEXTS_PER_REQUEST, MAX_PAIRS_PER_REQUEST // max(label_count, 1)))
+def request_chunks(texts: Sequence[str], parameters: Mapping[str, Any]) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` slices of ``texts`` that each fit one request with ``parameters``.
 
-
-def chunked(items: Sequence[Any], size: int) -> Iterator[tuple[int, Sequence[Any]]]:
-    """``(start, items[start:start + size])`` over the sequence."""
-    for start in range(0, len(items), size):
-        yield start, items[start : start + size]
+    A request may hold ``MAX_TEXTS_PER_REQUEST`` texts and ``MAX_PAIRS_PER_REQUEST`` premise/hypothesis
+    pairs: per text, its estimated windows x labels x templates (the API's own count,
+    ``zstc.contract.classification.estimated_windows``). A text over the budget on its own goes alone
+    (the API then says why).
+    """
+    templates = parameters.get("hypothesis_template")
+    per_window = len(parameters.get("candidate_labels") or [1]) * (
+        len(templates) if isinstance(templates, list) else 1
+    )
+    start, pairs = 0, 0
+    for index, text in enumerate(texts):
+        cost = estimated_windows(text) * per_window
+        if index > start and (index - start >= MAX_TEXTS_PER_REQUEST or pairs + cost > MAX_PAIRS_PER_REQUEST):
+            yield start, index
+            start, pairs = index, 0
+        pairs += cost
+    if start < len(texts):
+        yield start, len(texts)
 
 
 def load_examples(
@@ -141,10 +154,10 @@ def build_variants(
 ) -> list[Variant]:
     """The variants to compare, the labels as given first.
 
-    - ``templates``: one variant per hypothesis template.
+    - ``templates``: one variant per hypothesis template, and (two or more) one for their ensemble.
     - ``phrasings``: JSON ``{"variant name": {"Class": "label text", ...}, ...}``.
-    - ``descriptions``: JSON ``{"Class": "a description", ...}``, sent as the labels themselves (the
-      contract has no description field yet; when it does, this becomes a request parameter).
+    - ``descriptions``: JSON ``{"Class": "a description", ...}``, sent as ``label_descriptions`` (the
+      answers still name the classes).
     - ``variants_file``: JSON ``[{"name": ..., "parameters": {...}, "labels": {"Class": "text"}}]``:
       any request parameters, passed as they are.
     Raises ``CliError`` for a file of the wrong shape or a rewrite naming an unknown class.
@@ -152,6 +165,8 @@ def build_variants(
     base: dict[str, Any] = {"multi_label": True} if multi_label else {}
     variants = [Variant("labels as given", dict(base))]
     variants += [Variant(f"template: {t}", {**base, "hypothesis_template": t}) for t in templates]
+    if len(templates) > 1:
+        variants.append(Variant("template ensemble", {**base, "hypothesis_template": list(templates)}))
     if phrasings is not None:
         document = _read_json(phrasings, "phrasings file")
         if not isinstance(document, dict):
@@ -159,8 +174,8 @@ def build_variants(
         for name, mapping in document.items():
             variants.append(Variant(f"phrasing: {name}", dict(base), _label_map(mapping, classes, phrasings)))
     if descriptions is not None:
-        mapping = _label_map(_read_json(descriptions, "descriptions file"), classes, descriptions)
-        variants.append(Variant("descriptions as labels", dict(base), mapping))
+        mapping = read_label_map(descriptions, classes)
+        variants.append(Variant("label descriptions", {**base, "label_descriptions": mapping}))
     if variants_file is not None:
         document = _read_json(variants_file, "variants file")
         if not isinstance(document, list):
@@ -177,6 +192,11 @@ def build_variants(
             labels = _label_map(item.get("labels", {}), classes, variants_file)
             variants.append(Variant(item["name"], {**base, **parameters}, labels))
     return variants
+
+
+def read_label_map(path: Path, classes: Sequence[str]) -> dict[str, str]:
+    """A JSON file ``{"label": "text"}`` whose keys are all among ``classes``; ``CliError`` otherwise."""
+    return _label_map(_read_json(path, "descriptions file"), classes, path)
 
 
 def _label_map(mapping: Any, classes: Sequence[str], source: Path) -> dict[str, str]:
@@ -211,7 +231,8 @@ def run_variant(
     predicted: list[str] = []
     top_scores: list[float] = []
     started = time.monotonic()
-    for _, chunk in chunked(examples, texts_per_request(len(classes))):
+    for start, end in request_chunks([example.text for example in examples], parameters):
+        chunk = examples[start:end]
         answers = classify({"inputs": [example.text for example in chunk], "parameters": parameters})
         for answer in answers:
             predicted.append(class_of[answer["labels"][0]])

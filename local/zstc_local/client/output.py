@@ -26,8 +26,22 @@ def classification_table(answer: dict[str, Any], title: str) -> Table:
     table.add_column("label")
     table.add_column("score", justify="right")
     table.add_column("", no_wrap=True)
+    predicted = answer.get("predicted_labels")
+    evidence = {item["label"]: item for item in answer.get("evidence") or []}
+    if predicted is not None:
+        table.add_column("predicted")
+    if evidence:
+        table.add_column("evidence (characters)")
     for label, value in zip(answer["labels"], answer["scores"], strict=True):
-        table.add_row(label, f"{value:.3f}", "█" * round(value * BAR_WIDTH))
+        row = [label, f"{value:.3f}", "█" * round(value * BAR_WIDTH)]
+        if predicted is not None:
+            row.append("✓" if label in predicted else "")
+        if evidence:
+            span = evidence[label]
+            row.append(f"{span['start']}-{span['end']} ({span['score']:.3f})")
+        table.add_row(*row)
+    if predicted == []:
+        table.caption = "no label reaches the threshold (abstained)"
     return table
 
 

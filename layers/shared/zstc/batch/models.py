@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filename
@@ -127,7 +135,18 @@ class JobList(BaseModel):
 
 
 class ResultView(ResultRecord):
-    """One record's classification, as GET /jobs/{id}/results shows it (the stored record)."""
+    """One record's classification, as GET /jobs/{id}/results shows it (the stored record).
+
+    The options' extras (predicted_labels, windows, evidence) appear only when the record has them.
+    """
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None or key not in _EXTRAS}
+
+
+_EXTRAS = frozenset({"predicted_labels", "windows", "evidence"})
 
 
 class ResultPage(BaseModel):
