@@ -137,12 +137,14 @@ class StartBatch:
             return self._reject_unassigned(
                 upload, f"uploads go to input/<job_id>/<file> ending with {supported_extensions()}"
             )
+        job_id, filename = match.group("job_id"), match.group("filename")
+        job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
+        if job is not None:
+            attempt.job_id = job_id
         info = self.objects.head(upload.key)
         if info is None:
             logger.warning("uploaded object is gone", extra={"key_length": len(upload.key)})
             return "ignored: object deleted"
-        job_id, filename = match.group("job_id"), match.group("filename")
-        job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
         if job is None:
             job_id = layout.job_id_for_upload(upload.bucket, upload.key)
             job = self.jobs.get(job_id) or self._job_from_metadata(job_id, filename, info.metadata)
