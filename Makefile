@@ -13,12 +13,13 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo setup test lint typecheck template-lint pytest bench clean
+.PHONY: help demo setup test lint typecheck template-lint pytest bench fuzz clean
 
 help:
 	@echo "make demo   set up .venv and run the offline demo (local stack, no AWS account, no Docker)"
 	@echo "make test   set up .venv and the tool venvs, run ruff, mypy, template lint, checkov and pytest"
 	@echo "make bench  run the benchmarks under bench/ (not part of CI)"
+	@echo "make fuzz   fuzz the whole API from its OpenAPI schema, FUZZ_EXAMPLES per route and mode (not part of CI)"
 	@echo "make clean  remove the virtualenvs and caches"
 
 $(BIN)/.installed: pyproject.toml layers/shared/requirements.txt local/offline-model.txt
@@ -61,6 +62,11 @@ test: lint typecheck template-lint pytest
 bench: $(BIN)/.installed
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/engine.py
+
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(BIN)/.installed
+	ZSTC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/e2e/test_fuzz_api.py -q -s -p no:logging \
+		| grep -v -e '^{"level"' -e '^{"_aws'
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam

@@ -41,6 +41,8 @@ class MotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         app = raw_put_bodies(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -125,9 +125,8 @@ class LocalStack:
     def _start_parts(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        from zstc_local.aws_emulator import MotoServer  # noqa: PLC0415 - heavy, only when starting
-
         from zstc_engine.loading import load_classifier  # noqa: PLC0415 - imports torch
+        from zstc_local.aws_emulator import MotoServer  # noqa: PLC0415 - heavy, only when starting
 
         settings = self.settings
         self._moto = MotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)

@@ -16,7 +16,6 @@ from zstc_local.stack import LocalStack, local_queue_name
 from zstc_local.template import REPO_ROOT, TEMPLATE_PATH
 from zstc_local.transform_runner import transform_state_change_event
 
-
 GOOD = {"inputs": "short text", "parameters": {"candidate_labels": ["a", "b"]}}
 # An NLI model cannot take a hypothesis longer than its positions (a real model limit): the endpoint
 # cannot score this record.

@@ -55,7 +55,8 @@ def _assert_error(response: ApiResponse, status: int, code: str) -> dict[str, An
     assert set(response.body) == {"error"}
     error: dict[str, Any] = response.body["error"]
     assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
     assert isinstance(error["details"], list)
     return error
 

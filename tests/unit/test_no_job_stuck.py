@@ -22,7 +22,7 @@ from zstc.batch import layout
 from zstc.batch.interfaces import TransformFinished
 from zstc.batch.jobs import JobsService
 from zstc.batch.models import CreateJobRequest
-from zstc.batch.records import JobRecord, JobStatus
+from zstc.batch.records import JobChanges, JobRecord, JobStatus
 from zstc.batch.results import ProcessResults, bounded_histogram
 from zstc.batch.start import StartBatch, UploadedObject
 from zstc.core import limits
@@ -248,7 +248,7 @@ def test_records_the_model_could_not_score_are_stored_with_their_reason() -> Non
     job_id, key = harness.create_and_upload(7)
     start, results = harness.wired(Faults())
     start.handle(UploadedObject(harness.objects.bucket, key))
-    harness.store.update(job_id, harness.job(job_id).model_copy(update={"max_failed_share": 0.5}))  # type: ignore[arg-type]
+    harness.store.update(job_id, JobChanges(max_failed_share=0.5))
     outcome = results.handle_finished(harness.answer(job_id, fail=lambda p: p in {1, 5}), lambda: FOREVER)
     assert outcome == "completed"
     job = harness.job(job_id)
