@@ -200,7 +200,7 @@ def test_an_unstorable_result_fails_the_job_instead_of_leaving_it_in_progress(
     assert batch.state_change(name, "Completed") == "failed: internal error"
     job = _job_item(job_id)
     assert job["status"] == "Failed"
-    assert job["failure_reason"].startswith("internal error while handling the end of its transform job")
+    assert job["failure_reason"].startswith("internal error while storing its results")
     assert "(ClientError)" in job["failure_reason"]
 
 

@@ -115,7 +115,7 @@ class ProcessResults:
             return f"ignored: job is {job.status.value}"
         if finished.ended_at:
             self.jobs.update(job_id, JobChanges(transform_ended_at=finished.ended_at))
-        return self._ingest(job_id, remaining_ms)
+        return self.ingest(job_id, remaining_ms)
 
     def _ingest(self, job_id: str, remaining_ms: Callable[[], int]) -> str:
         job = self.jobs.get(job_id)
