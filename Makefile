@@ -20,7 +20,7 @@ MODEL_PORT ?= $(or $(ZSTC_MODEL_PORT),8080)
 LAMBDA_PORT ?= $(or $(ZSTC_LAMBDA_PORT),3001)
 PORT_FLAGS = --api-port $(API_PORT) --aws-port $(AWS_PORT) --model-port $(MODEL_PORT) --lambda-port $(LAMBDA_PORT)
 
-.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench clean check-ports
+.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench fuzz clean check-ports
 
 help:
 	@echo "make setup-local  build .venv only: the project, the zstc command, the AWS CLI, the local stack (~3 min)"
@@ -34,6 +34,7 @@ help:
 	@echo "make template-lint  cfn-lint and sam validate --lint on template.yaml"
 	@echo "make pytest       the test suite (needs make setup)"
 	@echo "make bench        run the benchmarks under bench/ (not part of CI)"
+	@echo "make fuzz         fuzz the whole API from its OpenAPI schema, FUZZ_EXAMPLES per route and mode (not CI)"
 	@echo "make clean        remove the virtualenvs and caches"
 
 $(BIN)/.installed: pyproject.toml layers/shared/requirements.txt local/offline-model.txt
@@ -90,6 +91,11 @@ test: lint typecheck template-lint pytest
 bench: $(BIN)/.installed
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/engine.py
+
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(BIN)/.installed
+	ZSTC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/e2e/test_fuzz_api.py -q -s -p no:logging \
+		| grep -v -e '^{"level"' -e '^{"_aws'
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam

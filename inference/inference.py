@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the engine ships beside this file
 
-from zstc_engine.classifier import Classifier
+from zstc_engine.classifier import Classifier, classify_each
 from zstc_engine.loading import load_classifier
 from zstc_engine.protocol import ClassificationTask, decode, encode
 
@@ -40,9 +40,9 @@ def input_fn(input_data: bytes | str, content_type: str, context: Any = None) ->
 
 
 def predict_fn(data: Decoded, model: Classifier, context: Any = None) -> tuple[Decoded, list[Any]]:
-    """Classify every record; all pairs of the invocation share batches."""
-    tasks, _ = data
-    return data, model.classify_many(tasks)
+    """Classify every record; all pairs share batches; a JSON Lines record that fails gets an error answer."""
+    tasks, json_lines = data
+    return data, classify_each(model, tasks) if json_lines else model.classify_many(tasks)
 
 
 def output_fn(prediction: tuple[Decoded, list[Any]], accept: str, context: Any = None) -> bytes:

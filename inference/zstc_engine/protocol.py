@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,7 +277,9 @@ def decode(body: bytes | str, content_type: str | None) -> tuple[list[Classifica
         return [parse_request(_loads(text, "request body"))], False
     if kind in JSON_LINES_ALIASES:
         tasks = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Only "\n" ends a record (a "\r" before it is JSON whitespace): str.splitlines would also
+        # split on U+2028, U+2029 and U+0085, which JSON admits raw inside strings.
+        for number, line in enumerate(text.split("\n"), start=1):
             if line.strip():
                 where = f"line {number}"
                 tasks.append(parse_request(_loads(line, where), where))
@@ -291,6 +294,8 @@ def _loads(text: str, where: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise RequestError(f"{where}: invalid JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise RequestError(f"{where}: invalid JSON: nested too deeply") from None
 
 
 def check_accept(accept: str | None) -> str:
@@ -301,9 +306,35 @@ def check_accept(accept: str | None) -> str:
     return kind
 
 
+@dataclass(frozen=True)
+class RecordFailure:
+    """A JSON Lines record the engine could not score; it is answered with an error object.
+
+    Its answer line is ``{"id": <record id>, "error": {"code": "record_failed", "message": reason}}``
+    so that one bad record does not fail the other records of the request (or the transform job).
+    """
+
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape of a record's error answer."""
+        return {"error": {"code": RECORD_FAILED, "message": self.reason}}
+
+
+RECORD_FAILED = "record_failed"
+MAX_FAILURE_REASON_CHARS = 300
+"""A record failure's reason is capped to this many characters."""
+
+
+def _answer(task: ClassificationTask, task_results: list[ClassificationResult] | RecordFailure) -> Any:
+    if isinstance(task_results, RecordFailure):
+        return task_results.to_json()
+    return [r.to_json() for r in task_results] if task.is_batch else task_results[0].to_json()
+
+
 def encode(
     tasks: list[ClassificationTask],
-    results: list[list[ClassificationResult]],
+    results: Sequence[list[ClassificationResult] | RecordFailure],
     json_lines: bool,
     accept: str | None,
 ) -> tuple[bytes, str]:
@@ -311,7 +342,7 @@ def encode(
     kind = check_accept(accept)
     documents = []
     for task, task_results in zip(tasks, results, strict=True):
-        answer: Any = [r.to_json() for r in task_results] if task.is_batch else task_results[0].to_json()
+        answer = _answer(task, task_results)
         if json_lines and task.record_id is not None:
             answer = (
                 {"id": task.record_id, **answer}
@@ -319,6 +350,8 @@ def encode(
                 else {"id": task.record_id, "results": answer}
             )
         documents.append(answer)
+    if not json_lines and isinstance(results[0], RecordFailure):
+        raise RuntimeError(results[0].reason)  # only JSON Lines answers carry per-record errors
     if kind in JSON_LINES_ALIASES or json_lines:
         lines = "".join(json.dumps(doc, ensure_ascii=False) + "\n" for doc in documents)
         return lines.encode("utf-8"), JSON_LINES

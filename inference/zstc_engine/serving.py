@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from zstc_engine.classifier import Classifier
+from zstc_engine.classifier import Classifier, classify_each
 from zstc_engine.protocol import check_accept, decode, encode
 
 _predict_lock = threading.Lock()
@@ -25,5 +25,5 @@ def invoke(
     check_accept(accept)
     tasks, json_lines = decode(body, content_type)
     with _predict_lock:  # one forward pass at a time: torch already uses every core
-        results = classifier.classify_many(tasks)
+        results = classify_each(classifier, tasks) if json_lines else classifier.classify_many(tasks)
     return encode(tasks, results, json_lines, accept)

@@ -150,7 +150,7 @@ class LocalApi(BackgroundHttpServer):
             parameters = route.match(method, url.path)
             if parameters is None:
                 continue
-            text = body.decode("utf-8") if _is_text(headers) else None
+            text = _text_body(headers, body)
             event = proxy_event(
                 method,
                 url.path,
@@ -184,10 +184,21 @@ class LocalApi(BackgroundHttpServer):
 
 
 def _is_text(headers: dict[str, str]) -> bool:
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "").lower()
     return not content_type or content_type.startswith(
         ("text/", "application/json", "application/x-www-form")
     )
+
+
+def _text_body(headers: dict[str, str], body: bytes) -> str | None:
+    """The body as text for a text media type (compared case-insensitively) that is valid UTF-8;
+    None (the handler gets it base64-encoded, as binary) otherwise."""
+    if not _is_text(headers):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _http_response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

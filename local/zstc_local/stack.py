@@ -130,12 +130,11 @@ class LocalStack:
     def _start_parts(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, only when starting
-
         from zstc_engine.loading import load_classifier  # noqa: PLC0415 - imports torch
+        from zstc_local.aws_emulator import MotoServer  # noqa: PLC0415 - heavy, only when starting
 
         settings = self.settings
-        self._moto = ThreadedMotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)
+        self._moto = MotoServer(ip_address=settings.host, port=settings.aws_port, verbose=False)
         self._moto.start()
         # moto keeps its state per process: start from a clean emulator (one stack per process).
         urllib.request.urlopen(

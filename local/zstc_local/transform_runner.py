@@ -12,6 +12,7 @@ builder of that event, which the tests use too).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from zstc.core.objects import binary_lines
 from zstc_local.constants import ACCOUNT_ID, REGION
 
 log = logging.getLogger("zstc.local.transform")
@@ -167,9 +169,10 @@ class TransformRunner:
         body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         if split_type != "Line":
             return [body]
+        # SplitType Line: records end at "\n" only, as every JSON Lines reader of zstc agrees.
         return [
             line if line.endswith(b"\n") else line + b"\n"
-            for line in body.splitlines(keepends=True)
+            for line in binary_lines(io.BytesIO(body))
             if line.strip()
         ]
 

@@ -11,27 +11,77 @@ from pathlib import Path
 
 from tests.e2e.test_local_batch import _http, _settings, _submit, _wait
 from tests.support.tiny_models import build_tiny_bart_nli
+from zstc_local.provision import LOCAL_RESOURCE_NAMES
 from zstc_local.stack import LocalStack, local_queue_name
 from zstc_local.template import REPO_ROOT, TEMPLATE_PATH
 from zstc_local.transform_runner import transform_state_change_event
 
+GOOD = {"inputs": "short text", "parameters": {"candidate_labels": ["a", "b"]}}
+# An NLI model cannot take a hypothesis longer than its positions (a real model limit): the endpoint
+# cannot score this record.
+REFUSED = {"inputs": "short text", "parameters": {"candidate_labels": ["x" * 100]}}
 
-def test_endpoint_failing_mid_way_fails_the_job_without_results(tmp_path: Path) -> None:
-    # Given an NLI model that cannot take a hypothesis longer than its positions (a real model limit)
+
+def test_records_failing_at_the_endpoint_beyond_the_jobs_share_fail_the_job_without_results(
+    tmp_path: Path,
+) -> None:
+    # Given a file in which 1 record of 4 fails at the endpoint, and the default max_failed_share (10%)
     model_dir = build_tiny_bart_nli(tmp_path / "tiny-nli")
     with LocalStack(
         _settings(model_dir=str(model_dir), parameters={"TransformInvocationMaxRetries": "0"})
     ) as stack:
         assert stack.api is not None
-        good = {"inputs": "short text", "parameters": {"candidate_labels": ["a", "b"]}}
-        refused = {"inputs": "short text", "parameters": {"candidate_labels": ["x" * 100]}}
-        body = "".join(json.dumps(line) + "\n" for line in [good, good, refused, good]).encode()
+        body = "".join(json.dumps(line) + "\n" for line in [GOOD, GOOD, REFUSED, GOOD]).encode()
         job_id = _submit(stack.api.url, {"format": "jsonl"}, body)
         job = _wait(stack.api.url, job_id)
-    # Then the job is Failed with the transform's reason and nothing is served as results
+    # Then the job is Failed with a reason naming the count and the limit, and serves no results
     assert job["status"] == "Failed", job
-    assert "the model answered 500" in job["failure_reason"]
+    assert "1 of 4 records failed at the model" in job["failure_reason"]
+    assert "max_failed_share of 0.1" in job["failure_reason"]
     assert not job.get("results_written")
+
+
+def test_a_few_records_failing_at_the_endpoint_do_not_sink_the_batch(tmp_path: Path) -> None:
+    # Given a file of 12 records, 2 of which the endpoint cannot score, and max_failed_share 0.25
+    model_dir = build_tiny_bart_nli(tmp_path / "tiny-nli")
+    lines = [dict(GOOD, id=f"r{i}") for i in range(12)]
+    lines[3], lines[8] = dict(REFUSED, id="r3"), dict(REFUSED, id="r8")
+    with LocalStack(
+        _settings(model_dir=str(model_dir), parameters={"TransformInvocationMaxRetries": "0"})
+    ) as stack:
+        assert stack.api is not None
+        body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+        job_id = _submit(stack.api.url, {"format": "jsonl", "max_failed_share": 0.25}, body)
+        job = _wait(stack.api.url, job_id)
+        status, page = _http("GET", f"{stack.api.url}/jobs/{job_id}/results?limit=100")
+    # Then the job completes with a failed-record count, and GET results shows those records' reason
+    assert job["status"] == "Completed", job
+    assert (job["records"], job["results_written"], job["records_failed"]) == (12, 12, 2)
+    assert sum(job["label_histogram"].values()) == 10
+    assert status == 200
+    failed = [(r["record_id"], r["top_label"]) for r in page["results"] if r["error"]]
+    assert failed == [("r3", None), ("r8", None)]
+    assert all(r["labels"] for r in page["results"] if not r["error"])
+    assert all(r["error"].startswith(("IndexError", "RuntimeError")) for r in page["results"] if r["error"])
+
+
+def test_a_presigned_put_with_a_form_content_type_stores_the_bytes_as_sent() -> None:
+    # curl --data-binary and Python's urllib send application/x-www-form-urlencoded by default
+    with LocalStack(_settings()) as stack:
+        assert stack.api is not None
+        body = b'{"inputs": "pay the rent", "parameters": {"candidate_labels": ["Finance", "Travel"]}}\n'
+        status, created = _http("POST", f"{stack.api.url}/jobs", {"format": "jsonl"})
+        assert status == 201
+        status, _ = _http(
+            "PUT", created["upload"]["url"], raw=body, content_type="application/x-www-form-urlencoded"
+        )
+        assert status == 200
+        stored = stack.client("s3").get_object(
+            Bucket=LOCAL_RESOURCE_NAMES["DataBucket"], Key=created["upload"]["key"]
+        )
+        assert stored["Body"].read() == body
+        job = _wait(stack.api.url, created["job_id"])
+    assert job["status"] == "Completed", job
 
 
 def _template_copy(tmp_path: Path, replace: dict[str, str]) -> Path:

@@ -5,6 +5,8 @@ Every non-2xx answer has the body ``{"error": {"code", "message", "details"}}``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -19,7 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from zstc.contract.classification import ErrorDetail, ErrorInfo, ErrorResponse
 from zstc.core import limits
-from zstc.core.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
+from zstc.core.errors import InvalidBodyError, PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
+from zstc.core.jsontext import NO_POSITION, loads_strict
 from zstc.core.observability import logger, metrics
 
 JSON_MEDIA_TYPE = "application/json"
@@ -98,21 +101,73 @@ def error_response(
 
 def body_policy_error(event: Mapping[str, Any]) -> ZstcError | None:
     """Check a request body's size and media type before any routing or parsing happens."""
+    try:
+        normalised_event(event)
+    except ZstcError as problem:
+        return problem
+    return None
+
+
+_UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
+
+
+def normalised_event(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``event`` with its body as UTF-8 text and its Content-Type as ``application/json``.
+
+    Raises 413 for a body over the limit, 415 for another media type or a charset other than UTF-8
+    (media types and charset names compare case-insensitively, RFC 9110 8.3.1), and 400
+    ``invalid_body`` for bytes that are not UTF-8 (base64-encoded by API Gateway or not). Later layers
+    (Powertools' validator compares ``application/json`` case-sensitively) see one spelling only.
+    """
     body = event.get("body")
     if not body:
-        return None
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
+        return event
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8", "surrogatepass"))
     if size > limits.MAX_BODY_BYTES:
-        return PayloadTooLargeError(
+        raise PayloadTooLargeError(
             f"request body is {size} bytes; the limit is {limits.MAX_BODY_BYTES} bytes"
         )
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type = headers.get("content-type", JSON_MEDIA_TYPE).split(";")[0].strip().lower()
+    media_type, *params = headers.get("content-type", JSON_MEDIA_TYPE).split(";")
+    media_type = media_type.strip().lower()
     if media_type != JSON_MEDIA_TYPE:
-        return UnsupportedMediaTypeError(
+        raise UnsupportedMediaTypeError(
             f"Content-Type {media_type or '(empty)'} is not supported; send {JSON_MEDIA_TYPE}"
         )
-    return None
+    for param in params:
+        name, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in _UTF8_CHARSETS:
+            raise UnsupportedMediaTypeError(
+                f"charset {charset[:40] or '(empty)'} is not supported; send {JSON_MEDIA_TYPE} in UTF-8"
+            )
+    text = _utf8_text(body, base64_encoded=bool(event.get("isBase64Encoded")))
+    plain_headers = {
+        k: v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"
+    }
+    multi = {
+        k: v for k, v in (event.get("multiValueHeaders") or {}).items() if str(k).lower() != "content-type"
+    }
+    return {
+        **event,
+        "body": text,
+        "isBase64Encoded": False,
+        "headers": {**plain_headers, "Content-Type": JSON_MEDIA_TYPE},
+        "multiValueHeaders": {**multi, "Content-Type": [JSON_MEDIA_TYPE]},
+    }
+
+
+def _utf8_text(body: str, *, base64_encoded: bool) -> str:
+    """The body as text; raises ``InvalidBodyError`` (400) when it is not UTF-8."""
+    try:
+        raw = base64.b64decode(body, validate=True) if base64_encoded else None
+    except binascii.Error:
+        raise InvalidBodyError("request body is not valid base64") from None
+    try:
+        return raw.decode("utf-8") if raw is not None else body.encode("utf-8").decode("utf-8")
+    except UnicodeError as error:
+        position = error.start if isinstance(error, UnicodeDecodeError | UnicodeEncodeError) else 0
+        raise InvalidBodyError(f"request body is not valid UTF-8 (at byte {position})") from None
 
 
 class ZstcResolver(APIGatewayRestResolver):
@@ -120,9 +175,14 @@ class ZstcResolver(APIGatewayRestResolver):
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Answer 413/415 for an unacceptable body, else resolve the route as usual."""
-        problem = body_policy_error(event)
-        if problem is None:
-            return super().resolve(event, context)
+        try:
+            normalised = normalised_event(event)
+        except ZstcError as problem:
+            return self._refused(problem)
+        return super().resolve(normalised, context)
+
+    @staticmethod
+    def _refused(problem: ZstcError) -> dict[str, Any]:
         _record_error(problem.code, problem.status)
         return {
             "statusCode": problem.status.value,
@@ -136,7 +196,7 @@ class ZstcResolver(APIGatewayRestResolver):
 
 def create_resolver() -> ZstcResolver:
     """A resolver with request validation on and every error mapped to the JSON error body."""
-    app = ZstcResolver(enable_validation=True)
+    app = ZstcResolver(enable_validation=True, json_body_deserializer=loads_strict)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[str]:
@@ -189,7 +249,7 @@ def _detail(error: Mapping[str, Any]) -> ErrorDetail:
     error_type = str(error.get("type", "invalid"))
     if error_type == "json_invalid":
         reason = (error.get("ctx") or {}).get("error", "invalid JSON")
-        position = loc[-1] if loc and isinstance(loc[-1], int) else None
+        position = loc[-1] if loc and isinstance(loc[-1], int) and loc[-1] != NO_POSITION else None
         where = f" at character {position}" if position is not None else ""
         return ErrorDetail(
             loc=["body"], msg=f"request body is not valid JSON: {reason}{where}", type=error_type
@@ -218,4 +278,5 @@ __all__ = [
     "create_resolver",
     "error_response",
     "error_responses",
+    "normalised_event",
 ]

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from zstc.contract.classification import BatchRecord, ClassifyParameters
 from zstc.core import limits
+from zstc.core.jsontext import NO_POSITION, loads_strict
 from zstc.core.objects import BinaryReader, binary_lines
 
 InputFormatName = Literal["csv", "jsonl"]
@@ -101,12 +102,13 @@ def read_jsonl(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Probl
         if not raw.strip():
             continue
         try:
-            payload = json.loads(raw)
+            payload = loads_strict(raw)
         except UnicodeDecodeError:
             yield Problem(number, "not valid UTF-8")
             continue
         except json.JSONDecodeError as error:
-            yield Problem(number, f"invalid JSON: {error.msg} at column {error.colno}")
+            where = "" if error.pos == NO_POSITION else f" at column {error.colno}"
+            yield Problem(number, f"invalid JSON: {error.msg}{where}")
             continue
         if not isinstance(payload, dict):
             yield Problem(number, "each line must be a JSON object")
@@ -138,9 +140,7 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem
         return
     missing = [c for c in (spec.text_column, spec.id_column) if c is not None and c not in header]
     if missing:
-        yield Problem(
-            1, f"missing column(s) {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}"
-        )
+        yield Problem(1, f"missing column(s) {', '.join(missing)}; {_describe_header(header)}")
         return
     text_index = header.index(spec.text_column)
     id_index = header.index(spec.id_column) if spec.id_column else None
@@ -165,7 +165,24 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem
         if id_index is not None and not str(record_id).strip():
             yield Problem(line, f"{spec.id_column} is empty")
             continue
-        yield _validated(line, {"inputs": row[text_index], "parameters": parameters}, default_id=record_id)
+        payload = {"inputs": row[text_index], "parameters": parameters}
+        if id_index is not None:
+            payload["id"] = record_id  # validated like a JSON Lines id (bounded: it is stored)
+        yield _validated(line, payload, default_id=record_id)
+
+
+_HEADER_COLUMNS_SHOWN = 10
+
+
+def _describe_header(header: list[str]) -> str:
+    """The header for a message, bounded: at most 10 column names of at most 40 characters each."""
+    if not header:
+        return "the header has nothing"
+    shown = ", ".join(
+        name[:40] + ("..." if len(name) > 40 else "") for name in header[:_HEADER_COLUMNS_SHOWN]
+    )
+    more = f" and {len(header) - _HEADER_COLUMNS_SHOWN} more" if len(header) > _HEADER_COLUMNS_SHOWN else ""
+    return f"the header has {len(header)} column(s): {shown}{more}"
 
 
 INPUT_FORMATS: dict[InputFormatName, InputFormat] = {

@@ -55,6 +55,7 @@ def job_changes_for(
         text_column=request.text_column,
         id_column=request.id_column,
         parameters=request.parameters(),
+        max_failed_share=request.max_failed_share,
     )
 
 

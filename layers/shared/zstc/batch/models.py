@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filename
 from zstc.batch.records import JobRecord, JobStatus, ResultRecord
 from zstc.contract.classification import CandidateLabels, ClassifyParameters
+from zstc.core import limits
 
 
 class CreateJobRequest(BaseModel):
@@ -44,6 +45,15 @@ class CreateJobRequest(BaseModel):
     id_column: str | None = Field(default=None, min_length=1, max_length=100)
     filename: str | None = Field(
         default=None, description="Name of the uploaded file (default input.<format>)."
+    )
+    max_failed_share: float = Field(
+        default=limits.DEFAULT_MAX_FAILED_SHARE,
+        ge=0,
+        le=1,
+        description=(
+            "The job ends Failed when more than this share (0-1) of its records fail at the model; "
+            "up to it, the job completes and the failed records are listed with their reason."
+        ),
     )
 
     @field_validator("threshold", mode="before")
@@ -112,6 +122,8 @@ class JobView(BaseModel):
     input_location: str | None = None
     records: int | None = None
     results_written: int | None = None
+    records_failed: int | None = None
+    max_failed_share: float | None = None
     label_histogram: dict[str, int] | None = None
     problems: list[str] | None = None
     failure_reason: str | None = None

@@ -64,6 +64,12 @@ class JobChanges(BaseModel):
     shard_sizes: list[int] | None = Field(default=None, description="Records per staged shard, in order.")
     checkpoint: int | None = Field(default=None, description="Shards whose results are written.")
     results_written: int | None = None
+    records_failed: int | None = Field(
+        default=None, description="Records the model could not score (stored with their reason)."
+    )
+    max_failed_share: float | None = Field(
+        default=None, description="Failed records beyond this share (0-1) fail the job; None: the default."
+    )
     label_histogram: dict[str, int] | None = None
     transform_started_at: str | None = None
     transform_ended_at: str | None = None
@@ -93,10 +99,13 @@ class ResultRecord(BaseModel):
 
     position: int = Field(description="0-based position of the record in the input file.")
     record_id: str | int
-    top_label: str
-    top_score: float
-    labels: list[str]
-    scores: list[float]
+    top_label: str | None = Field(default=None, description="None when the record failed (see error).")
+    top_score: float | None = None
+    labels: list[str] = Field(default_factory=list)
+    scores: list[float] = Field(default_factory=list)
+    error: str | None = Field(
+        default=None, description="Why the model could not score this record; None when it was scored."
+    )
     predicted_labels: list[str] | None = Field(default=None, description="With a threshold (as /classify).")
     windows: int | None = Field(
         default=None, description="Model windows the text took (with evidence, or > 1)."

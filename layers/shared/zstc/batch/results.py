@@ -22,6 +22,7 @@ from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
 from zstc.batch.records import ABSTAINED, JobChanges, JobStatus, ResultRecord, expiry_epoch, now_iso
 from zstc.contract.answers import check_answer
 from zstc.contract.classification import ClassifyParameters, ClassifyRequest
+from zstc.core import limits
 from zstc.core.errors import InvalidModelResponseError
 from zstc.core.observability import logger
 from zstc.core.settings import BatchSettings
@@ -29,8 +30,19 @@ from zstc.core.settings import BatchSettings
 RESUME_MARGIN_MS = 60_000
 """Hand over to a follow-up invocation when less than this is left before the timeout."""
 
-CSV_HEADER = ["id", "text", "top_label", "top_score", "labels", "scores", "predicted_labels", "evidence"]
-"""results.csv columns; predicted_labels and evidence (JSON) are empty unless the record asked for them."""
+CSV_HEADER = [
+    "id",
+    "text",
+    "top_label",
+    "top_score",
+    "labels",
+    "scores",
+    "error",
+    "predicted_labels",
+    "evidence",
+]
+"""results.csv columns: error is set for a record the model could not score; predicted_labels and
+evidence (JSON) are empty unless the record asked for them."""
 
 
 class OutputMismatch(Exception):
@@ -53,9 +65,46 @@ class ProcessResults:
         self.continue_later = continue_later
 
     def handle_finished(self, finished: TransformFinished | None, remaining_ms: Callable[[], int]) -> str:
-        """Completed -> ingest; Failed/Stopped -> record the reason. Returns what happened."""
+        """Completed -> ingest; Failed/Stopped -> record the reason. Returns what happened.
+
+        No job is left InProgress: an unexpected error marks it Failed (see :meth:`ingest`).
+        """
         if finished is None:
             return "ignored: not the end of a zstc transform job"
+        try:
+            return self._handle_finished(finished, remaining_ms)
+        except Exception as error:
+            return self._fail(finished.job_id, "handling the end of its transform job", error)
+
+    def ingest(self, job_id: str, remaining_ms: Callable[[], int]) -> str:
+        """Process shards from the checkpoint on; hand over when time runs short.
+
+        An unexpected error (a bug, a write the store refuses, an exhausted retry) marks the job
+        Failed with the error's type (never its message, which may quote a record); only when that
+        write fails too does the error propagate (Lambda retries, then the DLQ).
+        """
+        try:
+            return self._ingest(job_id, remaining_ms)
+        except Exception as error:
+            return self._fail(job_id, "storing its results", error)
+
+    def _fail(self, job_id: str, step: str, error: Exception) -> str:
+        error_type = type(error).__name__
+        logger.error(
+            "process_results failed; failing the job", extra={"job_id": job_id, "error_type": error_type}
+        )
+        moved = self.jobs.update(
+            job_id,
+            JobChanges(
+                status=JobStatus.FAILED,
+                failure_reason=f"internal error while {step} ({error_type}); "
+                "submit the file again as a new job",
+            ),
+            expected_statuses=[JobStatus.IN_PROGRESS],
+        )
+        return "failed: internal error" if moved else "ignored: job already moved on"
+
+    def _handle_finished(self, finished: TransformFinished, remaining_ms: Callable[[], int]) -> str:
         job_id, name = finished.job_id, finished.transform_job_name
         job = self.jobs.get(job_id)
         if job is None or job.transform_job_name != name:
@@ -80,14 +129,16 @@ class ProcessResults:
             self.jobs.update(job_id, JobChanges(transform_ended_at=finished.ended_at))
         return self.ingest(job_id, remaining_ms)
 
-    def ingest(self, job_id: str, remaining_ms: Callable[[], int]) -> str:
-        """Process shards from the checkpoint on; hand over when time runs short."""
+    def _ingest(self, job_id: str, remaining_ms: Callable[[], int]) -> str:
         job = self.jobs.get(job_id)
         if job is None or job.status != JobStatus.IN_PROGRESS:
             return "ignored: job not in progress"
         sizes, checkpoint = job.staged_records()
         histogram = Counter(job.label_histogram)
         written = job.results_written or 0
+        failed = job.records_failed or 0
+        share = limits.DEFAULT_MAX_FAILED_SHARE if job.max_failed_share is None else job.max_failed_share
+        allowed_failures = int(share * (job.records or sum(sizes)))
         expires_at = job.expires_at or expiry_epoch(self.settings.result_retention_days)
         for index in range(checkpoint, len(sizes)):
             if remaining_ms() < RESUME_MARGIN_MS:
@@ -107,13 +158,21 @@ class ProcessResults:
                 )
                 logger.error("invalid transform output", extra={"job_id": job_id, "shard": index})
                 return "failed: invalid output"
+            failed += sum(1 for result in results if result.error is not None)
+            if failed > allowed_failures:
+                return self._too_many_failures(job_id, failed, job.records or sum(sizes), share)
             self.jobs.put_results(job_id, results, expires_at)
             self.objects.put(layout.results_part_key(job_id, index), rows, "text/csv")
-            histogram.update(_histogram_key(result) for result in results)
+            histogram.update(_histogram_key(result) for result in results if result.top_label is not None)
             written += len(results)
             if not self.jobs.update(
                 job_id,
-                JobChanges(checkpoint=index + 1, results_written=written, label_histogram=dict(histogram)),
+                JobChanges(
+                    checkpoint=index + 1,
+                    results_written=written,
+                    records_failed=failed,
+                    label_histogram=bounded_histogram(histogram),
+                ),
                 expected_statuses=[JobStatus.IN_PROGRESS],
                 expected_checkpoint=index,
             ):
@@ -133,6 +192,20 @@ class ProcessResults:
         )
         logger.info("job completed", extra={"job_id": job_id, "results": written})
         return "completed" if moved else "duplicate"
+
+    def _too_many_failures(self, job_id: str, failed: int, records: int, share: float) -> str:
+        self.jobs.update(
+            job_id,
+            JobChanges(
+                status=JobStatus.FAILED,
+                records_failed=failed,
+                failure_reason=f"{failed} of {records} records failed at the model so far, more than the "
+                f"job's max_failed_share of {share:g}; see the endpoint's logs, or raise max_failed_share",
+            ),
+            expected_statuses=[JobStatus.IN_PROGRESS],
+        )
+        logger.warning("too many failed records", extra={"job_id": job_id, "failed": failed})
+        return "failed: too many failed records"
 
     def _read_shard(
         self, job_id: str, index: int, offset: int, expected: int
@@ -187,6 +260,19 @@ class ProcessResults:
             raise OutputMismatch(f"{where}: not a JSON object")
         if "id" in answer and answer["id"] != staged["id"]:
             raise OutputMismatch(f"{where}: id {answer['id']!r} answers staged id {staged['id']!r}")
+        failure = _record_failure(answer)
+        if failure is not None:
+            return ResultRecord(position=position, record_id=staged["id"], error=failure), [
+                staged["id"],
+                staged["inputs"],
+                "",
+                "",
+                "[]",
+                "[]",
+                failure,
+                "",
+                "",
+            ]
         request = self._staged_request(staged)
         try:
             [classification] = check_answer(request, answer)
@@ -211,6 +297,7 @@ class ProcessResults:
             f"{classification.scores[0]:.6f}",
             json.dumps(classification.labels, ensure_ascii=False),
             json.dumps(classification.scores),
+            "",
             ""
             if result.predicted_labels is None
             else json.dumps(result.predicted_labels, ensure_ascii=False),
@@ -223,7 +310,32 @@ def _histogram_key(result: ResultRecord) -> str:
     """The label a record counts under: its top label, or ``(none)`` when a threshold abstained."""
     if result.predicted_labels is not None and not result.predicted_labels:
         return ABSTAINED
-    return result.top_label
+    return result.top_label or ""
+
+
+def _record_failure(answer: dict[str, Any]) -> str | None:
+    """The reason of a per-record error answer (``{"id", "error": {"code", "message"}}``), else None."""
+    error = answer.get("error")
+    if "sequence" in answer or not isinstance(error, dict):
+        return None
+    message = error.get("message")
+    reason = message if isinstance(message, str) and message else "the model could not score this record"
+    return reason[: limits.MAX_PROBLEM_CHARS]
+
+
+def bounded_histogram(histogram: Counter[str]) -> dict[str, int]:
+    """``histogram`` with at most ``MAX_HISTOGRAM_LABELS`` labels by name, the rest summed under
+    ``HISTOGRAM_OTHER_KEY``: the job item stays far below DynamoDB's 400 KB and the counts still
+    sum to the results written (a label folded into the rest stays there)."""
+    named = Counter(
+        {label: count for label, count in histogram.items() if label != limits.HISTOGRAM_OTHER_KEY}
+    )
+    other = histogram.get(limits.HISTOGRAM_OTHER_KEY, 0)
+    if len(named) <= limits.MAX_HISTOGRAM_LABELS:
+        return {**named, **({limits.HISTOGRAM_OTHER_KEY: other} if other else {})}
+    kept = dict(named.most_common(limits.MAX_HISTOGRAM_LABELS))
+    other += sum(count for label, count in named.items() if label not in kept)
+    return {**kept, limits.HISTOGRAM_OTHER_KEY: other}
 
 
 @lru_cache(maxsize=256)

@@ -38,6 +38,20 @@ METADATA_FIELDS = {
 """S3 object metadata (``x-amz-meta-<name>``) -> POST /jobs field, for files uploaded without POST /jobs."""
 
 
+@dataclass
+class _Attempt:
+    """What one handling of an upload has learnt so far (the job, once it is known)."""
+
+    job_id: str | None = None
+
+
+def _capped(problem: str) -> str:
+    """A problem message bounded to ``MAX_PROBLEM_CHARS`` (it is stored on the job item)."""
+    if len(problem) <= limits.MAX_PROBLEM_CHARS:
+        return problem
+    return problem[: limits.MAX_PROBLEM_CHARS - 3] + "..."
+
+
 @dataclass(frozen=True)
 class UploadedObject:
     """The object an S3 ObjectCreated event names."""
@@ -86,21 +100,58 @@ class StartBatch:
         self.transforms = transforms
 
     def handle(self, upload: UploadedObject) -> str:
-        """Validate and start, or reject; returns what happened (for logs and tests)."""
+        """Validate and start, or reject; returns what happened (for logs and tests).
+
+        No job is left Validating: an unexpected error once the job is known marks it Failed with a
+        reason naming the error's type (never its message, which may quote a record) and returns.
+        Only when that write fails too does the error propagate (Lambda retries, then the DLQ).
+        """
+        attempt = _Attempt()
+        try:
+            return self._handle(upload, attempt)
+        except Exception as error:
+            if attempt.job_id is None:
+                raise
+            return self._fail(attempt.job_id, error)
+
+    def _fail(self, job_id: str, error: Exception) -> str:
+        error_type = type(error).__name__
+        logger.error(
+            "start_batch failed; failing the job", extra={"job_id": job_id, "error_type": error_type}
+        )
+        moved = self.jobs.update(
+            job_id,
+            JobChanges(
+                status=JobStatus.FAILED,
+                failure_reason=f"internal error while validating the upload ({error_type}); "
+                "nothing was classified: upload the file again to a new job",
+            ),
+            expected_statuses=[JobStatus.AWAITING_UPLOAD, JobStatus.VALIDATING],
+        )
+        try:
+            self.objects.delete_prefix(layout.staging_prefix(job_id))
+        except Exception as cleanup_error:  # best effort: staging expires with the bucket's rules
+            logger.warning("staging cleanup failed", extra={"error_type": type(cleanup_error).__name__})
+        return "failed: internal error" if moved else "ignored: job already moved on"
+
+    def _handle(self, upload: UploadedObject, attempt: _Attempt) -> str:
         match = layout.INPUT_KEY_PATTERN.match(upload.key)
         if match is None:
             return self._reject_unassigned(
                 upload, f"uploads go to input/<job_id>/<file> ending with {supported_extensions()}"
             )
+        job_id, filename = match.group("job_id"), match.group("filename")
+        job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
+        if job is not None:
+            attempt.job_id = job_id
         info = self.objects.head(upload.key)
         if info is None:
             logger.warning("uploaded object is gone", extra={"key_length": len(upload.key)})
             return "ignored: object deleted"
-        job_id, filename = match.group("job_id"), match.group("filename")
-        job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
         if job is None:
             job_id = layout.job_id_for_upload(upload.bucket, upload.key)
             job = self.jobs.get(job_id) or self._job_from_metadata(job_id, filename, info.metadata)
+        attempt.job_id = job_id
         if job.status == JobStatus.REJECTED:
             return self._refuse_upload_to_rejected(job, upload, info.version)
         if format_for_filename(filename) is None:
@@ -195,7 +246,7 @@ class StartBatch:
                 source="s3-upload",
                 format=fields["format"],
                 filename=filename,
-                problems=[f"object metadata: {first['msg']}"],
+                problems=[_capped(f"object metadata: {first['msg']}")],
             )
         self.jobs.create(new_job(job_id, changes, self.settings.result_retention_days))
         job = self.jobs.get(job_id)
@@ -204,7 +255,7 @@ class StartBatch:
         return job
 
     def _reject(self, job_id: str, problems: list[str], from_statuses: list[JobStatus] | None = None) -> str:
-        reported = problems[: limits.MAX_REPORTED_PROBLEMS]
+        reported = [_capped(problem) for problem in problems[: limits.MAX_REPORTED_PROBLEMS]]
         report = {"job_id": job_id, "status": JobStatus.REJECTED.value, "problems": reported}
         self.objects.put(layout.errors_key(job_id), json.dumps(report, indent=2).encode(), "application/json")
         self.jobs.update(

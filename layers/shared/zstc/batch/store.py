@@ -26,9 +26,14 @@ BATCH_WRITE_SIZE = 25
 MAX_BATCH_WRITE_ATTEMPTS = 8
 
 
+DYNAMODB_MIN_MAGNITUDE = Decimal("1e-130")
+"""DynamoDB numbers smaller than this in magnitude (other than 0) are refused; they are stored as 0."""
+
+
 def _to_dynamo(value: Any) -> Any:
     if isinstance(value, float):
-        return Decimal(repr(value))
+        number = Decimal(repr(value))
+        return number if abs(number) >= DYNAMODB_MIN_MAGNITUDE or not number else Decimal(0)
     if isinstance(value, dict):
         return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):

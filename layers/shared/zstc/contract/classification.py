@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import string
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import (
@@ -24,12 +25,51 @@ from pydantic_core import PydanticCustomError
 
 from zstc.core import limits
 
+# --- input hygiene: text that cannot be encoded or that shows nothing --------------------------------
+
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cn", "Co", "Cs"})
+"""Unicode categories with nothing to read: separators, controls, format characters (zero-width
+space, joiners, BOM), unassigned, private use and surrogates."""
+
+
+def check_text_content(value: str, where: str) -> None:
+    """Refuse a string that cannot be encoded as UTF-8 or has no visible character.
+
+    Raises ``PydanticCustomError`` ``text_unencodable`` for a lone UTF-16 surrogate (JSON's
+    ``"\\ud83d"`` escapes admit them) and ``text_invisible`` for, e.g., only zero-width spaces.
+    ``where`` names the field (``inputs[3]``, ``candidate_labels[0]``).
+    """
+    check_encodable(value, where)
+    if not any(unicodedata.category(char) not in _INVISIBLE_CATEGORIES for char in value):
+        raise PydanticCustomError("text_invisible", "{where} has no visible characters", {"where": where})
+
+
+def check_encodable(value: str, where: str) -> None:
+    """Refuse a string with a lone surrogate (``text_unencodable``), e.g. an id or a template."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise PydanticCustomError(
+            "text_unencodable",
+            "{where} has a lone UTF-16 surrogate at character {position}; send valid Unicode text",
+            {"where": where, "position": error.start},
+        ) from None
+
 
 def _split_comma_labels(value: Any) -> Any:
-    """Accept ``"a, b, c"`` as the pipeline does: split on commas and strip each part."""
+    """Accept ``"a, b, c"`` as the pipeline does: split on commas and strip each part.
+
+    Labels given as a list are stripped too, so ``["Sports", "Sports "]`` is one label twice (a 422).
+    """
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",")]
-    return value
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value
+    labels = [item.strip() if isinstance(item, str) else item for item in value]
+    for index, label in enumerate(labels[: limits.MAX_LABELS]):
+        if isinstance(label, str) and label:
+            check_text_content(label, f"candidate_labels[{index}]")
+    return labels
 
 
 CandidateLabels = Annotated[
@@ -96,6 +136,9 @@ class ClassifyParameters(BaseModel):
     @classmethod
     def _check_descriptions(cls, descriptions: dict[str, str] | None) -> dict[str, str] | None:
         for label, text in (descriptions or {}).items():
+            check_encodable(label, "label_descriptions key")
+            if text.strip():
+                check_text_content(text, f"label_descriptions[{label}]")
             if not text.strip():
                 raise PydanticCustomError(
                     "description_empty", "label_descriptions[{label}] is empty", {"label": label}
@@ -178,6 +221,15 @@ class ClassifyParameters(BaseModel):
             _check_template(value, "hypothesis_template")
         return value
 
+    @field_validator("hypothesis_template")
+    @classmethod
+    def _check_template_content(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for index, template in enumerate([value] if isinstance(value, str) else value or []):
+            check_encodable(
+                template, "hypothesis_template" if isinstance(value, str) else f"hypothesis_template[{index}]"
+            )
+        return value
+
 
 def _check_template(template: str, where: str) -> None:
     """One template: bounded, with exactly one ``{}`` and no other braces (as ``str.format`` needs)."""
@@ -249,6 +301,16 @@ class ClassifyRequest(BaseModel):
                 )
         return inputs
 
+    @field_validator("inputs")
+    @classmethod
+    def _check_input_content(cls, inputs: str | list[str]) -> str | list[str]:
+        if isinstance(inputs, str):
+            check_text_content(inputs, "inputs")
+        else:
+            for index, text in enumerate(inputs):
+                check_text_content(text, f"inputs[{index}]")
+        return inputs
+
     @model_validator(mode="after")
     def _check_pairs(self) -> ClassifyRequest:
         per_window = len(self.parameters.candidate_labels) * max(1, len(self.parameters.templates))
@@ -303,6 +365,26 @@ class BatchRecord(ClassifyRequest):
         if not isinstance(inputs, str):
             raise PydanticCustomError("batch_inputs", "inputs must be one text per line in batch input")
         return inputs
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, record_id: str | int | None) -> str | int | None:
+        """Ids are stored with the result (DynamoDB): bounded strings, integers DynamoDB can hold."""
+        if isinstance(record_id, str):
+            if len(record_id) > limits.MAX_RECORD_ID_CHARS:
+                raise PydanticCustomError(
+                    "id_too_long",
+                    "id has {length} characters; the limit is {limit}",
+                    {"length": len(record_id), "limit": limits.MAX_RECORD_ID_CHARS},
+                )
+            check_encodable(record_id, "id")
+        elif isinstance(record_id, int) and abs(record_id) > limits.MAX_RECORD_ID_INT:
+            raise PydanticCustomError(
+                "id_too_large",
+                "id is an integer of more than {digits} digits; send it as a string",
+                {"digits": len(str(limits.MAX_RECORD_ID_INT))},
+            )
+        return record_id
 
 
 class Evidence(BaseModel):

@@ -29,6 +29,13 @@ class InvalidRequestError(ZstcError):
     code = "invalid_request"
 
 
+class InvalidBodyError(ZstcError):
+    """The request body's bytes cannot be read as text (not UTF-8, or broken base64)."""
+
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid_body"
+
+
 class PayloadTooLargeError(ZstcError):
     """The request body exceeds the size limit."""
 

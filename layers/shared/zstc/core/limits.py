@@ -51,6 +51,24 @@ MAX_BATCH_FILE_BYTES = 2 * 1024**3
 MAX_BATCH_RECORDS = 1_000_000
 """Records per batch input file."""
 
+MAX_RECORD_ID_CHARS = 256
+"""Characters of a batch record's ``id`` (stored with each result item; DynamoDB items are <= 400 KB)."""
+
+MAX_RECORD_ID_INT = 10**38 - 1
+"""Largest magnitude of an integer ``id``: DynamoDB numbers hold 38 significant digits."""
+
+MAX_PROBLEM_CHARS = 300
+"""Characters of one stored reason: a rejected line's problem (job item), a failed record's error."""
+
+MAX_HISTOGRAM_LABELS = 100
+"""Labels kept by name in a job's ``label_histogram``; the rest are counted under one key."""
+
+HISTOGRAM_OTHER_KEY = "(other labels)"
+"""The histogram key that counts the top labels beyond :data:`MAX_HISTOGRAM_LABELS`."""
+
+DEFAULT_MAX_FAILED_SHARE = 0.1
+"""A job whose records failed at the model beyond this share (0-1) ends Failed (POST /jobs can set it)."""
+
 MAX_REPORTED_PROBLEMS = 100
 """A rejected input's report lists at most this many problems (line numbers and reasons)."""
 

@@ -1,0 +1,252 @@
+"""Hostile inputs at the API edge (issue 10, faults 1-6 and 10): the api handler with a real local
+endpoint (the packaged MiniLM engine behind SageMaker's runtime URL), and the local API over HTTP.
+
+Every refusal is a 4xx with the JSON error body naming the field; no request text reaches a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ENDPOINT_NAME, ApiFactory
+from tests.support.api import ApiClient, ApiResponse
+from zstc_engine.classifier import Classifier
+from zstc_local.api_gateway import LocalApi, proxy_event, routes_from
+from zstc_local.endpoint import LocalEndpoint
+from zstc_local.provision import local_template
+
+TEXT = "The quarterly earnings report beat analyst expectations."
+LABELS = ["Finance", "Cooking"]
+
+
+@pytest.fixture(scope="module")
+def endpoint(minilm: Classifier) -> Iterator[LocalEndpoint]:
+    server = LocalEndpoint(minilm, ENDPOINT_NAME, port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(endpoint: LocalEndpoint, make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
+    return make_api()
+
+
+def _post(api: ApiClient, body: str | bytes, content_type: str = "application/json") -> ApiResponse:
+    return api.invoke(proxy_event("POST", "/classify", body=body, headers={"Content-Type": content_type}))
+
+
+def _valid_body(text: str = TEXT, labels: list[str] | None = None) -> str:
+    return json.dumps(
+        {"inputs": text, "parameters": {"candidate_labels": labels or LABELS}}, ensure_ascii=False
+    )
+
+
+def _assert_error(response: ApiResponse, status: int, code: str) -> dict[str, Any]:
+    assert response.status == status, response.body
+    assert set(response.body) == {"error"}
+    error: dict[str, Any] = response.body["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    assert isinstance(error["details"], list)
+    return error
+
+
+# --- fault 1: a lone label is scored on its own --------------------------------------------------
+
+
+def test_a_lone_label_is_scored_on_its_own_not_softmaxed_to_one(api: ApiClient) -> None:
+    response = _post(api, _valid_body(labels=["cooking"]))
+    assert response.status == 200, response.body
+    [score] = response.body["scores"]
+    assert 0 <= score < 0.9  # an unrelated label; a softmax over one label always gave 1.0
+    # And it is the score the label gets on its own (multi_label), as NLI scores a lone label
+    independent = api.classify(
+        {"inputs": TEXT, "parameters": {"candidate_labels": ["cooking"], "multi_label": True}}
+    )
+    assert independent.body["scores"] == [score]
+
+
+# --- fault 2: Unicode line separators inside a text -----------------------------------------------
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_unicode_line_separators_inside_a_text_are_just_characters(api: ApiClient, separator: str) -> None:
+    text = f"Flight to Lisbon booked{separator}hotel next"
+    response = _post(api, _valid_body(text))
+    assert response.status == 200, response.body
+    assert response.body["sequence"] == text
+
+
+# --- fault 3: media types and charsets compare case-insensitively ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "Application/JSON",
+        "APPLICATION/JSON; CHARSET=UTF-8",
+        "application/json;charset=utf8",
+        'application/json; charset="UTF-8"',
+    ],
+)
+def test_media_types_and_charsets_are_case_insensitive(api: ApiClient, content_type: str) -> None:
+    response = _post(api, _valid_body(), content_type)
+    assert response.status == 200, response.body
+    assert response.body["labels"][0] == "Finance"
+
+
+# --- fault 4: bodies that are not UTF-8 -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "windows-1252", ""])
+def test_another_charset_is_415(api: ApiClient, charset: str) -> None:
+    error = _assert_error(
+        _post(api, _valid_body(), f"application/json; charset={charset}"), 415, "unsupported_media_type"
+    )
+    assert "charset" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [_valid_body("café").encode("latin-1"), _valid_body().encode("utf-16"), b"\xff\xfe\x00garbage"],
+    ids=["latin-1-bytes", "utf-16-bytes", "garbage"],
+)
+def test_undecodable_bytes_are_400_base64_encoded_or_not(api: ApiClient, raw: bytes) -> None:
+    # base64-encoded, as API Gateway hands on a body it treats as binary
+    _assert_error(_post(api, raw), 400, "invalid_body")
+    # and as text that was not valid UTF-8 (a lone surrogate is what such a str decodes to)
+    text = raw.decode("utf-8", "surrogateescape")
+    _assert_error(_post(api, text), 400, "invalid_body")
+
+
+def test_broken_base64_is_400(api: ApiClient) -> None:
+    event = proxy_event("POST", "/classify", body=b"x", headers={"Content-Type": "application/json"})
+    event["body"] = "!!!not base64!!!"
+    _assert_error(api.invoke(event), 400, "invalid_body")
+
+
+# --- fault 5: strings that cannot be encoded ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "loc"),
+    [
+        ({"inputs": "Great trip \ud83d", "parameters": {"candidate_labels": LABELS}}, ["body", "inputs"]),
+        ({"inputs": ["ok", "bad \udc00"], "parameters": {"candidate_labels": LABELS}}, ["body", "inputs"]),
+        (
+            {"inputs": "ok", "parameters": {"candidate_labels": ["Travel", "\ud83d"]}},
+            ["body", "parameters", "candidate_labels"],
+        ),
+        (
+            {"inputs": "ok", "parameters": {"candidate_labels": LABELS, "hypothesis_template": "\ud83d {}"}},
+            ["body", "parameters", "hypothesis_template"],
+        ),
+    ],
+)
+def test_a_lone_surrogate_is_422_naming_the_field_and_never_logged(
+    api: ApiClient, capsys: pytest.CaptureFixture[str], payload: dict[str, Any], loc: list[str]
+) -> None:
+    body = json.dumps(payload)  # JSON escapes the surrogate as \udXXX, which JSON admits
+    error = _assert_error(_post(api, body), 422, "validation_error")
+    assert error["details"][0]["loc"] == loc
+    assert "surrogate" in error["details"][0]["msg"]
+    logs = capsys.readouterr()
+    assert "Great trip" not in logs.out + logs.err
+    assert "bad " not in logs.out + logs.err
+
+
+# --- fault 6: any parser error is a 4xx -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/classify", "/jobs"])
+def test_deeply_nested_json_is_400_invalid_json(api: ApiClient, path: str) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = api.invoke(proxy_event("POST", path, body=body, headers={"Content-Type": "application/json"}))
+    error = _assert_error(response, 400, "invalid_json")
+    assert "nested too deeply" in error["message"]
+
+
+def test_deeply_nested_json_inside_a_field_is_400(api: ApiClient) -> None:
+    body = '{"inputs": ' + "[" * 50_000 + "]" * 50_000 + ', "parameters": {"candidate_labels": ["a"]}}'
+    _assert_error(_post(api, body), 400, "invalid_json")
+
+
+# --- fault 10: labels that differ only by spaces, invisible text, duplicate keys ------------------
+
+
+def test_labels_are_stripped_so_a_label_with_a_trailing_space_is_a_duplicate(api: ApiClient) -> None:
+    error = _assert_error(_post(api, _valid_body(labels=["Sports", "Sports "])), 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "parameters", "candidate_labels"]
+    assert 'repeats the label "Sports"' in error["details"][0]["msg"]
+    # And surrounding spaces are dropped from the labels answered
+    response = _post(api, _valid_body(labels=[" Finance ", "Cooking"]))
+    assert sorted(response.body["labels"]) == ["Cooking", "Finance"]
+
+
+@pytest.mark.parametrize("invisible", ["\u200b\u200b", "\u200d\ufeff", "\u00a0\u2060", "\u2028"])
+def test_a_text_or_label_of_only_invisible_characters_is_422(api: ApiClient, invisible: str) -> None:
+    error = _assert_error(_post(api, _valid_body(invisible)), 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "inputs"]
+    error = _assert_error(_post(api, _valid_body(labels=["Finance", invisible])), 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "parameters", "candidate_labels"]
+
+
+def test_duplicate_keys_are_400_naming_the_key(api: ApiClient) -> None:
+    body = '{"inputs": "a", "inputs": "b", "parameters": {"candidate_labels": ["x", "y"]}}'
+    error = _assert_error(_post(api, body), 400, "invalid_json")
+    assert 'duplicate key "inputs"' in error["message"]
+    nested = '{"inputs": "a", "parameters": {"candidate_labels": ["x"], "candidate_labels": ["y"]}}'
+    assert (
+        'duplicate key "candidate_labels"'
+        in _assert_error(_post(api, nested), 400, "invalid_json")["message"]
+    )
+
+
+# --- the local API over HTTP: the same answers, never a 502 ----------------------------------------
+
+
+@pytest.fixture
+def local_api(api: ApiClient) -> Iterator[str]:
+    routes = routes_from({"ApiFunction": local_template().function("ApiFunction")})
+    server = LocalApi(routes, {"ApiFunction": api.handler}, port=0)
+    server.start()
+    yield server.url
+    server.stop()
+
+
+def _http(url: str, body: bytes, content_type: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (_valid_body().encode(), "Application/JSON", 200),
+        (_valid_body().encode(), "TEXT/PLAIN", 415),
+        (_valid_body("café").encode("latin-1"), "application/json", 400),
+        (_valid_body("café").encode("latin-1"), "application/json; charset=latin-1", 415),
+        (base64.b64decode("/////w=="), "Application/Octet-Stream", 415),
+    ],
+)
+def test_the_local_api_answers_like_the_handler(
+    local_api: str, body: bytes, content_type: str, status: int
+) -> None:
+    answered, payload = _http(f"{local_api}/classify", body, content_type)
+    assert answered == status, payload
+    if status != 200:
+        assert set(payload["error"]) == {"code", "message", "details"}
