@@ -109,7 +109,10 @@ class NliClassifier(Classifier):
             return 0
         longest = max(len(ids) for ids in self.tokenizer(hypotheses, add_special_tokens=False)["input_ids"])
         specials = int(self.tokenizer.num_special_tokens_to_add(pair=True))
-        return max(1, limit - longest - specials)
+        budget = limit - longest - specials
+        # Hypotheses that leave less than a quarter of the input for the text: no windows, the text goes
+        # whole and the model truncates (or refuses) it as the pipeline would.
+        return budget if budget >= limit // 4 else 0
 
     def _pair_logits(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
         encoded = self._tokenize(pairs)

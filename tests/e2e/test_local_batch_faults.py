@@ -59,10 +59,12 @@ def test_a_few_records_failing_at_the_endpoint_do_not_sink_the_batch(tmp_path: P
     assert (job["records"], job["results_written"], job["records_failed"]) == (12, 12, 2)
     assert sum(job["label_histogram"].values()) == 10
     assert status == 200
-    failed = [(r["record_id"], r["top_label"]) for r in page["results"] if r["error"]]
+    failed = [(r["record_id"], r["top_label"]) for r in page["results"] if r.get("error")]
     assert failed == [("r3", None), ("r8", None)]
-    assert all(r["labels"] for r in page["results"] if not r["error"])
-    assert all(r["error"].startswith(("IndexError", "RuntimeError")) for r in page["results"] if r["error"])
+    assert all(r["labels"] for r in page["results"] if not r.get("error"))
+    assert all(
+        r["error"].startswith(("IndexError", "RuntimeError")) for r in page["results"] if r.get("error")
+    )
 
 
 def test_a_presigned_put_with_a_form_content_type_stores_the_bytes_as_sent() -> None:

@@ -153,7 +153,17 @@ def test_jsonl_job_through_the_api_end_to_end(api: ApiClient, batch: BatchPath, 
         Bucket=BUCKET, Key=layout.results_key(job_id)
     )
     rows = list(csv.reader(io.StringIO(csv_body["Body"].read().decode())))
-    assert rows[0] == ["id", "text", "top_label", "top_score", "labels", "scores", "error"]
+    assert rows[0] == [
+        "id",
+        "text",
+        "top_label",
+        "top_score",
+        "labels",
+        "scores",
+        "predicted_labels",
+        "evidence",
+        "error",
+    ]
     assert len(rows) == 1001
 
 

@@ -149,7 +149,7 @@ class JobList(BaseModel):
 class ResultView(ResultRecord):
     """One record's classification, as GET /jobs/{id}/results shows it (the stored record).
 
-    The options' extras (predicted_labels, windows, evidence) appear only when the record has them.
+    The options' extras (predicted_labels, windows, evidence) and error appear only when the record has them.
     """
 
     @model_serializer(mode="wrap")
@@ -158,7 +158,7 @@ class ResultView(ResultRecord):
         return {key: value for key, value in data.items() if value is not None or key not in _EXTRAS}
 
 
-_EXTRAS = frozenset({"predicted_labels", "windows", "evidence"})
+_EXTRAS = frozenset({"predicted_labels", "windows", "evidence", "error"})
 
 
 class ResultPage(BaseModel):

@@ -37,12 +37,12 @@ CSV_HEADER = [
     "top_score",
     "labels",
     "scores",
-    "error",
     "predicted_labels",
     "evidence",
+    "error",
 ]
-"""results.csv columns: error is set for a record the model could not score; predicted_labels and
-evidence (JSON) are empty unless the record asked for them."""
+"""results.csv columns: predicted_labels and evidence (JSON) are empty unless the record asked for
+them; error is set for a record the model could not score."""
 
 
 class OutputMismatch(Exception):
@@ -269,9 +269,9 @@ class ProcessResults:
                 "",
                 "[]",
                 "[]",
+                "",
+                "",
                 failure,
-                "",
-                "",
             ]
         request = self._staged_request(staged)
         try:
@@ -297,11 +297,11 @@ class ProcessResults:
             f"{classification.scores[0]:.6f}",
             json.dumps(classification.labels, ensure_ascii=False),
             json.dumps(classification.scores),
-            "",
             ""
             if result.predicted_labels is None
             else json.dumps(result.predicted_labels, ensure_ascii=False),
             "" if evidence is None else json.dumps(evidence, ensure_ascii=False),
+            "",
         ]
         return result, row
 
