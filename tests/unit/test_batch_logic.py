@@ -16,7 +16,7 @@ from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filena
 from zstc.batch.interfaces import TransformFinished
 from zstc.batch.jobs import JobsService, encode_token
 from zstc.batch.models import CreateJobRequest
-from zstc.batch.records import JobStatus
+from zstc.batch.records import ABSTAINED, JobStatus
 from zstc.batch.results import ProcessResults
 from zstc.batch.start import StartBatch, UploadedObject
 from zstc.core import limits
@@ -327,3 +327,44 @@ def test_a_duplicate_event_for_the_rejected_upload_changes_nothing(batch: Batch)
     assert job is not None
     assert batch.start.handle(UploadedObject("fake-bucket", key)) == "already rejected"
     assert batch.store.get(created.job_id) == job
+
+
+def test_steering_options_reach_the_results_and_abstentions_are_counted(batch: Batch) -> None:
+    # Given a job whose records ask for a threshold and evidence
+    options = {"candidate_labels": LABELS, "threshold": 0.6, "return_evidence": True}
+    lines = [json.dumps({"id": f"r{i}", "inputs": f"text {i}", "parameters": options}) for i in range(3)]
+    assert batch.upload("input/steer/a.jsonl", ("\n".join(lines) + "\n").encode()) == "started"
+
+    def with_extras(answer: dict[str, Any]) -> dict[str, Any]:
+        # the first record reaches the threshold, the others abstain
+        top = 0.7 if answer["id"] == "r0" else 0.5
+        scores = [top, (1 - top) / 2, (1 - top) / 2]
+        evidence = [
+            {"label": label, "start": 0, "end": len(answer["sequence"]), "score": s}
+            for label, s in zip(answer["labels"], scores, strict=True)
+        ]
+        predicted = [answer["labels"][0]] if top >= 0.6 else []
+        return {**answer, "scores": scores, "predicted_labels": predicted, "windows": 1, "evidence": evidence}
+
+    batch.answer_every_shard(transform=with_extras)
+    # When the transform completes
+    assert batch.finish() == "completed"
+    [(_, job_id)] = batch.transforms.started.items()
+    # Then results carry predicted labels and evidence, and the histogram counts the abstentions
+    page = batch.jobs.results(job_id, limit=10, next_token=None)
+    assert [r.predicted_labels for r in page.results] == [["Health"], [], []]
+    assert all(r.evidence is not None and len(r.evidence) == len(LABELS) for r in page.results)
+    job = batch.store.get(job_id)
+    assert job is not None
+    assert job.label_histogram == {"Health": 1, ABSTAINED: 2}
+    header, first = batch.objects.objects[layout.results_key(job_id)].data.decode().splitlines()[:2]
+    assert header.split(",")[6:8] == ["predicted_labels", "evidence"]
+    assert '[""Health""]' in first
+
+
+def test_an_answer_breaking_the_threshold_rule_fails_the_job(batch: Batch) -> None:
+    options = {"candidate_labels": LABELS, "threshold": 0.6}
+    line = json.dumps({"id": "r0", "inputs": "text", "parameters": options})
+    assert batch.upload("input/steer/b.jsonl", (line + "\n").encode()) == "started"
+    batch.answer_every_shard(transform=lambda answer: {**answer, "predicted_labels": ["Career"]})
+    assert batch.finish() == "failed: invalid output"

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from zstc.contract.answers import predicted_labels as api_predicted_labels
 from zstc.contract.classification import ClassifyRequest
 from zstc_engine.protocol import (
     ClassificationResult,
@@ -19,6 +20,7 @@ from zstc_engine.protocol import (
     parse_request,
     sorted_result,
 )
+from zstc_engine.protocol import predicted_labels as engine_predicted_labels
 
 
 def _request(**overrides: Any) -> dict[str, Any]:
@@ -132,3 +134,20 @@ def test_every_request_the_api_accepts_the_engine_runs_identically(payload: dict
     template = request.parameters.hypothesis_template
     assert task.hypothesis_templates == ((template,) if isinstance(template, str) else tuple(template or ()))
     assert task.is_batch == request.is_batch
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scores=st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=6),
+    threshold=st.floats(min_value=0, max_value=1),
+    multi_label=st.booleans(),
+)
+def test_the_engine_and_the_api_apply_one_threshold_rule(
+    scores: list[float], threshold: float, multi_label: bool
+) -> None:
+    # The engine computes predicted_labels; the API checks them with its own copy of the rule.
+    ordered = sorted(scores, reverse=True)
+    labels = [f"l{i}" for i in range(len(ordered))]
+    ours = engine_predicted_labels(tuple(labels), tuple(ordered), threshold, multi_label=multi_label)
+    theirs = api_predicted_labels(labels, ordered, threshold, multi_label=multi_label)
+    assert list(ours) == theirs
