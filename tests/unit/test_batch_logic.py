@@ -368,3 +368,22 @@ def test_an_answer_breaking_the_threshold_rule_fails_the_job(batch: Batch) -> No
     assert batch.upload("input/steer/b.jsonl", (line + "\n").encode()) == "started"
     batch.answer_every_shard(transform=lambda answer: {**answer, "predicted_labels": ["Career"]})
     assert batch.finish() == "failed: invalid output"
+
+
+def test_object_metadata_carries_the_steering_options(batch: Batch) -> None:
+    metadata = {
+        "candidate-labels": "Finance, Health",
+        "label-descriptions": '{"Finance": "money and debt"}',
+        "hypothesis-template": '["This text is about {}.", "The topic is {}."]',
+        "threshold": "0.4",
+        "return-evidence": "true",
+    }
+    assert batch.upload("input/direct/steer.csv", b"text\nsave more\n", metadata) == "started"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/steer.csv"))
+    assert job is not None
+    assert job.parameters is not None
+    assert job.parameters.label_descriptions == {"Finance": "money and debt"}
+    assert job.parameters.templates == ["This text is about {}.", "The topic is {}."]
+    assert (job.parameters.threshold, job.parameters.return_evidence) == (0.4, True)
+    [staged] = batch.objects.iter_lines(layout.shard_key(job.job_id, 0))
+    assert json.loads(staged)["parameters"]["threshold"] == 0.4
