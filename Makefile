@@ -61,6 +61,8 @@ test: lint typecheck template-lint pytest
 bench: $(BIN)/.installed
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/precision.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam

@@ -92,7 +92,10 @@ def load_classifier(
 
         def build(weights: Any) -> Classifier:
             return NliClassifier(
-                weights, tokenizer, max_batch_tokens=max_batch_tokens, description=f"{name} (NLI cross-encoder)"
+                weights,
+                tokenizer,
+                max_batch_tokens=max_batch_tokens,
+                description=f"{name} (NLI cross-encoder)",
             )
 
     else:

@@ -13,6 +13,7 @@ setting) or ``ZSTC_WORKERS`` (the local endpoint's), default 1.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -71,10 +72,9 @@ def apply_threads(environ: Mapping[str, str] | None = None) -> ThreadPlan:
 
     plan = plan_threads(os.environ if environ is None else environ)
     torch.set_num_threads(plan.threads)
-    try:
-        torch.set_num_interop_threads(1)  # one forward pass at a time per worker
-    except RuntimeError:  # already set, or inter-op work already started in this process
-        pass
+    # One forward pass at a time per worker; RuntimeError: already set, or inter-op work has started.
+    with contextlib.suppress(RuntimeError):
+        torch.set_num_interop_threads(1)
     log.info(
         "torch threads: %d per worker (%s; %d workers on %d cpus)",
         plan.threads,

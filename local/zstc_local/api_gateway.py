@@ -138,6 +138,7 @@ class LocalApi(BackgroundHttpServer):
         host: str = "127.0.0.1",
         port: int = 3000,
         locks: dict[str, threading.Lock] | None = None,
+        *,
         max_in_flight: int = API_MAX_IN_FLIGHT,
     ) -> None:
         self.routes = routes

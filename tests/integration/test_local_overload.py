@@ -42,7 +42,7 @@ def _post(port: int) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture
 def api() -> Any:
     functions = local_template().functions()
-    handlers = {name: _slow_api_handler for name in functions}
+    handlers = dict.fromkeys(functions, _slow_api_handler)
     server = LocalApi(routes_from(functions), handlers, "127.0.0.1", 0, max_in_flight=ADMITTED)
     server.start()
     yield server

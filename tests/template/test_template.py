@@ -266,7 +266,8 @@ def test_the_api_function_starts_from_a_snapstart_snapshot_through_its_alias() -
         for path in api["Properties"]["Body"]["paths"].values()
         for op in path.values()
     ]
-    assert uris and all("${ApiFunctionAliaslive}" in uri for uri in uris)
+    assert uris
+    assert all("${ApiFunctionAliaslive}" in uri for uri in uris)
     permissions = resources_of_type(cfn, "AWS::Lambda::Permission").values()
     assert all(
         p["Properties"]["FunctionName"] == {"Ref": "ApiFunctionAliaslive"}

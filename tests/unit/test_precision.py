@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from torchao.quantization import Int8Tensor
+from transformers import BartForSequenceClassification
 
 from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_engine.loading import ModelLoadError, load_classifier
@@ -23,7 +25,7 @@ from zstc_engine.precision import (
     requested_precision,
 )
 from zstc_engine.protocol import ClassificationTask
-from zstc_engine.threads import ThreadSettingError, plan_threads
+from zstc_engine.threads import ThreadSettingError, available_cpus, plan_threads
 
 LABELS = ["Health", "Humor", "Personal Growth", "Finance", "Career"]
 TEXTS = [
@@ -46,7 +48,10 @@ needs_bf16 = pytest.mark.skipif(not native_bf16(), reason="this CPU has no nativ
 @pytest.fixture(scope="module")
 def calibration_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("calibration") / "calibration.jsonl"
-    lines = [json.dumps({"id": i, "inputs": t, "parameters": {"candidate_labels": LABELS}}) for i, t in enumerate(TEXTS)]
+    lines = [
+        json.dumps({"id": i, "inputs": t, "parameters": {"candidate_labels": LABELS}})
+        for i, t in enumerate(TEXTS)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -59,8 +64,6 @@ def bart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def bf16_blind_bart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A BART whose class logits sit at ~1e4: fp32 resolves their differences, bf16 (step 64) cannot."""
-    from transformers import BartForSequenceClassification
-
     directory = build_tiny_bart_nli(tmp_path_factory.mktemp("blind") / "model")
     model = BartForSequenceClassification.from_pretrained(directory)
     with torch.no_grad():
@@ -82,14 +85,18 @@ def test_the_gate_refuses_a_reduced_model_that_disagrees_with_fp32(
 ) -> None:
     # Given a model bf16 cannot represent faithfully, When it is loaded with ZSTC_PRECISION=bf16
     with caplog.at_level(logging.INFO, logger="zstc_engine"):
-        classifier = load_classifier(bf16_blind_bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="bf16"))
+        classifier = load_classifier(
+            bf16_blind_bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="bf16")
+        )
     # Then the gate refuses it: fp32 serves, an ERROR line says why, a metric records the refusal
     assert classifier.precision.startswith("fp32 (bf16 refused: agreement ")
     assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
     [refusal] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "precision bf16 refused" in refusal.getMessage()
     assert f"on {len(TEXTS)} calibration texts" in refusal.getMessage()
-    [metric] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    [metric] = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')
+    ]
     assert metric["Precision"] == "bf16"
     assert metric["PrecisionRefused"] == 1
     assert metric["PrecisionAgreement"] < 0.99
@@ -118,11 +125,14 @@ def test_int8_minilm_passes_the_gate_on_the_bundled_calibration_sample() -> None
     classifier = load_classifier(environ={"ZSTC_PRECISION": "int8", "ZSTC_TORCH_THREADS": "1"})
     # Then it agrees with fp32 on >= 99% of the 100 calibration texts and serves in int8
     assert classifier.precision == "int8"
-    quantized = classifier.model.encoder.layer[0].intermediate.dense.weight  # type: ignore[attr-defined]
-    from torchao.quantization import Int8Tensor
+    layer = classifier.model.encoder.layer[0]  # type: ignore[attr-defined]
 
-    assert isinstance(quantized, Int8Tensor)
-    assert quantized.qdata.dtype == torch.int8
+    # int8 weights in the attention projections; the sensitive feed-forward layers stay bf16
+    assert isinstance(layer.attention.self.query.weight, Int8Tensor)
+    assert layer.attention.self.query.weight.qdata.dtype == torch.int8
+    assert isinstance(layer.attention.output.dense.weight, Int8Tensor)
+    assert not isinstance(layer.intermediate.dense.weight, Int8Tensor)
+    assert layer.intermediate.dense.weight.dtype == torch.bfloat16
 
 
 def test_bf16_falls_back_to_fp32_with_a_warning_where_the_hardware_has_none(
@@ -214,6 +224,4 @@ def test_a_bad_thread_setting_names_the_variable() -> None:
 
 def test_loading_sets_torch_threads_from_the_workers(bart_dir: Path) -> None:
     load_classifier(bart_dir, environ={"ZSTC_WORKERS": "2"})
-    from zstc_engine.threads import available_cpus
-
     assert torch.get_num_threads() == max(1, available_cpus() // 2)
