@@ -11,11 +11,13 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from zstc_local.api_gateway import LocalApi, routes_from
+from zstc_local.handlers import Handler
 from zstc_local.http_server import LISTEN_BACKLOG, BackgroundHttpServer
 from zstc_local.provision import local_template
 
@@ -42,7 +44,7 @@ def _post(port: int) -> tuple[int, dict[str, str], bytes]:
 @pytest.fixture
 def api() -> Any:
     functions = local_template().functions()
-    handlers = dict.fromkeys(functions, _slow_api_handler)
+    handlers: dict[str, Handler] = dict.fromkeys(functions, _slow_api_handler)
     server = LocalApi(routes_from(functions), handlers, "127.0.0.1", 0, max_in_flight=ADMITTED)
     server.start()
     yield server
@@ -83,10 +85,11 @@ def test_past_capacity_the_local_api_answers_503_with_retry_after_and_never_rese
 def test_a_server_without_a_limit_queues_every_request_with_a_deep_backlog() -> None:
     # Given the local endpoint's kind of server (no admission limit)
     functions = local_template().functions()
-    api = LocalApi(routes_from(functions), dict.fromkeys(functions, _slow_api_handler), "127.0.0.1", 0)
+    handlers: dict[str, Handler] = dict.fromkeys(functions, _slow_api_handler)
+    api = LocalApi(routes_from(functions), handlers, "127.0.0.1", 0)
     api.start()
     assert api._server.request_queue_size == LISTEN_BACKLOG  # not the stdlib's 5
     assert _post(int(api.url.rsplit(":", 1)[1]))[0] == 200
     api.stop()
     with pytest.raises(ValueError, match="max_in_flight"):
-        BackgroundHttpServer(type("H", (), {}), "127.0.0.1", 0, "x", max_in_flight=0)  # type: ignore[arg-type]
+        BackgroundHttpServer(BaseHTTPRequestHandler, "127.0.0.1", 0, "x", max_in_flight=0)

@@ -67,7 +67,7 @@ def bf16_blind_bart_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = build_tiny_bart_nli(tmp_path_factory.mktemp("blind") / "model")
     model = BartForSequenceClassification.from_pretrained(directory)
     with torch.no_grad():
-        model.classification_head.out_proj.bias += 1e4
+        model.classification_head.out_proj.bias.add_(1e4)
     model.save_pretrained(directory)
     return directory
 
