@@ -43,6 +43,8 @@ settings = StackSettings(api_port=ports[0], aws_port=ports[1], model_port=ports[
                          handler_environment={"POWERTOOLS_LOG_LEVEL": "ERROR"})
 with LocalStack(settings) as stack:
     print("READY", stack.api.url, flush=True)
+    # Nobody reads this pipe any more: handlers' metric lines would fill it and block the handler.
+    sys.stdout = open(os.devnull, "w")
     sys.stdin.readline()
 """
 
