@@ -91,6 +91,8 @@ test: lint typecheck template-lint pytest
 bench: $(BIN)/.installed
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/precision.py
+	$(BIN)/python bench/load.py
 
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(BIN)/.installed

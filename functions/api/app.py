@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from zstc.batch.models import CreateJobRequest, JobList, JobView, ResultPage
 from zstc.batch.records import JobStatus
 from zstc.contract.classification import Classification, ClassifyRequest, EndpointHealth
-from zstc.core import limits
+from zstc.core import limits, snapstart
 from zstc.core.observability import logger, metrics, tracer
 from zstc.core.settings import ApiSettings, BatchSettings
 from zstc.realtime.classify import classify, health
@@ -36,6 +36,8 @@ endpoint = SageMakerEndpoint(
     max_attempts=settings.endpoint_max_attempts,
 )
 app = create_resolver()
+# SnapStart: the /jobs modules join the snapshot; restored environments re-seed and rebuild clients.
+snapstart.register(prime_modules=("zstc.batch.jobs", "zstc.batch.store", "zstc.core.s3"))
 
 
 @cache

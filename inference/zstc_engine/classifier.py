@@ -25,6 +25,9 @@ class Classifier(ABC):
     description: str
     """What model and method this is, for people (logs, demo output, /ping)."""
 
+    precision: str = "fp32"
+    """The arithmetic the model runs in, as zstc_engine.precision reports it (e.g. ``bf16``)."""
+
     @abstractmethod
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
         """Results for several requests (a MultiRecord batch), one list per task, in input order.

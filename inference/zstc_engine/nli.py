@@ -58,6 +58,8 @@ class NliClassifier(Classifier):
         if self.entailment_id == -1:
             raise ValueError("the model's label2id has no entailment label; it is not an NLI model")
         self.contradiction_id = -1 if self.entailment_id == 0 else 0
+        # An encoder-decoder classifier (BART) runs one decoder step: its key/value cache is never reused.
+        self._forward_options = {"use_cache": False} if model.config.is_encoder_decoder else {}
         if tokenizer.pad_token is None:  # as the pipeline does
             tokenizer.pad_token = tokenizer.eos_token
 
@@ -122,7 +124,9 @@ class NliClassifier(Classifier):
             for batch in length_sorted_batches(lengths, self.max_batch_tokens):
                 features = self.tokenizer.pad([encoded[i] for i in batch], padding=True, return_tensors="pt")
                 output = self.model(
-                    input_ids=features["input_ids"], attention_mask=features["attention_mask"]
+                    input_ids=features["input_ids"],
+                    attention_mask=features["attention_mask"],
+                    **self._forward_options,
                 )
                 for position, index in enumerate(batch):
                     logits[index] = output.logits[position].float()

@@ -124,6 +124,10 @@ def _pattern(resource: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
+API_MAX_IN_FLIGHT = 32
+"""Requests the local API admits at once (running or queued for their function); more get 503."""
+
+
 class LocalApi(BackgroundHttpServer):
     """Serves the template's API routes on ``host:port`` by invoking handlers in-process."""
 
@@ -134,12 +138,14 @@ class LocalApi(BackgroundHttpServer):
         host: str = "127.0.0.1",
         port: int = 3000,
         locks: dict[str, threading.Lock] | None = None,
+        *,
+        max_in_flight: int = API_MAX_IN_FLIGHT,
     ) -> None:
         self.routes = routes
         self.handlers = handlers
         # One request at a time per function, as one Lambda execution environment does.
         self._locks = locks or {name: threading.Lock() for name in handlers}
-        super().__init__(_http_handler(self), host, port, name="local-api")
+        super().__init__(_http_handler(self), host, port, name="local-api", max_in_flight=max_in_flight)
 
     def dispatch(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes

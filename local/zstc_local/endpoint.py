@@ -48,6 +48,7 @@ def _handler_for(endpoint: LocalEndpoint) -> type[BaseHTTPRequestHandler]:
                         "status": "Healthy",
                         "model": endpoint.classifier.description,
                         "method": endpoint.classifier.method,
+                        "precision": endpoint.classifier.precision,
                     },
                 )
             else:

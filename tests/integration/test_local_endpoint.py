@@ -91,7 +91,9 @@ def test_unknown_endpoint_is_a_validation_error(runtime: Any) -> None:
 def test_container_contract_ping_and_invocations(endpoint: LocalEndpoint) -> None:
     with urllib.request.urlopen(f"{endpoint.url}/ping", timeout=10) as response:
         assert response.status == 200
-        assert json.loads(response.read())["method"] == "nli"
+        ping = json.loads(response.read())
+        assert ping["method"] == "nli"
+        assert ping["precision"] == "fp32"  # what serves (zstc_engine.precision), default fp32
     request = urllib.request.Request(
         f"{endpoint.url}/invocations",
         data=json.dumps({"inputs": "x", "parameters": {"candidate_labels": ["a", "b"]}}).encode(),

@@ -27,6 +27,8 @@ NOT_DEPLOYABLE_IN_MOTO = {
     "AWS::SQS::QueuePolicy": "not supported by moto's CloudFormation",
     "AWS::ApplicationAutoScaling::ScalableTarget": "moto's SageMaker has no variant to scale",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "needs the scalable target above",
+    "AWS::Lambda::Alias": "not supported by moto's CloudFormation; references to the alias (the "
+    "API's invoke permissions) point at its function instead",
 }
 
 
@@ -70,6 +72,17 @@ def _replace(node: Any, dropped: set[str], attributes: Mapping[str, Mapping[str,
     return node
 
 
+def _unalias(node: Any, aliases: Mapping[str, Any]) -> Any:
+    """``{"Ref": alias}`` -> the alias's ``FunctionName`` (moto has no aliases to point at)."""
+    if isinstance(node, dict):
+        if set(node) == {"Ref"} and node["Ref"] in aliases:
+            return copy.deepcopy(aliases[node["Ref"]])
+        return {key: _unalias(value, aliases) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_unalias(item, aliases) for item in node]
+    return node
+
+
 def for_moto(
     translated: dict[str, Any], custom_attributes: Mapping[str, Mapping[str, str]]
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -78,6 +91,12 @@ def for_moto(
     ``custom_attributes`` maps a custom resource's logical id to the attributes it answered.
     """
     template = copy.deepcopy(translated)
+    aliases = {
+        name: resource["Properties"]["FunctionName"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Alias"
+    }
+    template["Resources"] = _unalias(template["Resources"], aliases)
     resources = template["Resources"]
     removed = {
         name: NOT_DEPLOYABLE_IN_MOTO[resource["Type"]]

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.sam import translate
 from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS
+from zstc_engine.precision import DEFAULT_PRECISION, PRECISIONS
 from zstc_local.template import Template
 
 PSEUDO = {
@@ -176,11 +177,35 @@ def test_every_combination_references_only_what_it_creates(choice: dict[str, Any
     assert encryption[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == expected_sse
 
 
+TEMPLATE_OWNED_MODEL_ENVIRONMENT = {
+    # Workers and torch threads are chosen together by the template and zstc_engine.threads, never
+    # taken from the JumpStart spec; precision is the template's choice too (zstc_engine.precision).
+    "SAGEMAKER_MODEL_SERVER_WORKERS": {"Ref": "ModelServerWorkers"},
+    "ZSTC_TORCH_THREADS": {"Ref": "ModelTorchThreads"},
+    "ZSTC_PRECISION": {"Ref": "ModelPrecision"},
+}
+
+
 def test_model_environment_is_what_the_setup_resource_answers() -> None:
     environment = Template().resources["ZstcModel"]["Properties"]["PrimaryContainer"]["Environment"]
-    assert set(environment) == set(MODEL_ENVIRONMENT_DEFAULTS)
+    assert set(environment) == set(MODEL_ENVIRONMENT_DEFAULTS) | set(TEMPLATE_OWNED_MODEL_ENVIRONMENT)
     for name, value in environment.items():
-        assert value in ({"Fn::GetAtt": f"ModelSetup.{name}"}, {"Fn::GetAtt": ["ModelSetup", name]})
+        if name in TEMPLATE_OWNED_MODEL_ENVIRONMENT:
+            assert value == TEMPLATE_OWNED_MODEL_ENVIRONMENT[name]
+        else:
+            assert value in ({"Fn::GetAtt": f"ModelSetup.{name}"}, {"Fn::GetAtt": ["ModelSetup", name]})
+
+
+def test_model_threads_and_precision_parameters_match_the_engine() -> None:
+    parameters = Template().document["Parameters"]
+    assert parameters["ModelServerWorkers"]["Default"] == 1  # one copy of a large model, all vCPUs
+    assert parameters["ModelTorchThreads"]["Default"] == "auto"
+    assert parameters["ModelPrecision"]["Default"] == DEFAULT_PRECISION
+    assert tuple(parameters["ModelPrecision"]["AllowedValues"]) == PRECISIONS
+    for good in ("auto", "1", "48"):
+        assert re.fullmatch(parameters["ModelTorchThreads"]["AllowedPattern"], good)
+    for bad in ("0", "-1", "two", ""):
+        assert not re.fullmatch(parameters["ModelTorchThreads"]["AllowedPattern"], bad)
 
 
 def test_api_may_only_call_the_existing_endpoint_when_one_is_given() -> None:

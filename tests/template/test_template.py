@@ -250,3 +250,27 @@ def test_only_the_setup_function_carries_the_deployment_layer(translated: tuple[
         "SetupFunction"
     }
     assert all(any(r.startswith("SharedLayer") for r in refs) for refs in layers.values())
+
+
+def test_the_api_function_starts_from_a_snapstart_snapshot_through_its_alias() -> None:
+    # SnapStart applies to published versions only: API Gateway must invoke the alias, not $LATEST.
+    cfn = translate()
+    function = cfn["Resources"]["ApiFunction"]["Properties"]
+    assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert function["Runtime"] in {"python3.12", "python3.13"}  # SnapStart for Python starts at 3.12
+    [alias] = resources_of_type(cfn, "AWS::Lambda::Alias").values()
+    assert alias["Properties"]["FunctionName"] == {"Ref": "ApiFunction"}
+    [api] = resources_of_type(cfn, "AWS::ApiGateway::RestApi").values()
+    uris = [
+        op["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        for path in api["Properties"]["Body"]["paths"].values()
+        for op in path.values()
+    ]
+    assert uris
+    assert all("${ApiFunctionAliaslive}" in uri for uri in uris)
+    permissions = resources_of_type(cfn, "AWS::Lambda::Permission").values()
+    assert all(
+        p["Properties"]["FunctionName"] == {"Ref": "ApiFunctionAliaslive"}
+        for p in permissions
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    )

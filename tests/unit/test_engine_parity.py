@@ -172,3 +172,21 @@ def test_forward_passes_respect_the_token_budget(
     assert sum(rows for rows, _ in shapes) == (3 + len(_windows(engine, LABELS))) * len(LABELS)
     assert len(shapes) > 1
     assert all(rows * width <= 96 or rows == 1 for rows, width in shapes)
+
+
+def test_the_decoder_runs_without_a_key_value_cache(
+    engine: NliClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A one-step classification never reuses the decoder's cache: building it is wasted work.
+    seen: list[Any] = []
+    original = engine.model.forward
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("use_cache"))
+        output = original(*args, **kwargs)
+        seen.append(getattr(output, "past_key_values", None))
+        return output
+
+    monkeypatch.setattr(engine.model, "forward", spy)
+    engine.classify(ClassificationTask(texts=("save money",), labels=LABELS[:2]))
+    assert seen == [False, None]

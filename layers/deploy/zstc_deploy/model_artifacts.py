@@ -20,7 +20,7 @@ from typing import IO
 CODE_DIR = "code"
 ENTRY_SCRIPT = "inference.py"
 # What the endpoint needs of inference/: the entry script and the engine package, nothing else.
-CODE_PATTERNS = (ENTRY_SCRIPT, "requirements.txt", "zstc_engine/*.py")
+CODE_PATTERNS = (ENTRY_SCRIPT, "requirements.txt", "zstc_engine/*.py", "zstc_engine/*.jsonl")
 
 
 def code_files(code_root: Path) -> list[Path]:
