@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filename
 from zstc.batch.records import JobRecord, JobStatus, ResultRecord
-from zstc.contract.classification import CandidateLabels, ClassifyParameters
+from zstc.contract.classification import CandidateLabels, ClassifyParameters, Threshold
 from zstc.core import limits
 
 
@@ -37,8 +37,8 @@ class CreateJobRequest(BaseModel):
         description="As in POST /classify (one template or an ensemble); omitted: the model's default.",
     )
     label_descriptions: dict[str, str] | None = Field(default=None, description="As in POST /classify.")
-    threshold: float | None = Field(
-        default=None, ge=0, le=1, description="As in POST /classify: results carry predicted_labels."
+    threshold: Threshold | None = Field(
+        default=None, description="As in POST /classify: results carry predicted_labels."
     )
     return_evidence: bool = Field(default=False, description="As in POST /classify: results carry evidence.")
     text_column: str = Field(default="text", min_length=1, max_length=100)
@@ -55,11 +55,6 @@ class CreateJobRequest(BaseModel):
             "up to it, the job completes and the failed records are listed with their reason."
         ),
     )
-
-    @field_validator("threshold", mode="before")
-    @classmethod
-    def _threshold_number(cls, value: Any) -> Any:
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("filename")
     @classmethod

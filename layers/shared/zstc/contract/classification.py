@@ -72,6 +72,14 @@ def _split_comma_labels(value: Any) -> Any:
     return labels
 
 
+def _int_as_float(value: Any) -> Any:
+    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds."""
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
+"""A score threshold, 0 to 1 (integers accepted)."""
+
 CandidateLabels = Annotated[
     list[str],
     BeforeValidator(_split_comma_labels, json_schema_input_type=list[str] | str),
@@ -109,10 +117,8 @@ class ClassifyParameters(BaseModel):
         ),
         examples=[{"Finance": "money: saving, spending less, paying off debt"}],
     )
-    threshold: float | None = Field(
+    threshold: Threshold | None = Field(
         default=None,
-        ge=0,
-        le=1,
         description=(
             "Adds predicted_labels to the answer: multi-label, every label scoring at least this; "
             "single-label, the top label if it reaches it, else none (abstain)."
@@ -125,12 +131,6 @@ class ClassifyParameters(BaseModel):
             "that window's score, and how many windows the text took."
         ),
     )
-
-    @field_validator("threshold", mode="before")
-    @classmethod
-    def _threshold_number(cls, value: Any) -> Any:
-        # strict mode refuses an int; 0 and 1 are fine thresholds
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("label_descriptions")
     @classmethod
