@@ -5,10 +5,9 @@ One request is ``{"inputs": str | [str], "parameters": {"candidate_labels": [str
 "threshold": float, "return_evidence": bool}}`` plus an optional ``"id"`` (JSON Lines); every
 parameter but ``candidate_labels`` is optional. The answer for one text is ``{"sequence", "labels",
 "scores"}`` with labels sorted by score, plus ``predicted_labels`` when a threshold is given and
-``windows`` / ``evidence`` when evidence is asked for (``windows`` also when a long text took more
-than one); a list input is answered with a list. The API validates requests with its pydantic
-schema before they get here; this parser is the container's own guard, so it checks structure, not
-the API's limits.
+``windows`` / ``evidence`` when evidence is asked for; a list input is answered with a list. The
+API validates requests with its pydantic schema before they get here; this parser is the
+container's own guard, so it checks structure, not the API's limits.
 """
 
 from __future__ import annotations
@@ -106,7 +105,7 @@ class ClassificationResult:
     """How many token windows the text took."""
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON shape of the zero-shot contract; extras only when asked for (or, windows, when > 1)."""
+        """The JSON shape of the zero-shot contract; extras only when asked for."""
         answer: dict[str, Any] = {
             "sequence": self.sequence,
             "labels": list(self.labels),
@@ -114,7 +113,7 @@ class ClassificationResult:
         }
         if self.predicted_labels is not None:
             answer["predicted_labels"] = list(self.predicted_labels)
-        if self.evidence is not None or self.windows > 1:
+        if self.evidence is not None:
             answer["windows"] = self.windows
         if self.evidence is not None:
             answer["evidence"] = [item.to_json() for item in self.evidence]

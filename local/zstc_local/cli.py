@@ -164,6 +164,66 @@ def _read_texts(texts: Sequence[str], file: Path | None) -> list[str]:
     return collected
 
 
+# --- the steering options, shared by classify and jobs submit --------------------------------------
+
+TemplatesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--template",
+        "-t",
+        help='Hypothesis template with one {}, e.g. "This text is about {}."; repeat for an ensemble.',
+    ),
+]
+DescriptionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        help='JSON {"label": "description"}: hypotheses built from descriptions (label_descriptions).'
+    ),
+]
+ThresholdOption = Annotated[
+    float | None,
+    typer.Option(
+        min=0, max=1, help="Add predicted_labels: labels at or above it (single-label: top or none)."
+    ),
+]
+EvidenceOption = Annotated[
+    bool,
+    typer.Option("--evidence", help="Add each label's best text window and its score (return_evidence)."),
+]
+
+
+def _steering(
+    labels: list[str] | None,
+    template: list[str] | None,
+    descriptions: Path | None,
+    threshold: float | None,
+    evidence: bool,
+) -> dict[str, Any]:
+    """The request parameters the steering flags ask for (only those given)."""
+    from zstc_local.client.evaluate import read_label_map  # noqa: PLC0415
+
+    parameters: dict[str, Any] = {}
+    if template:
+        parameters["hypothesis_template"] = template[0] if len(template) == 1 else list(template)
+    if descriptions is not None:
+        if not labels:
+            raise CliError(
+                "--descriptions needs --labels: descriptions describe candidate labels", ExitCode.USAGE
+            )
+        described, skipped = read_label_map(descriptions, labels, skip_unknown=True)
+        if skipped:
+            console(stderr=True).print(
+                f"note: {descriptions} describes {', '.join(skipped)}, not among --labels; not sent"
+            )
+        if described:
+            parameters["label_descriptions"] = described
+    if threshold is not None:
+        parameters["threshold"] = threshold
+    if evidence:
+        parameters["return_evidence"] = True
+    return parameters
+
+
 # --- classify -------------------------------------------------------------------------------------
 
 
@@ -173,51 +233,27 @@ def classify(
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.", show_default=False)] = None,
     labels: Annotated[str, typer.Option("--labels", "-l", help='Candidate labels: "a,b,c".')] = "",
     multi_label: Annotated[bool, typer.Option(help="Score each label on its own.")] = False,
-    template: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--template",
-            "-t",
-            help='Hypothesis template with one {}, e.g. "This text is about {}."; repeat for an ensemble.',
-        ),
-    ] = None,
-    descriptions: Annotated[
-        Path | None,
-        typer.Option(
-            help='JSON {"label": "description"}: hypotheses built from descriptions (label_descriptions).'
-        ),
-    ] = None,
-    threshold: Annotated[
-        float | None,
-        typer.Option(
-            min=0, max=1, help="Add predicted_labels: labels at or above it (single-label: top or none)."
-        ),
-    ] = None,
-    evidence: Annotated[
-        bool,
-        typer.Option("--evidence", help="Add each label's best text window and its score (return_evidence)."),
-    ] = False,
+    template: TemplatesOption = None,
+    descriptions: DescriptionsOption = None,
+    threshold: ThresholdOption = None,
+    evidence: EvidenceOption = False,
     file: Annotated[
         Path | None, typer.Option("--file", "-f", help="More texts, one per line (- reads stdin).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON answers.")] = False,
 ) -> None:
     """Classify texts into labels: a table per text (labels, scores, bars, best first), or --json."""
-    from zstc_local.client.evaluate import read_label_map, request_chunks  # noqa: PLC0415
+    from zstc_local.client.evaluate import request_chunks  # noqa: PLC0415
 
     if not labels.strip():
         raise CliError('--labels is required, e.g. --labels "Health,Finance,Career"', ExitCode.USAGE)
     candidate_labels = _labels(labels) or []
     all_texts = _read_texts(texts or [], file)
-    parameters: dict[str, Any] = {"candidate_labels": candidate_labels, "multi_label": multi_label}
-    if template:
-        parameters["hypothesis_template"] = template[0] if len(template) == 1 else list(template)
-    if descriptions is not None:
-        parameters["label_descriptions"] = read_label_map(descriptions, candidate_labels)
-    if threshold is not None:
-        parameters["threshold"] = threshold
-    if evidence:
-        parameters["return_evidence"] = True
+    parameters: dict[str, Any] = {
+        "candidate_labels": candidate_labels,
+        "multi_label": multi_label,
+        **_steering(candidate_labels, template, descriptions, threshold, evidence),
+    }
     client = _client(ctx)
     answers: list[dict[str, Any]] = []
     for start, end in request_chunks(all_texts, parameters):
@@ -259,7 +295,10 @@ def jobs_submit(
         str | None, typer.Option("--labels", "-l", help='Labels for every record: "a,b,c" (csv: required).')
     ] = None,
     multi_label: Annotated[bool, typer.Option(help="Score each label on its own.")] = False,
-    template: Annotated[str | None, typer.Option(help="Hypothesis template with one {}.")] = None,
+    template: TemplatesOption = None,
+    descriptions: DescriptionsOption = None,
+    threshold: ThresholdOption = None,
+    evidence: EvidenceOption = False,
     text_column: Annotated[str, typer.Option(help="CSV column holding the text.")] = "text",
     id_column: Annotated[str | None, typer.Option(help="CSV column holding each record's id.")] = None,
     wait: Annotated[bool, typer.Option(help="Follow the job to its end with a progress bar.")] = False,
@@ -277,11 +316,9 @@ def jobs_submit(
         "text_column": text_column,
         "filename": file.name,
     }
-    for name, value in (
-        ("candidate_labels", _labels(labels)),
-        ("hypothesis_template", template),
-        ("id_column", id_column),
-    ):
+    candidate_labels = _labels(labels)
+    body.update(_steering(candidate_labels, template, descriptions, threshold, evidence))
+    for name, value in (("candidate_labels", candidate_labels), ("id_column", id_column)):
         if value is not None:
             body[name] = value
     client = _client(ctx)

@@ -40,9 +40,11 @@ SEED_LABELS = [
 ]
 DESCRIPTIONS_PATH = REPO_ROOT / "examples" / "resolutions-descriptions.json"
 QUALITY_NOTE = (
-    "Macro-F1 weighs the 10 categories equally, so always answering the majority class scores near 0;\n"
-    "  one-line label descriptions steer the model without any training. The offline model is a small\n"
-    "  English sentence-embedding model; the deployed NLI model (bart-large-mnli) is stronger."
+    "Macro-F1 weighs the 10 categories equally (always answering the majority class scores near 0):\n"
+    "  one-line label descriptions steer the model towards the rarer categories without any training,\n"
+    "  sometimes at a little accuracy on the majority one; measure on your own sample with zstc eval.\n"
+    "  The offline model is a small English sentence-embedding model; the deployed NLI model\n"
+    "  (bart-large-mnli) is stronger."
 )
 
 

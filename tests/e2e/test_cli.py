@@ -142,11 +142,19 @@ def test_classify_steering_flags_are_the_api_options(
     assert code == 0
     assert "predicted" in out
     assert "evidence" in out
-    # And a description for a label that is not a candidate is refused before any call
-    descriptions.write_text(json.dumps({"Cooking": "food"}), encoding="utf-8")
-    code, _, err = _run(capsys, "classify", "x", "-l", LABELS, "--descriptions", str(descriptions))
-    assert code != 0
-    assert "Cooking" in err
+    # And descriptions of labels that are not candidates (a shared file) are left out with a note
+    descriptions.write_text(json.dumps({"Cooking": "food", "Finance": "money"}), encoding="utf-8")
+    code, out, err = _run(
+        capsys, "classify", "x", "-l", LABELS, "--descriptions", str(descriptions), "--json"
+    )
+    assert code == 0
+    assert "describes Cooking, not among --labels; not sent" in err
+    with_finance = {
+        "candidate_labels": LABELS,
+        "multi_label": False,
+        "label_descriptions": {"Finance": "money"},
+    }
+    assert json.loads(out) == _api("POST", f"{api_url}/classify", {"inputs": "x", "parameters": with_finance})
 
 
 def test_classify_reads_a_file_and_stdin_and_chunks_within_the_limits(
@@ -268,7 +276,9 @@ def test_submit_wait_then_export_the_results_the_api_serves(
         rows = list(csv.DictReader(handle))
     assert [
         {
-            **row,
+            **{
+                column: value for column, value in row.items() if value != ""
+            },  # extras the job did not ask for
             "position": int(row["position"]),
             "top_score": float(row["top_score"]),
             "labels": json.loads(row["labels"]),

@@ -174,7 +174,7 @@ def build_variants(
         for name, mapping in document.items():
             variants.append(Variant(f"phrasing: {name}", dict(base), _label_map(mapping, classes, phrasings)))
     if descriptions is not None:
-        mapping = read_label_map(descriptions, classes)
+        mapping, _ = read_label_map(descriptions, classes, skip_unknown=True)
         variants.append(Variant("label descriptions", {**base, "label_descriptions": mapping}))
     if variants_file is not None:
         document = _read_json(variants_file, "variants file")
@@ -194,9 +194,20 @@ def build_variants(
     return variants
 
 
-def read_label_map(path: Path, classes: Sequence[str]) -> dict[str, str]:
-    """A JSON file ``{"label": "text"}`` whose keys are all among ``classes``; ``CliError`` otherwise."""
-    return _label_map(_read_json(path, "descriptions file"), classes, path)
+def read_label_map(
+    path: Path, labels: Sequence[str], *, skip_unknown: bool = False
+) -> tuple[dict[str, str], list[str]]:
+    """A JSON file ``{"label": "text"}``: ``(the entries for labels among ``labels``, the other keys)``.
+
+    A shared descriptions file usually describes more labels than one request or sample uses, so with
+    ``skip_unknown`` the other keys are returned for a note; without it they are a ``CliError``.
+    """
+    document = _read_json(path, "descriptions file")
+    if not isinstance(document, dict):
+        raise CliError(f"{path}: expected an object of label -> text")
+    skipped = sorted(key for key in document if key not in labels) if skip_unknown else []
+    kept = {key: value for key, value in document.items() if key not in skipped}
+    return _label_map(kept, labels, path), skipped
 
 
 def _label_map(mapping: Any, classes: Sequence[str], source: Path) -> dict[str, str]:

@@ -14,7 +14,19 @@ from rich.table import Table
 from zstc_local.client.errors import CliError
 from zstc_local.evaluation import Scores
 
-RESULT_COLUMNS = ("position", "record_id", "top_label", "top_score", "labels", "scores")
+RESULT_COLUMNS = (
+    "position",
+    "record_id",
+    "top_label",
+    "top_score",
+    "labels",
+    "scores",
+    "predicted_labels",
+    "evidence",
+    "error",
+)
+"""CSV export columns; list and object values as JSON, a value the result does not have left empty."""
+_JSON_COLUMNS = frozenset({"labels", "scores", "predicted_labels", "evidence"})
 """Columns of ``zstc jobs results --out x.csv``: the API's result fields (lists as JSON)."""
 
 BAR_WIDTH = 30
@@ -78,6 +90,12 @@ def job_summary(job: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cell(value: Any, column: str) -> Any:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False) if column in _JSON_COLUMNS else value
+
+
 def export_results(results: Iterable[dict[str, Any]], path: Path) -> int:
     """Stream results to ``path`` (``.csv`` or ``.jsonl``) as they arrive; returns the count written."""
     suffix = path.suffix.lower()
@@ -91,12 +109,7 @@ def export_results(results: Iterable[dict[str, Any]], path: Path) -> int:
                 writer.writerow(RESULT_COLUMNS)
             for result in results:
                 if writer:
-                    writer.writerow(
-                        [
-                            json.dumps(result[c]) if c in {"labels", "scores"} else result[c]
-                            for c in RESULT_COLUMNS
-                        ]
-                    )
+                    writer.writerow([_cell(result.get(column), column) for column in RESULT_COLUMNS])
                 else:
                     handle.write(json.dumps(result, ensure_ascii=False) + "\n")
                 count += 1

@@ -108,7 +108,7 @@ class ResultRecord(BaseModel):
     )
     predicted_labels: list[str] | None = Field(default=None, description="With a threshold (as /classify).")
     windows: int | None = Field(
-        default=None, description="Model windows the text took (with evidence, or > 1)."
+        default=None, description="Model windows the text took (with return_evidence)."
     )
     evidence: list[Evidence] | None = Field(default=None, description="With return_evidence (as /classify).")
 

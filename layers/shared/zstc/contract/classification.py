@@ -132,6 +132,14 @@ class ClassifyParameters(BaseModel):
         ),
     )
 
+    @field_validator("label_descriptions", mode="before")
+    @classmethod
+    def _strip_description_keys(cls, value: Any) -> Any:
+        # keys name candidate labels, which are stripped ("Health " is "Health")
+        if isinstance(value, dict):
+            return {key.strip() if isinstance(key, str) else key: text for key, text in value.items()}
+        return value
+
     @field_validator("label_descriptions")
     @classmethod
     def _check_descriptions(cls, descriptions: dict[str, str] | None) -> dict[str, str] | None:
@@ -408,7 +416,7 @@ class Classification(BaseModel):
         default=None, description="With a threshold: the labels predicted (single-label: one or none)."
     )
     windows: int | None = Field(
-        default=None, ge=1, description="How many model windows the text took (with evidence, or when > 1)."
+        default=None, ge=1, description="How many model windows the text took (with return_evidence)."
     )
     evidence: list[Evidence] | None = Field(
         default=None, description="With return_evidence: one per label, in the order of labels."
