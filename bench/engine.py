@@ -100,14 +100,14 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
 
         engine = load_classifier(model_dir)
         engine.classify(
-            ClassificationTask(texts=(texts[0],), labels=tuple(LABELS), hypothesis_template=TEMPLATE)
+            ClassificationTask(texts=(texts[0],), labels=tuple(LABELS), hypothesis_templates=(TEMPLATE,))
         )
         if hasattr(engine, "_label_cache"):
             engine._label_cache.clear()  # measure from a cold label cache
         start = time.perf_counter()
         # As the endpoint receives them: one request per text (the MultiRecord case is measured below).
         tasks = [
-            ClassificationTask(texts=(text,), labels=tuple(LABELS), hypothesis_template=TEMPLATE)
+            ClassificationTask(texts=(text,), labels=tuple(LABELS), hypothesis_templates=(TEMPLATE,))
             for text in texts
         ]
         results = engine.classify_many(tasks)
