@@ -14,6 +14,7 @@ from tests.support.moto import REGION, MotoServer
 from zstc.core import aws
 from zstc_engine.classifier import Classifier
 from zstc_engine.loading import load_classifier
+from zstc_local.endpoint import LocalEndpoint
 from zstc_local.handlers import Handler, load_handler
 from zstc_local.provision import local_template
 from zstc_local.template import Template
@@ -117,3 +118,21 @@ def _load(template: Template, logical_id: str, monkeypatch: pytest.MonkeyPatch) 
     for name, value in spec.environment.items():
         monkeypatch.setenv(name, value)
     return load_handler(spec)
+
+
+@pytest.fixture(scope="module")
+def minilm_endpoint(minilm: Classifier) -> Iterator[LocalEndpoint]:
+    """A local endpoint named ENDPOINT_NAME serving the offline MiniLM (the real engine over HTTP)."""
+    server = LocalEndpoint(minilm, ENDPOINT_NAME, port=0)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def minilm_api(
+    minilm_endpoint: LocalEndpoint, make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch
+) -> ApiClient:
+    """The api handler pointed at the MiniLM endpoint by the standard variable only."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", minilm_endpoint.url)
+    return make_api(ENDPOINT_NAME=ENDPOINT_NAME)

@@ -15,29 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ENDPOINT_NAME, ApiFactory
 from tests.support.api import ApiClient, ApiResponse
-from zstc_engine.classifier import Classifier
 from zstc_local.api_gateway import LocalApi, proxy_event, routes_from
-from zstc_local.endpoint import LocalEndpoint
 from zstc_local.provision import local_template
 
 TEXT = "The quarterly earnings report beat analyst expectations."
 LABELS = ["Finance", "Cooking"]
 
 
-@pytest.fixture(scope="module")
-def endpoint(minilm: Classifier) -> Iterator[LocalEndpoint]:
-    server = LocalEndpoint(minilm, ENDPOINT_NAME, port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def api(endpoint: LocalEndpoint, make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
-    return make_api()
+def api(minilm_api: ApiClient) -> ApiClient:
+    return minilm_api
 
 
 def _post(api: ApiClient, body: str | bytes, content_type: str = "application/json") -> ApiResponse:

@@ -6,18 +6,13 @@ a Hugging Face-shaped request still gets exactly the Hugging Face answer shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import ApiFactory
 from tests.support.api import ApiClient
 from zstc.core import limits
-from zstc_engine.classifier import Classifier
-from zstc_local.endpoint import LocalEndpoint
 
-ENDPOINT = "zstc-steering"
 LABELS = ["Sports", "Business", "Sci/Tech", "World"]
 TEXT = "The quarterly earnings report beat analyst expectations and the shares rose 8 percent."
 LONG_TEXT = (
@@ -26,18 +21,9 @@ LONG_TEXT = (
 )
 
 
-@pytest.fixture(scope="module")
-def endpoint(minilm: Classifier) -> Iterator[LocalEndpoint]:
-    server = LocalEndpoint(minilm, ENDPOINT, port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def api(endpoint: LocalEndpoint, make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
-    return make_api(ENDPOINT_NAME=ENDPOINT)
+def api(minilm_api: ApiClient) -> ApiClient:
+    return minilm_api
 
 
 def _classify(api: ApiClient, inputs: Any, **parameters: Any) -> Any:

@@ -18,6 +18,7 @@ from itertools import zip_longest
 from typing import Any
 
 from zstc.batch import layout
+from zstc.batch.failures import fail_after_error
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
 from zstc.batch.records import ABSTAINED, JobChanges, JobStatus, ResultRecord, expiry_epoch, now_iso
 from zstc.contract.answers import check_answer
@@ -89,20 +90,15 @@ class ProcessResults:
             return self._fail(job_id, "storing its results", error)
 
     def _fail(self, job_id: str, step: str, error: Exception) -> str:
-        error_type = type(error).__name__
-        logger.error(
-            "process_results failed; failing the job", extra={"job_id": job_id, "error_type": error_type}
-        )
-        moved = self.jobs.update(
+        return fail_after_error(
+            self.jobs,
             job_id,
-            JobChanges(
-                status=JobStatus.FAILED,
-                failure_reason=f"internal error while {step} ({error_type}); "
-                "submit the file again as a new job",
-            ),
+            error,
+            function="process_results",
+            step=step,
+            advice="submit the file again as a new job",
             expected_statuses=[JobStatus.IN_PROGRESS],
         )
-        return "failed: internal error" if moved else "ignored: job already moved on"
 
     def _handle_finished(self, finished: TransformFinished, remaining_ms: Callable[[], int]) -> str:
         job_id, name = finished.job_id, finished.transform_job_name

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from zstc.batch import layout
+from zstc.batch.failures import fail_after_error
 from zstc.batch.formats import Problem, format_for_filename, read_records, supported_extensions
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformRunner
 from zstc.batch.jobs import input_spec, job_changes_for
@@ -115,24 +116,20 @@ class StartBatch:
             return self._fail(attempt.job_id, error)
 
     def _fail(self, job_id: str, error: Exception) -> str:
-        error_type = type(error).__name__
-        logger.error(
-            "start_batch failed; failing the job", extra={"job_id": job_id, "error_type": error_type}
-        )
-        moved = self.jobs.update(
+        outcome = fail_after_error(
+            self.jobs,
             job_id,
-            JobChanges(
-                status=JobStatus.FAILED,
-                failure_reason=f"internal error while validating the upload ({error_type}); "
-                "nothing was classified: upload the file again to a new job",
-            ),
+            error,
+            function="start_batch",
+            step="validating the upload",
+            advice="nothing was classified: upload the file again to a new job",
             expected_statuses=[JobStatus.AWAITING_UPLOAD, JobStatus.VALIDATING],
         )
         try:
             self.objects.delete_prefix(layout.staging_prefix(job_id))
         except Exception as cleanup_error:  # best effort: staging expires with the bucket's rules
             logger.warning("staging cleanup failed", extra={"error_type": type(cleanup_error).__name__})
-        return "failed: internal error" if moved else "ignored: job already moved on"
+        return outcome
 
     def _handle(self, upload: UploadedObject, attempt: _Attempt) -> str:
         match = layout.INPUT_KEY_PATTERN.match(upload.key)
