@@ -8,7 +8,8 @@ AVX-512 path and the difference is unmeasured here. So the setting stays a choic
 
 ``ZSTC_LINEAR_KERNEL``: ``onednn`` (default) or ``default`` (torch's own ``nn.Linear``; also ``off``).
 
-``use_onednn_linear`` replaces each ``torch.nn.Linear`` of the model by :class:`OneDnnLinear`, a
+``use_onednn_linear`` replaces each ``torch.nn.Linear`` of the model by
+:class:`zstc_engine.onednn_linear.OneDnnLinear`, a
 subclass sharing the same weight and bias tensors (no copy, no extra memory; ``state_dict``,
 ``deepcopy`` and ``.to()`` work as before) whose forward calls oneDNN's linear for fp32 CPU tensors
 when gradients are off and defers to ``nn.Linear`` otherwise (bf16, int8 tensor subclasses, GPU,
@@ -25,9 +26,10 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger("zstc_engine.kernels")
 
@@ -72,34 +74,10 @@ def requested_kernel(environ: Mapping[str, str]) -> str:
 
 def onednn_available() -> bool:
     """True when this torch has oneDNN enabled and its fp32 linear operator."""
-    return bool(torch.backends.mkldnn.is_available()) and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+    import torch  # noqa: PLC0415 - settings are read without torch; torch comes with the model
 
-
-class OneDnnLinear(torch.nn.Linear):
-    """``nn.Linear`` whose fp32 CPU inference runs oneDNN's GEMM; any other case runs ``nn.Linear``."""
-
-    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - nn.Linear's own name
-        """``input`` (..., in_features) -> (..., out_features), as ``nn.Linear``."""
-        weight = self.weight
-        if (
-            input.dtype == torch.float32
-            and weight.dtype == torch.float32
-            and input.device.type == "cpu"
-            and weight.device.type == "cpu"
-            and type(weight.data) is torch.Tensor  # not a quantized/tensor-subclass weight
-            and not torch.is_grad_enabled()
-        ):
-            return _onednn_linear(input, weight, self.bias)
-        return super().forward(input)
-
-    @classmethod
-    def sharing(cls, linear: torch.nn.Linear) -> OneDnnLinear:
-        """A OneDnnLinear holding ``linear``'s own weight and bias tensors (no copy)."""
-        swapped = cls(linear.in_features, linear.out_features, bias=linear.bias is not None, device="meta")
-        swapped.weight = linear.weight
-        swapped.bias = linear.bias
-        swapped.train(linear.training)
-        return swapped
+    available = torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
+    return bool(available) and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 
 
 def use_onednn_linear(
@@ -111,6 +89,10 @@ def use_onednn_linear(
     kernel problem: it logs one line and leaves torch's Linear in place. Raises ``KernelSettingError``
     for a bad setting.
     """
+    import torch  # noqa: PLC0415
+
+    from zstc_engine.onednn_linear import OneDnnLinear  # noqa: PLC0415 - defines a torch module
+
     requested = requested_kernel(environ)
     if requested == "default":
         return KernelReport(requested, "default")
@@ -138,18 +120,13 @@ def use_onednn_linear(
         _restore(swapped)
         return _fell_back(requested, f"probe outputs differ by {difference:.2e} > {PARITY_TOLERANCE}")
     log.info(
-        "linear kernel onednn: %d Linear layers, probe outputs within %.1e of torch's (probe %.3f s vs %.3f s)",
+        "linear kernel onednn: %d Linear layers, probe within %.1e of torch's (probe %.3f s vs %.3f s)",
         len(swapped),
         difference,
         onednn_seconds,
         eager_seconds,
     )
     return KernelReport(requested, "onednn", layers=len(swapped), difference=difference)
-
-
-def _onednn_linear(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:  # noqa: A002
-    """oneDNN's fp32 linear with no fused activation (the operator torch's compiler uses)."""
-    return torch.ops.mkldnn._linear_pointwise(input, weight, bias, "none", [], "")
 
 
 def _fell_back(requested: str, why: str) -> KernelReport:
@@ -159,6 +136,8 @@ def _fell_back(requested: str, why: str) -> KernelReport:
 
 def _linear_layers(model: Any) -> list[tuple[Any, str, torch.nn.Linear]]:
     """Every exact ``nn.Linear`` (not subclasses: they may have their own forward) with its parent."""
+    import torch  # noqa: PLC0415
+
     found = []
     for parent in model.modules():
         for name, child in parent.named_children():
@@ -172,7 +151,7 @@ def _restore(swapped: list[tuple[Any, str, torch.nn.Linear]]) -> None:
         setattr(parent, name, linear)
 
 
-def _dtype(model: Any) -> torch.dtype | None:
+def _dtype(model: Any) -> Any:
     for parameter in model.parameters():
         return parameter.dtype
     return None
@@ -181,4 +160,5 @@ def _dtype(model: Any) -> torch.dtype | None:
 def _first_output(output: Any) -> torch.Tensor:
     """Logits of a classifier, last hidden state of an encoder: the output's first tensor."""
     first = output[0] if isinstance(output, tuple | list) else next(iter(output.values()))
-    return first.float()
+    tensor: torch.Tensor = first.float()
+    return tensor

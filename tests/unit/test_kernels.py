@@ -15,10 +15,11 @@ import pytest
 import torch
 
 from tests.support.tiny_models import build_tiny_bart_nli
-from zstc_engine import kernels
-from zstc_engine.kernels import OneDnnLinear, onednn_available, requested_kernel, use_onednn_linear
+from zstc_engine import onednn_linear
+from zstc_engine.kernels import onednn_available, requested_kernel, use_onednn_linear
 from zstc_engine.loading import ModelLoadError, load_classifier
 from zstc_engine.nli import NliClassifier
+from zstc_engine.onednn_linear import OneDnnLinear
 from zstc_engine.precision import convert
 from zstc_engine.protocol import ClassificationTask
 
@@ -122,7 +123,7 @@ def test_an_operator_that_raises_serves_torchs_linear(
     def changed_signature(*args: Any) -> torch.Tensor:
         raise RuntimeError("mkldnn::_linear_pointwise() expected at most 5 argument(s)")
 
-    monkeypatch.setattr(kernels, "_onednn_linear", changed_signature)
+    monkeypatch.setattr(onednn_linear, "_onednn_linear", changed_signature)
     with caplog.at_level(logging.INFO):
         classifier = _load(model_dir)
     _assert_fell_back(classifier, caplog, "RuntimeError", torch_linear_scores)
@@ -136,12 +137,12 @@ def test_an_operator_that_disagrees_serves_torchs_linear(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given a oneDNN linear that computes something else (a kernel bug on some CPU)
-    original = kernels._onednn_linear
+    original = onednn_linear._onednn_linear
 
     def off_by_a_little(*args: Any) -> torch.Tensor:
         return original(*args) * 1.01
 
-    monkeypatch.setattr(kernels, "_onednn_linear", off_by_a_little)
+    monkeypatch.setattr(onednn_linear, "_onednn_linear", off_by_a_little)
     with caplog.at_level(logging.INFO):
         classifier = _load(model_dir)
     _assert_fell_back(classifier, caplog, "probe outputs differ", torch_linear_scores)
