@@ -1,10 +1,11 @@
 """fp32 Linear layers through oneDNN instead of torch's default CPU GEMM, checked against it at load.
 
 On CPU, torch's fp32 ``nn.Linear`` calls the BLAS it was built with (MKL on x86). oneDNN, which
-torch also ships, ran the same GEMMs 1.9-2.2x faster on this repository's AMD EPYC (bench/engine.py
-and docs/decisions.md: MKL takes its AVX2 path on non-Intel CPUs), and the whole NLI forward pass
-1.8-2x faster with scores within 1e-6. The gain depends on the CPU: on Intel Xeons MKL has its
-AVX-512 path and the difference is unmeasured here. So the setting stays a choice:
+torch also ships, ran BART's GEMM shapes 1.9-2.2x faster on this repository's AMD EPYC (one thread:
+65-107 vs 121-240 GFLOPS; MKL seems to take its AVX2 path on non-Intel CPUs), the whole forward pass
+1.8-1.9x faster (BART shape and MiniLM; bench/engine.py, docs/decisions.md) with scores within 1e-6.
+The gain depends on the CPU: on Intel Xeons MKL has its AVX-512 path and the difference is unmeasured
+here. So the setting stays a choice:
 
 ``ZSTC_LINEAR_KERNEL``: ``onednn`` (default) or ``default`` (torch's own ``nn.Linear``; also ``off``).
 
@@ -15,7 +16,8 @@ subclass sharing the same weight and bias tensors (no copy, no extra memory; ``s
 when gradients are off and defers to ``nn.Linear`` otherwise (bf16, int8 tensor subclasses, GPU,
 training). It then runs a probe batch through the model before and after and keeps the swap only if
 the outputs agree (``PARITY_TOLERANCE``) and nothing raised; otherwise it puts the original layers
-back and logs one line saying why. Torch's oneDNN linear is an internal operator (the one its
+back and logs one line saying why. The INFO line it logs on success gives both probe times, a rough
+sign (a tiny batch) of which kernel is faster on the serving CPU. Torch's oneDNN linear is an internal operator (the one its
 compiler's weight prepacking calls), so its absence or a changed signature in another torch is
 expected and handled the same way: torch's own Linear serves.
 """
@@ -103,15 +105,11 @@ def use_onednn_linear(
     swapped: list[tuple[Any, str, torch.nn.Linear]] = []
     try:
         with torch.inference_mode():
-            started = time.perf_counter()
-            expected = _first_output(model(**probe))
-            eager_seconds = time.perf_counter() - started
+            expected, eager_seconds = _timed(model, probe)
             for parent, name, linear in _linear_layers(model):
                 setattr(parent, name, OneDnnLinear.sharing(linear))
                 swapped.append((parent, name, linear))
-            started = time.perf_counter()
-            actual = _first_output(model(**probe))
-            onednn_seconds = time.perf_counter() - started
+            actual, onednn_seconds = _timed(model, probe)
         difference = float((expected - actual).abs().max())
     except Exception as error:  # an internal operator: any failure means "do not use it here"
         _restore(swapped)
@@ -127,6 +125,14 @@ def use_onednn_linear(
         eager_seconds,
     )
     return KernelReport(requested, "onednn", layers=len(swapped), difference=difference)
+
+
+def _timed(model: Any, probe: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
+    """The probe's first output and the seconds of a second, warm pass (a rough figure: a tiny batch)."""
+    model(**probe)
+    started = time.perf_counter()
+    output = _first_output(model(**probe))
+    return output, time.perf_counter() - started
 
 
 def _fell_back(requested: str, why: str) -> KernelReport:
