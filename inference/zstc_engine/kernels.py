@@ -17,9 +17,9 @@ when gradients are off and defers to ``nn.Linear`` otherwise (bf16, int8 tensor 
 training). It then runs a probe batch through the model before and after and keeps the swap only if
 the outputs agree (``PARITY_TOLERANCE``) and nothing raised; otherwise it puts the original layers
 back and logs one line saying why. The INFO line it logs on success gives both probe times, a rough
-sign (a tiny batch) of which kernel is faster on the serving CPU. Torch's oneDNN linear is an internal operator (the one its
-compiler's weight prepacking calls), so its absence or a changed signature in another torch is
-expected and handled the same way: torch's own Linear serves.
+sign (a tiny batch) of which kernel is faster on the serving CPU. Torch's oneDNN linear is an
+internal operator (the one its compiler's weight prepacking calls), so its absence or a changed
+signature in another torch is expected and handled the same way: torch's own Linear serves.
 """
 
 from __future__ import annotations
