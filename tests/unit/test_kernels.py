@@ -112,40 +112,40 @@ def test_a_torch_without_onednn_serves_torchs_linear_with_one_log_line(
     _assert_fell_back(classifier, caplog, "no oneDNN linear", torch_linear_scores)
 
 
+def _changed_signature(*args: Any) -> torch.Tensor:
+    raise RuntimeError("mkldnn::_linear_pointwise() expected at most 5 argument(s)")
+
+
+def _off_by_a_little(*args: Any) -> torch.Tensor:
+    return ORIGINAL_OPERATOR(*args) * 1.01
+
+
+ORIGINAL_OPERATOR = onednn_linear._onednn_linear
+
+
 @needs_onednn
-def test_an_operator_that_raises_serves_torchs_linear(
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [
+        (_changed_signature, "RuntimeError"),  # another torch whose operator changed its signature
+        (_off_by_a_little, "probe outputs differ"),  # a kernel that computes something else on some CPU
+    ],
+    ids=["raises", "disagrees"],
+)
+def test_an_operator_that_fails_its_check_serves_torchs_linear(
     model_dir: Path,
     torch_linear_scores: list[list[float]],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    operator: Any,
+    reason: str,
 ) -> None:
-    # Given another torch whose oneDNN linear has a different signature
-    def changed_signature(*args: Any) -> torch.Tensor:
-        raise RuntimeError("mkldnn::_linear_pointwise() expected at most 5 argument(s)")
-
-    monkeypatch.setattr(onednn_linear, "_onednn_linear", changed_signature)
+    # Given a oneDNN linear that raises or disagrees with torch's Linear
+    monkeypatch.setattr(onednn_linear, "_onednn_linear", operator)
+    # When the engine loads, Then torch's Linear serves at parity and one line says why
     with caplog.at_level(logging.INFO):
         classifier = _load(model_dir)
-    _assert_fell_back(classifier, caplog, "RuntimeError", torch_linear_scores)
-
-
-@needs_onednn
-def test_an_operator_that_disagrees_serves_torchs_linear(
-    model_dir: Path,
-    torch_linear_scores: list[list[float]],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # Given a oneDNN linear that computes something else (a kernel bug on some CPU)
-    original = onednn_linear._onednn_linear
-
-    def off_by_a_little(*args: Any) -> torch.Tensor:
-        return original(*args) * 1.01
-
-    monkeypatch.setattr(onednn_linear, "_onednn_linear", off_by_a_little)
-    with caplog.at_level(logging.INFO):
-        classifier = _load(model_dir)
-    _assert_fell_back(classifier, caplog, "probe outputs differ", torch_linear_scores)
+    _assert_fell_back(classifier, caplog, reason, torch_linear_scores)
 
 
 @needs_onednn
