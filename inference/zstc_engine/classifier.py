@@ -28,6 +28,9 @@ class Classifier(ABC):
     precision: str = "fp32"
     """The arithmetic the model runs in, as zstc_engine.precision reports it (e.g. ``bf16``)."""
 
+    linear_kernel: str = "default"
+    """Which fp32 Linear kernel serves, as zstc_engine.kernels reports it (``onednn`` or ``default``)."""
+
     @abstractmethod
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
         """Results for several requests (a MultiRecord batch), one list per task, in input order.

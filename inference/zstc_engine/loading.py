@@ -6,7 +6,8 @@ Settings (environment variables; ``zstc local up`` also takes them as flags):
 config: an entailment label means NLI); ``ZSTC_MAX_BATCH_TOKENS``; ``ZSTC_EMBEDDING_TEMPERATURE``
 and ``ZSTC_EMBEDDING_THRESHOLD`` for the embedding method; ``ZSTC_PRECISION`` (``fp32``, ``bf16``,
 ``int8``), ``ZSTC_MIN_AGREEMENT`` and ``ZSTC_CALIBRATION_FILE`` (zstc_engine.precision);
-``ZSTC_TORCH_THREADS`` with ``SAGEMAKER_MODEL_SERVER_WORKERS`` / ``ZSTC_WORKERS`` (zstc_engine.threads).
+``ZSTC_TORCH_THREADS`` with ``SAGEMAKER_MODEL_SERVER_WORKERS`` / ``ZSTC_WORKERS`` (zstc_engine.threads);
+``ZSTC_LINEAR_KERNEL`` (``onednn`` or ``default``; zstc_engine.kernels, applied when fp32 serves).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS
 from zstc_engine.classifier import Classifier
 from zstc_engine.embedding import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD
+from zstc_engine.kernels import KernelSettingError, requested_kernel, use_onednn_linear
 from zstc_engine.nli import entailment_id
 from zstc_engine.precision import PrecisionSettingError, apply_precision, requested_precision
 from zstc_engine.threads import ThreadSettingError, apply_threads, plan_threads
@@ -72,7 +74,8 @@ def load_classifier(
     try:  # settings errors before the (slow) model load
         requested_precision(env)
         plan_threads(env)
-    except (PrecisionSettingError, ThreadSettingError) as error:
+        requested_kernel(env)
+    except (PrecisionSettingError, ThreadSettingError, KernelSettingError) as error:
         raise ModelLoadError(str(error)) from None
 
     # Heavy imports only once a model is actually loaded; offline + local_files_only: never the network.
@@ -121,7 +124,15 @@ def load_classifier(
     except PrecisionSettingError as error:
         raise ModelLoadError(str(error)) from None
     classifier.precision = report.describe()
+    if report.used == "fp32":  # reduced precisions run their own kernels
+        probe = tokenizer(list(_PROBE[0]), list(_PROBE[1]), padding=True, return_tensors="pt")
+        kernel = use_onednn_linear(model, dict(probe), env)  # the fp32 classifier serves `model` itself
+        classifier.linear_kernel = kernel.describe()
     return classifier
+
+
+_PROBE = (("a short text to check the model with", "another one"), ("This example is a test.", "It is not."))
+"""Premise/hypothesis pairs of the load-time kernel check (zstc_engine.kernels)."""
 
 
 def _sentence_transformers_max_length(model_dir: Path) -> int | None:

@@ -49,6 +49,7 @@ def _handler_for(endpoint: LocalEndpoint) -> type[BaseHTTPRequestHandler]:
                         "model": endpoint.classifier.description,
                         "method": endpoint.classifier.method,
                         "precision": endpoint.classifier.precision,
+                        "linear_kernel": endpoint.classifier.linear_kernel,
                     },
                 )
             else:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import ApiFactory
 from tests.support.moto import REGION
 from tests.support.tiny_models import build_tiny_bart_nli
+from zstc_engine.kernels import onednn_available
 from zstc_engine.loading import load_classifier
 from zstc_local.endpoint import LocalEndpoint
 
@@ -94,6 +95,8 @@ def test_container_contract_ping_and_invocations(endpoint: LocalEndpoint) -> Non
         ping = json.loads(response.read())
         assert ping["method"] == "nli"
         assert ping["precision"] == "fp32"  # what serves (zstc_engine.precision), default fp32
+        assert ping["linear_kernel"] == endpoint.classifier.linear_kernel  # zstc_engine.kernels
+        assert ping["linear_kernel"].startswith("onednn" if onednn_available() else "default")
     request = urllib.request.Request(
         f"{endpoint.url}/invocations",
         data=json.dumps({"inputs": "x", "parameters": {"candidate_labels": ["a", "b"]}}).encode(),

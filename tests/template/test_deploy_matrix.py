@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.sam import translate
 from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS
+from zstc_engine.kernels import DEFAULT_KERNEL, KERNELS
 from zstc_engine.precision import DEFAULT_PRECISION, PRECISIONS
 from zstc_local.template import Template
 
@@ -183,6 +184,7 @@ TEMPLATE_OWNED_MODEL_ENVIRONMENT = {
     "SAGEMAKER_MODEL_SERVER_WORKERS": {"Ref": "ModelServerWorkers"},
     "ZSTC_TORCH_THREADS": {"Ref": "ModelTorchThreads"},
     "ZSTC_PRECISION": {"Ref": "ModelPrecision"},
+    "ZSTC_LINEAR_KERNEL": {"Ref": "ModelLinearKernel"},
 }
 
 
@@ -202,6 +204,8 @@ def test_model_threads_and_precision_parameters_match_the_engine() -> None:
     assert parameters["ModelTorchThreads"]["Default"] == "auto"
     assert parameters["ModelPrecision"]["Default"] == DEFAULT_PRECISION
     assert tuple(parameters["ModelPrecision"]["AllowedValues"]) == PRECISIONS
+    assert parameters["ModelLinearKernel"]["Default"] == DEFAULT_KERNEL
+    assert tuple(parameters["ModelLinearKernel"]["AllowedValues"]) == KERNELS
     for good in ("auto", "1", "48"):
         assert re.fullmatch(parameters["ModelTorchThreads"]["AllowedPattern"], good)
     for bad in ("0", "-1", "two", ""):

@@ -9,6 +9,7 @@ import pytest
 from transformers import pipeline
 
 from tests.support.tiny_models import build_tiny_bart_nli
+from zstc_engine.kernels import onednn_available
 from zstc_engine.loading import load_classifier
 from zstc_engine.nli import NliClassifier
 from zstc_engine.protocol import ClassificationTask
@@ -30,6 +31,10 @@ def engine(tiny_model_dir: Path) -> NliClassifier:
         tiny_model_dir, environ={"ZSTC_MAX_BATCH_TOKENS": "96"}
     )  # forces many batches
     assert isinstance(classifier, NliClassifier)
+    # the default oneDNN Linear kernel (zstc_engine.kernels) is what these parity tests check
+    assert classifier.linear_kernel == (
+        "onednn" if onednn_available() else "default (onednn fell back: this torch has no oneDNN linear)"
+    )
     return classifier
 
 

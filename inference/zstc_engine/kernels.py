@@ -1,0 +1,170 @@
+"""fp32 Linear layers through oneDNN instead of torch's default CPU GEMM, checked against it at load.
+
+On CPU, torch's fp32 ``nn.Linear`` calls the BLAS it was built with (MKL on x86). oneDNN, which
+torch also ships, ran BART's GEMM shapes 1.9-2.2x faster on this repository's AMD EPYC (one thread:
+65-107 vs 121-240 GFLOPS; MKL seems to take its AVX2 path on non-Intel CPUs), the whole forward pass
+1.8-1.9x faster (BART shape and MiniLM; bench/engine.py, docs/decisions.md) with scores within 1e-6.
+The gain depends on the CPU: on Intel Xeons MKL has its AVX-512 path and the difference is unmeasured
+here. So the setting stays a choice:
+
+``ZSTC_LINEAR_KERNEL``: ``onednn`` (default) or ``default`` (torch's own ``nn.Linear``; also ``off``).
+
+``use_onednn_linear`` replaces each ``torch.nn.Linear`` of the model by
+:class:`zstc_engine.onednn_linear.OneDnnLinear`, a
+subclass sharing the same weight and bias tensors (no copy, no extra memory; ``state_dict``,
+``deepcopy`` and ``.to()`` work as before) whose forward calls oneDNN's linear for fp32 CPU tensors
+when gradients are off and defers to ``nn.Linear`` otherwise (bf16, int8 tensor subclasses, GPU,
+training). It then runs a probe batch through the model before and after and keeps the swap only if
+the outputs agree (``PARITY_TOLERANCE``) and nothing raised; otherwise it puts the original layers
+back and logs one line saying why. The INFO line it logs on success gives both probe times, a rough
+sign (a tiny batch) of which kernel is faster on the serving CPU. Torch's oneDNN linear is an
+internal operator (the one its compiler's weight prepacking calls), so its absence or a changed
+signature in another torch is expected and handled the same way: torch's own Linear serves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger("zstc_engine.kernels")
+
+KERNELS = ("onednn", "default")
+DEFAULT_KERNEL = "onednn"
+PARITY_TOLERANCE = 1e-4
+"""Largest absolute difference allowed between the probe's outputs (logits or hidden states) with and
+without oneDNN. Measured: ~1e-6 on BART and MiniLM; a wrong kernel is off by orders of magnitude."""
+
+
+class KernelSettingError(ValueError):
+    """ZSTC_LINEAR_KERNEL has an unknown value; the message names it."""
+
+
+@dataclass(frozen=True)
+class KernelReport:
+    """Which Linear kernel serves, and why."""
+
+    requested: str
+    used: str
+    reason: str = ""
+    layers: int = 0
+    """Linear layers swapped (0 when torch's own serve)."""
+    difference: float = 0.0
+    """Largest absolute difference between the probe's outputs (0 when not checked)."""
+
+    def describe(self) -> str:
+        """One line for logs and /ping: ``onednn`` or ``default (onednn fell back: ...)``."""
+        return self.used if self.used == self.requested else f"{self.used} ({self.requested} {self.reason})"
+
+
+def requested_kernel(environ: Mapping[str, str]) -> str:
+    """``ZSTC_LINEAR_KERNEL`` normalised; raises ``KernelSettingError`` for an unknown value."""
+    value = (environ.get("ZSTC_LINEAR_KERNEL") or DEFAULT_KERNEL).strip().lower()
+    value = {"off": "default", "torch": "default", "mkldnn": "onednn"}.get(value, value)
+    if value not in KERNELS:
+        raise KernelSettingError(
+            f"ZSTC_LINEAR_KERNEL must be one of {', '.join(KERNELS)} (or off), got {value!r}"
+        )
+    return value
+
+
+def onednn_available() -> bool:
+    """True when this torch has oneDNN enabled and its fp32 linear operator."""
+    import torch  # noqa: PLC0415 - settings are read without torch; torch comes with the model
+
+    available = torch.backends.mkldnn.is_available()  # type: ignore[no-untyped-call]
+    return bool(available) and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+def use_onednn_linear(
+    model: Any, probe: Mapping[str, torch.Tensor], environ: Mapping[str, str]
+) -> KernelReport:
+    """Swap ``model``'s Linear layers (in place) for :class:`OneDnnLinear` when asked and safe.
+
+    ``probe``: keyword inputs for one forward pass (e.g. a tokenized pair batch). Never raises for a
+    kernel problem: it logs one line and leaves torch's Linear in place. Raises ``KernelSettingError``
+    for a bad setting.
+    """
+    import torch  # noqa: PLC0415
+
+    from zstc_engine.onednn_linear import OneDnnLinear  # noqa: PLC0415 - defines a torch module
+
+    requested = requested_kernel(environ)
+    if requested == "default":
+        return KernelReport(requested, "default")
+    if not onednn_available():
+        return _fell_back(requested, "this torch has no oneDNN linear")
+    if _dtype(model) != torch.float32:
+        return KernelReport(requested, "default", "not used: the model is not fp32")
+    swapped: list[tuple[Any, str, torch.nn.Linear]] = []
+    try:
+        with torch.inference_mode():
+            expected, eager_seconds = _timed(model, probe)
+            for parent, name, linear in _linear_layers(model):
+                setattr(parent, name, OneDnnLinear.sharing(linear))
+                swapped.append((parent, name, linear))
+            actual, onednn_seconds = _timed(model, probe)
+        difference = float((expected - actual).abs().max())
+    except Exception as error:  # an internal operator: any failure means "do not use it here"
+        _restore(swapped)
+        return _fell_back(requested, f"{type(error).__name__}: {str(error)[:200]}")
+    if not difference <= PARITY_TOLERANCE:  # also catches NaN
+        _restore(swapped)
+        return _fell_back(requested, f"probe outputs differ by {difference:.2e} > {PARITY_TOLERANCE}")
+    log.info(
+        "linear kernel onednn: %d Linear layers, probe within %.1e of torch's (probe %.3f s vs %.3f s)",
+        len(swapped),
+        difference,
+        onednn_seconds,
+        eager_seconds,
+    )
+    return KernelReport(requested, "onednn", layers=len(swapped), difference=difference)
+
+
+def _timed(model: Any, probe: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
+    """The probe's first output and the seconds of a second, warm pass (a rough figure: a tiny batch)."""
+    model(**probe)
+    started = time.perf_counter()
+    output = _first_output(model(**probe))
+    return output, time.perf_counter() - started
+
+
+def _fell_back(requested: str, why: str) -> KernelReport:
+    log.warning("linear kernel %s not used (%s): serving torch's default Linear", requested, why)
+    return KernelReport(requested, "default", f"fell back: {why}")
+
+
+def _linear_layers(model: Any) -> list[tuple[Any, str, torch.nn.Linear]]:
+    """Every exact ``nn.Linear`` (not subclasses: they may have their own forward) with its parent."""
+    import torch  # noqa: PLC0415
+
+    found = []
+    for parent in model.modules():
+        for name, child in parent.named_children():
+            if type(child) is torch.nn.Linear:
+                found.append((parent, name, child))
+    return found
+
+
+def _restore(swapped: list[tuple[Any, str, torch.nn.Linear]]) -> None:
+    for parent, name, linear in swapped:
+        setattr(parent, name, linear)
+
+
+def _dtype(model: Any) -> Any:
+    for parameter in model.parameters():
+        return parameter.dtype
+    return None
+
+
+def _first_output(output: Any) -> torch.Tensor:
+    """Logits of a classifier, last hidden state of an encoder: the output's first tensor."""
+    first = output[0] if isinstance(output, tuple | list) else next(iter(output.values()))
+    tensor: torch.Tensor = first.float()
+    return tensor
