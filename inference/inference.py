@@ -6,8 +6,10 @@ text/label pairs scored in shared batches, and errors that name the offending li
 
 Targets the Hugging Face PyTorch inference DLCs with transformers >= 4.37 and PyTorch >= 2.1
 (e.g. huggingface-pytorch-inference:2.1-transformers4.37-cpu-py310 / -gpu-py310-cu118, and the
-newer 2.x images JumpStart resolves for bart-large-mnli). It needs nothing beyond those images:
-no requirements.txt is shipped, so endpoints with network isolation work.
+newer 2.x images JumpStart resolves for bart-large-mnli). It needs nothing installed at start (no
+requirements.txt is shipped), so endpoints with network isolation work: the pure-Python packages
+the images lack (torchao, for ``ZSTC_PRECISION=int8``) come staged under ``code/lib``, which is
+appended to ``sys.path`` so that a package the image has itself wins.
 
 Contract: ``application/json`` -> one request in the real-time shape, one answer;
 ``application/jsonlines`` -> one request per line (optional ``"id"``), one answer line per record,
@@ -20,7 +22,11 @@ import os
 import sys
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the engine ships beside this file
+CODE_DIR = os.path.dirname(os.path.abspath(__file__))
+VENDORED_DIR = os.path.join(CODE_DIR, "lib")  # zstc_deploy.model_artifacts.VENDOR_DIR
+sys.path.insert(0, CODE_DIR)  # the engine ships beside this file
+if os.path.isdir(VENDORED_DIR) and VENDORED_DIR not in sys.path:
+    sys.path.append(VENDORED_DIR)
 
 from zstc_engine.classifier import Classifier, classify_each
 from zstc_engine.loading import load_classifier
