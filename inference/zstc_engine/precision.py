@@ -193,6 +193,12 @@ def _torchao_int8_weight_only() -> tuple[Callable[..., Any], Any]:
     """torchao's ``quantize_`` and an ``Int8WeightOnlyConfig`` (the API since torchao 0.9)."""
     import torch  # noqa: PLC0415
 
+    # torchao's import warns about kernels for other hardware (CUDA, mxfp8) it cannot load, and torch
+    # about one of its enums: noise for this CPU path, so those two loggers are quiet while it loads.
+    quiet = [logging.getLogger(name) for name in ("torchao", "torch.utils._pytree")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
     try:
         from torchao.quantization import Int8WeightOnlyConfig, quantize_  # noqa: PLC0415
     except ModuleNotFoundError as error:
@@ -203,6 +209,9 @@ def _torchao_int8_weight_only() -> tuple[Callable[..., Any], Any]:
         raise PrecisionUnavailable(
             f"torchao does not load with torch {torch.__version__}: {type(error).__name__}"
         ) from None
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
     return quantize_, Int8WeightOnlyConfig()
 
 
