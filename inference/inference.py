@@ -22,11 +22,9 @@ import os
 import sys
 from typing import Any
 
-CODE_DIR = os.path.dirname(os.path.abspath(__file__))
-VENDORED_DIR = os.path.join(CODE_DIR, "lib")  # zstc_deploy.model_artifacts.VENDOR_DIR
-sys.path.insert(0, CODE_DIR)  # the engine ships beside this file
-if os.path.isdir(VENDORED_DIR) and VENDORED_DIR not in sys.path:
-    sys.path.append(VENDORED_DIR)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the engine ships beside this file
+# Vendored pure-Python packages (zstc_deploy.model_artifacts.VENDOR_DIR), after the image's own.
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 from zstc_engine.classifier import Classifier, classify_each
 from zstc_engine.loading import load_classifier
