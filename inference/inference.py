@@ -6,8 +6,10 @@ text/label pairs scored in shared batches, and errors that name the offending li
 
 Targets the Hugging Face PyTorch inference DLCs with transformers >= 4.37 and PyTorch >= 2.1
 (e.g. huggingface-pytorch-inference:2.1-transformers4.37-cpu-py310 / -gpu-py310-cu118, and the
-newer 2.x images JumpStart resolves for bart-large-mnli). It needs nothing beyond those images:
-no requirements.txt is shipped, so endpoints with network isolation work.
+newer 2.x images JumpStart resolves for bart-large-mnli). It needs nothing installed at start (no
+requirements.txt is shipped), so endpoints with network isolation work: the pure-Python packages
+the images lack (torchao, for ``ZSTC_PRECISION=int8``) come staged under ``code/lib``, which is
+appended to ``sys.path`` so that a package the image has itself wins.
 
 Contract: ``application/json`` -> one request in the real-time shape, one answer;
 ``application/jsonlines`` -> one request per line (optional ``"id"``), one answer line per record,
@@ -21,6 +23,8 @@ import sys
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the engine ships beside this file
+# Vendored pure-Python packages (zstc_deploy.model_artifacts.VENDOR_DIR), after the image's own.
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
 from zstc_engine.classifier import Classifier, classify_each
 from zstc_engine.loading import load_classifier

@@ -8,10 +8,12 @@
   with a warning, since emulated bf16 is slower than fp32.
 - ``int8``: int8 weights with one scale per output channel (torchao's ``Int8WeightOnlyConfig``) in
   the attention projections, the precision-sensitive feed-forward layers kept as they are, with
-  bf16 activations where bf16 is native and fp32 elsewhere. Dynamic int8 *activations* (torch's
+  bf16 activations; like bf16 it needs native bf16 (with fp32 activations the weight-only kernels
+  are no faster than fp32) and falls back to fp32 elsewhere. Dynamic int8 *activations* (torch's
   ``quantize_dynamic``, torchao's ``Int8DynamicActivationInt8WeightConfig``) moved MiniLM's top label
-  on 5-35% of texts, this scheme on under 1% (docs/decisions.md). Needs the ``torchao`` package;
-  without it int8 falls back to fp32 with a warning.
+  on 2-35% of texts, this scheme on under 1% (docs/decisions.md). Needs the ``torchao`` package
+  (0.9 or newer, the release built for this torch; deployed endpoints get it under ``code/lib``);
+  without it, or when it does not load with this torch, int8 falls back to fp32 with a warning.
 
 Every reduced precision passes a gate before it serves: the fp32 model and the reduced one classify
 a calibration sample (``calibration.jsonl`` beside this module: 50 resolutions and 50 AG News
@@ -163,10 +165,15 @@ def top1_agreement(
     return agreeing / len(pairs), len(pairs), middle - started, ended - middle
 
 
+class PrecisionUnavailable(RuntimeError):
+    """This environment cannot run the requested precision; the message says why (for the log)."""
+
+
 def convert(model: Any, precision: str) -> Any:
     """A copy of ``model`` in ``precision`` (the fp32 original is left as it is).
 
-    Raises ``ImportError`` when int8 needs torchao and it is not installed.
+    Raises ``PrecisionUnavailable`` when int8's torchao is missing or does not load with this torch
+    (a torchao release works only with the torch it was built for).
     """
     import torch  # noqa: PLC0415
 
@@ -174,13 +181,38 @@ def convert(model: Any, precision: str) -> Any:
     if precision == "bf16":
         return reduced.to(torch.bfloat16)
     if precision == "int8":
-        from torchao.quantization import Int8WeightOnlyConfig, quantize_  # noqa: PLC0415
-
+        quantize_, config = _torchao_int8_weight_only()
         if native_bf16():
             reduced = reduced.to(torch.bfloat16)
-        quantize_(reduced, Int8WeightOnlyConfig(), filter_fn=_int8_layer)
+        quantize_(reduced, config, filter_fn=_int8_layer)
         return reduced
     raise PrecisionSettingError(f"no conversion to {precision!r}")
+
+
+def _torchao_int8_weight_only() -> tuple[Callable[..., Any], Any]:
+    """torchao's ``quantize_`` and an ``Int8WeightOnlyConfig`` (the API since torchao 0.9)."""
+    import torch  # noqa: PLC0415
+
+    # torchao's import warns about kernels for other hardware (CUDA, mxfp8) it cannot load, and torch
+    # about one of its enums: noise for this CPU path, so those two loggers are quiet while it loads.
+    quiet = [logging.getLogger(name) for name in ("torchao", "torch.utils._pytree")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        from torchao.quantization import Int8WeightOnlyConfig, quantize_  # noqa: PLC0415
+    except ModuleNotFoundError as error:
+        if error.name == "torchao":
+            raise PrecisionUnavailable("torchao is not installed") from None
+        raise PrecisionUnavailable(f"torchao does not load with torch {torch.__version__}: {error}") from None
+    except Exception as error:  # a torchao built for another torch fails in many ways: no int8 here
+        raise PrecisionUnavailable(
+            f"torchao does not load with torch {torch.__version__}: {type(error).__name__}"
+        ) from None
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+    return quantize_, Int8WeightOnlyConfig()
 
 
 def apply_precision(
@@ -197,15 +229,17 @@ def apply_precision(
     fp32 = build(model)
     if requested == "fp32":
         return fp32, PrecisionReport("fp32", "fp32", "")
-    if requested == "bf16" and not native_bf16():
-        log.warning("precision bf16 requested but this hardware has no native bf16: serving fp32")
+    if not native_bf16():
+        # bf16 is emulated, and int8's weight-only kernels with fp32 activations ran at 0.95-0.97x
+        # fp32 (MiniLM, torch 2.6 and 2.13): neither would be faster than fp32 here.
+        log.warning("precision %s requested but this hardware has no native bf16: serving fp32", requested)
         return fp32, PrecisionReport(requested, "fp32", "fell back: no native bf16")
     tasks = calibration_tasks(env)
     try:
         candidate = build(convert(model, requested))
-    except ImportError as error:
-        log.warning("precision %s needs %s, which is not installed: serving fp32", requested, error.name)
-        return fp32, PrecisionReport(requested, "fp32", f"fell back: {error.name} not installed")
+    except PrecisionUnavailable as error:
+        log.warning("precision %s unavailable (%s): serving fp32", requested, error)
+        return fp32, PrecisionReport(requested, "fp32", f"fell back: {error}")
     agreement, texts, fp32_seconds, reduced_seconds = top1_agreement(fp32, candidate, tasks)
     gate = GateResult(requested, agreement, texts, threshold, fp32_seconds, reduced_seconds)
     emit_gate_metric(gate)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -125,14 +126,15 @@ def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def _progress(done: int, total: int, status: str) -> None:
+def _progress(done: int, total: int, status: str, interactive: bool) -> None:
+    """A bar redrawn in place on a terminal; one line per report where the output is a pipe or file."""
     width = 30
     filled = round(width * done / total) if total else 0
-    print(
-        f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} records  {status:<12}",
-        end="",
-        flush=True,
-    )
+    line = f"  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} records  {status:<12}"
+    if interactive:
+        print(f"\r{line}", end="", flush=True)
+    else:
+        print(line.rstrip(), flush=True)
 
 
 def run_batch_job(stack: LocalStack, rows: list[dict[str, str]], classes: list[str]) -> dict[str, Any]:
@@ -158,16 +160,19 @@ def run_batch_job(stack: LocalStack, rows: list[dict[str, str]], classes: list[s
     )
     print(f"PUT {len(rows)} rows to the presigned URL -> {put_file(job['upload']['url'], _csv_bytes(rows))}")
     deadline = time.monotonic() + 300
-    shown = None
+    shown: tuple[int, str] | None = None
+    interactive = sys.stdout.isatty()
     while time.monotonic() < deadline:
         _, job = get_json(f"{api}/jobs/{job['job_id']}")
         transform = stack.transforms.jobs.get(job.get("transform_job_name") or "")
         done = len(rows) if job["status"] == "Completed" else (transform.records_done if transform else 0)
-        if (done, job["status"]) != shown:
-            _progress(done, len(rows), job["status"])
+        # a pipe gets a line when the status changes, a terminal every step of the bar
+        if shown is None or job["status"] != shown[1] or (interactive and done != shown[0]):
+            _progress(done, len(rows), job["status"], interactive)
             shown = (done, job["status"])
         if job["status"] in {"Completed", "Rejected", "Failed", "Stopped"}:
-            print()
+            if interactive:
+                print()
             return dict(job)
         time.sleep(0.25)
     raise RuntimeError(f"job {job['job_id']} did not finish in 300 s")

@@ -185,6 +185,9 @@ def test_zstc_demo_runs_the_main_job_offline() -> None:
     assert "Real time: 40 resolutions tweets through POST /classify" in result.stdout
     assert "Batch: 40 resolutions tweets as a CSV job" in result.stdout
     assert "Completed in" in result.stdout
+    # a pipe gets one progress line per status, never a bar redrawn with carriage returns
+    assert "\r" not in result.stdout
+    assert "40/40 records  Completed" in result.stdout
     assert "Batch job quality against the annotated category" in result.stdout
     assert "majority: Personal Growth" in result.stdout
     assert "stack stopped" in result.stdout

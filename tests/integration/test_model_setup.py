@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import subprocess
+import sys
 import tarfile
 import time
 import uuid
@@ -22,7 +24,8 @@ import pytest
 from tests.support.jumpstart import DEBERTA_MODEL, STOCK_SCRIPT, ZSTC_MODEL, publish
 from tests.support.moto import REGION, MotoServer
 from zstc_deploy.custom_resource import ResourceResult, answer_cloudformation
-from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS
+from zstc_deploy.model_artifacts import InferenceCode, vendored_packages
+from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS, ModelSetup, SetupProperties
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import load_handler
 from zstc_local.template import Template
@@ -35,6 +38,7 @@ CPU_IMAGE = (
 )
 
 Invoke = Callable[..., dict[str, Any]]
+ENTRY = "inference.py"
 
 
 @pytest.fixture
@@ -147,6 +151,39 @@ def test_create_stages_a_model_that_runs_our_inference_code(invoke: Invoke, s3: 
     [line] = [json.loads(line) for line in answer.splitlines()]
     assert line["id"] == "a"
     assert sorted(line["labels"]) == ["health", "money"]
+
+
+def test_vendored_packages_are_staged_under_code_lib_for_the_entry_script(s3: Any, tmp_path: Path) -> None:
+    # Given a deploy layer carrying a pure-Python package (torchao comes so: layers/deploy/requirements.txt)
+    layer = tmp_path / "layer"
+    (layer / "zstc_vendored_probe").mkdir(parents=True)
+    (layer / "zstc_vendored_probe" / "__init__.py").write_text("ANSWER = 42\n")
+    code = InferenceCode(
+        Path(__file__).resolve().parents[2] / "inference",
+        vendored_packages(layer, ("zstc_vendored_probe", "torchao")),
+    )
+    properties = {"ModelId": ZSTC_MODEL, "InstanceType": "ml.m5.xlarge", "InferenceCode": "zstc"}
+    # When the resource stages the model
+    result = ModelSetup(s3, REGION, code).create(
+        SetupProperties.model_validate({**properties, "ArtifactsBucket": ARTIFACTS})
+    )
+    # Then the package sits under code/lib of the artifact, beside our code
+    model_dir = _unpack(_download(s3, result.data["ModelDataUrl"]), tmp_path / "model")
+    assert (model_dir / "code" / "lib" / "zstc_vendored_probe" / "__init__.py").is_file()
+    assert not (model_dir / "code" / "lib" / "torchao").exists()  # only what the layer has
+    # And, as in the container (a fresh interpreter that loads code/inference.py), it imports
+    probe = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('entry', {str(model_dir / 'code' / ENTRY)!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "import zstc_vendored_probe\n"
+        "print(zstc_vendored_probe.ANSWER, sys.path[-1])\n"
+    )
+    answer = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True
+    )
+    # appended last: a package the image has itself is found first
+    assert answer.stdout.split() == ["42", str(model_dir / "code" / "lib")]
 
 
 def test_create_again_reuses_the_staged_artifact(invoke: Invoke, s3: Any) -> None:

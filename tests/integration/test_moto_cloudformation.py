@@ -21,6 +21,7 @@ from tests.support.jumpstart import publish
 from tests.support.moto import REGION, MotoServer
 from tests.support.moto_cloudformation import NOT_DEPLOYABLE_IN_MOTO, for_moto
 from tests.support.sam import translate
+from zstc_deploy.model_artifacts import InferenceCode
 from zstc_deploy.model_setup import ModelSetup, SetupProperties
 from zstc_local.template import TEMPLATE_PATH
 
@@ -65,7 +66,7 @@ def _setup_attributes(s3: Any, parameters: dict[str, str], tmp_path: Path) -> di
             "ArtifactsBucket": "setup-artifacts",
         }
     )
-    return dict(ModelSetup(s3, REGION, CODE_ROOT).create(properties).data)
+    return dict(ModelSetup(s3, REGION, InferenceCode(CODE_ROOT)).create(properties).data)
 
 
 def _deploy(cloudformation: Any, template: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:

@@ -54,3 +54,8 @@ def test_sam_build_packages_functions_layer_and_inference_code(tmp_path: Path) -
     deploy = build / "DeployLayer" / "python" / "zstc_deploy"
     assert (deploy / "jumpstart_registry.json").is_file()
     assert (deploy / "model_setup.py").is_file()
+    # The deploy layer carries torchao for the image's torch, pure Python, to stage under code/lib
+    torchao = build / "DeployLayer" / "python" / "torchao"
+    assert (torchao / "quantization" / "quant_api.py").is_file()
+    assert (build / "DeployLayer" / "python" / "torchao-0.9.0.dist-info").is_dir()
+    assert not list(torchao.rglob("*.so"))

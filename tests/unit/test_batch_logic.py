@@ -178,7 +178,7 @@ def test_bad_object_metadata_rejects_the_upload(batch: Batch) -> None:
     job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/a.csv"))
     assert job is not None
     assert job.problems is not None
-    assert job.problems[0].startswith("object metadata:")
+    assert job.problems[0] == "object metadata multi-label: Input should be a valid boolean"  # names the key
 
 
 def test_upload_outside_the_layout_leaves_a_report(batch: Batch) -> None:
@@ -387,3 +387,19 @@ def test_object_metadata_carries_the_steering_options(batch: Batch) -> None:
     assert (job.parameters.threshold, job.parameters.return_evidence) == (0.4, True)
     [staged] = batch.objects.iter_lines(layout.shard_key(job.job_id, 0))
     assert json.loads(staged)["parameters"]["threshold"] == 0.4
+
+
+def test_object_metadata_sets_the_failed_share_and_refuses_a_bad_one(batch: Batch) -> None:
+    metadata = {"candidate-labels": "Finance, Health", "max-failed-share": "0.25"}
+    assert batch.upload("input/direct/share.csv", b"text\nsave more\n", metadata) == "started"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/share.csv"))
+    assert job is not None
+    assert job.max_failed_share == 0.25
+    # a share outside 0-1 rejects the file with a problem naming the metadata
+    bad = {"candidate-labels": "Finance, Health", "max-failed-share": "2"}
+    assert batch.upload("input/direct/bad-share.csv", b"text\nsave more\n", bad) == "rejected"
+    rejected = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/bad-share.csv"))
+    assert rejected is not None
+    assert rejected.status == "Rejected"
+    assert rejected.problems is not None
+    assert rejected.problems[0] == "object metadata max-failed-share: Input should be less than or equal to 1"

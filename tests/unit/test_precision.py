@@ -6,13 +6,14 @@ every class): in bf16 every label ties, so the top label agrees with fp32 only b
 
 from __future__ import annotations
 
+import importlib.abc
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pytest
 import torch
-from torchao.quantization import Int8Tensor
 from transformers import BartForSequenceClassification
 
 from tests.support.tiny_models import build_tiny_bart_nli
@@ -128,11 +129,27 @@ def test_int8_minilm_passes_the_gate_on_the_bundled_calibration_sample() -> None
     layer = classifier.model.encoder.layer[0]  # type: ignore[attr-defined]
 
     # int8 weights in the attention projections; the sensitive feed-forward layers stay bf16
-    assert isinstance(layer.attention.self.query.weight, Int8Tensor)
-    assert layer.attention.self.query.weight.qdata.dtype == torch.int8
-    assert isinstance(layer.attention.output.dense.weight, Int8Tensor)
-    assert not isinstance(layer.intermediate.dense.weight, Int8Tensor)
+    assert _int8_weight(layer.attention.self.query.weight)
+    assert _int8_weight(layer.attention.output.dense.weight)
+    assert not _int8_weight(layer.intermediate.dense.weight)
     assert layer.intermediate.dense.weight.dtype == torch.bfloat16
+
+
+def _int8_weight(weight: torch.Tensor) -> bool:
+    """True for a torchao int8 weight, in any release (0.9: AffineQuantizedTensor, 0.18: Int8Tensor)."""
+    stored = getattr(weight, "qdata", None)
+    if stored is None:
+        stored = getattr(getattr(weight, "tensor_impl", None), "int_data", None)
+    from_torchao = type(weight).__module__.startswith("torchao.")
+    return from_torchao and stored is not None and stored.dtype == torch.int8
+
+
+class _AbsentTorchao(importlib.abc.MetaPathFinder):
+    """Imports of torchao fail exactly as when it is not installed."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname.split(".", maxsplit=1)[0] == "torchao":
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
 
 
 def test_bf16_falls_back_to_fp32_with_a_warning_where_the_hardware_has_none(
@@ -225,3 +242,60 @@ def test_a_bad_thread_setting_names_the_variable() -> None:
 def test_loading_sets_torch_threads_from_the_workers(bart_dir: Path) -> None:
     load_classifier(bart_dir, environ={"ZSTC_WORKERS": "2"})
     assert torch.get_num_threads() == max(1, available_cpus() // 2)
+
+
+def test_int8_falls_back_to_fp32_where_the_hardware_has_no_native_bf16(
+    bart_dir: Path, calibration_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The one fake: hardware detection. Weight-only int8 with fp32 activations is no faster than fp32.
+    monkeypatch.setattr("zstc_engine.precision.native_bf16", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="zstc_engine"):
+        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="int8"))
+    assert classifier.precision == "fp32 (int8 fell back: no native bf16)"
+    assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
+    assert any(
+        "int8 requested but this hardware has no native bf16" in r.getMessage() for r in caplog.records
+    )
+
+
+@needs_bf16
+def test_int8_without_torchao_serves_fp32_and_says_so(
+    bart_dir: Path, calibration_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an image without torchao: a finder ahead of the others answers as for an absent package
+    for name in [name for name in sys.modules if name.split(".")[0] == "torchao"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [_AbsentTorchao(), *sys.meta_path])
+    with caplog.at_level(logging.WARNING, logger="zstc_engine"):
+        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="int8"))
+    # Then fp32 serves, and the log line says what is missing
+    assert classifier.precision == "fp32 (int8 fell back: torchao is not installed)"
+    assert any(
+        "precision int8 unavailable (torchao is not installed)" in r.getMessage() for r in caplog.records
+    )
+
+
+@needs_bf16
+def test_int8_with_a_torchao_that_does_not_load_here_serves_fp32(
+    bart_dir: Path,
+    calibration_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a torchao built for another torch: its import fails inside torchao (here: an AttributeError)
+    package = tmp_path / "site" / "torchao"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("import torch\ntorch.ops.torchao_built_for_another_torch\n")
+    (package / "quantization.py").write_text("")
+    for name in [name for name in sys.modules if name.split(".")[0] == "torchao"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(package.parent))
+    with caplog.at_level(logging.WARNING, logger="zstc_engine"):
+        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="int8"))
+    # Then fp32 serves and the reason names torch's version and the error's type
+    assert classifier.precision.startswith(
+        f"fp32 (int8 fell back: torchao does not load with torch {torch.__version__}"
+    )
+    assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
+    assert any("precision int8 unavailable (torchao does not load" in r.getMessage() for r in caplog.records)

@@ -6,6 +6,10 @@ unpacked artifact); they do not download ``SAGEMAKER_SUBMIT_DIRECTORY`` from S3.
 SageMaker SDK's repack step, the JumpStart artifact is streamed into a new tarball with its own
 ``code/`` replaced by ours. Both tarballs are streamed: memory stays near one multipart part,
 whatever the model's size.
+
+``code/`` holds the entry script, the engine and, under ``code/lib``, pure-Python packages the
+image lacks (torchao for int8): copied from the deploy layer, so nothing is installed when the
+container starts and endpoints with network isolation work.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import gzip
 import hashlib
 import io
 import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -21,21 +27,59 @@ CODE_DIR = "code"
 ENTRY_SCRIPT = "inference.py"
 # What the endpoint needs of inference/: the entry script and the engine package, nothing else.
 CODE_PATTERNS = (ENTRY_SCRIPT, "requirements.txt", "zstc_engine/*.py", "zstc_engine/*.jsonl")
+VENDOR_DIR = "lib"
+"""``code/lib``: pure-Python packages the image lacks; the entry script appends it to ``sys.path``."""
+VENDORED_PACKAGES = ("torchao",)
+"""Packages staged under ``code/lib`` when the deploy layer carries them (layers/deploy/requirements.txt
+pins them for the image's torch): torchao serves ``ZSTC_PRECISION=int8``."""
+COMPILED_SUFFIXES = (".so", ".pyd", ".pyc")
 
 
-def code_files(code_root: Path) -> list[Path]:
-    """The files of ``code_root`` that go to the endpoint, sorted (so the tarball is reproducible)."""
-    files = {path for pattern in CODE_PATTERNS for path in code_root.glob(pattern) if path.is_file()}
-    if code_root / ENTRY_SCRIPT not in files:
-        raise FileNotFoundError(f"{code_root / ENTRY_SCRIPT} is missing: the inference code is not packaged")
-    return sorted(files)
+@dataclass(frozen=True)
+class InferenceCode:
+    """What goes to the endpoint's ``code/``: our inference code and vendored pure-Python packages.
+
+    ``root`` is the inference code's directory (``inference/``); ``vendored`` are package
+    directories (``.../torchao``) copied under ``lib/`` without compiled files or caches, since an
+    extension built for one torch and CPU would not load in the image anyway.
+    """
+
+    root: Path
+    vendored: tuple[Path, ...] = ()
+
+    def files(self) -> list[tuple[str, Path]]:
+        """``(name in code/, file)`` pairs, sorted by name (so the tarball is reproducible).
+
+        Raises ``FileNotFoundError`` when the entry script is missing.
+        """
+        ours = {path for pattern in CODE_PATTERNS for path in self.root.glob(pattern) if path.is_file()}
+        if self.root / ENTRY_SCRIPT not in ours:
+            raise FileNotFoundError(
+                f"{self.root / ENTRY_SCRIPT} is missing: the inference code is not packaged"
+            )
+        named = {path.relative_to(self.root).as_posix(): path for path in ours}
+        for package in self.vendored:
+            for path in package.rglob("*"):
+                relative = path.relative_to(package.parent)
+                if (
+                    path.is_file()
+                    and "__pycache__" not in relative.parts
+                    and path.suffix not in COMPILED_SUFFIXES
+                ):
+                    named[f"{VENDOR_DIR}/{relative.as_posix()}"] = path
+        return sorted(named.items())
 
 
-def code_digest(code_root: Path) -> str:
-    """A short content hash of the inference code: artifacts are keyed by it (same code, same key)."""
+def vendored_packages(search_root: Path, names: Sequence[str] = VENDORED_PACKAGES) -> tuple[Path, ...]:
+    """The package directories among ``names`` that ``search_root`` holds (the deploy layer's root)."""
+    return tuple(search_root / name for name in names if (search_root / name / "__init__.py").is_file())
+
+
+def code_digest(code: InferenceCode) -> str:
+    """A short content hash of everything staged under code/: artifacts are keyed by it."""
     digest = hashlib.sha256()
-    for path in code_files(code_root):
-        digest.update(path.relative_to(code_root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, path in code.files():
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -46,11 +90,11 @@ def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
     archive.addfile(info, io.BytesIO(data))
 
 
-def write_sourcedir(code_root: Path, target: IO[bytes]) -> None:
+def write_sourcedir(code: InferenceCode, target: IO[bytes]) -> None:
     """``sourcedir.tar.gz``: the inference code at the archive's root (SageMaker's source dir shape)."""
     with tarfile.open(fileobj=target, mode="w|gz") as archive:
-        for path in code_files(code_root):
-            _add_bytes(archive, path.relative_to(code_root).as_posix(), path.read_bytes())
+        for name, path in code.files():
+            _add_bytes(archive, name, path.read_bytes())
 
 
 def repack(model_tarball: IO[bytes], code_tarball: IO[bytes], target: IO[bytes]) -> int:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import IO, Any, Literal, cast
 
 from botocore.exceptions import ClientError
@@ -23,7 +22,7 @@ from zstc.core.observability import logger
 from zstc.core.s3 import MultipartWriter, S3Store
 from zstc_deploy import jumpstart
 from zstc_deploy.custom_resource import ResourceResult
-from zstc_deploy.model_artifacts import ENTRY_SCRIPT, code_digest, repack, write_sourcedir
+from zstc_deploy.model_artifacts import ENTRY_SCRIPT, InferenceCode, code_digest, repack, write_sourcedir
 
 MODEL_TARBALL = "model.tar.gz"
 SOURCEDIR_TARBALL = "sourcedir.tar.gz"
@@ -60,10 +59,10 @@ class SetupProperties(BaseModel):
 class ModelSetup:
     """Create/Update/Delete of the setup resource, against S3 through ``s3`` (a botocore client)."""
 
-    def __init__(self, s3: Any, region: str, code_root: Path) -> None:
+    def __init__(self, s3: Any, region: str, code: InferenceCode) -> None:
         self._s3 = s3
         self._region = region
-        self._code_root = code_root
+        self._code = code
 
     def handle(self, event: Mapping[str, Any]) -> ResourceResult:
         """Dispatch one CloudFormation request; raises with a clear message on any failure."""
@@ -88,7 +87,7 @@ class ModelSetup:
         env = _model_environment(model.environment)
         bucket = properties.artifacts_bucket
         zstc_code = properties.inference_code == "zstc"
-        label = f"zstc-{code_digest(self._code_root)}" if zstc_code else "jumpstart"
+        label = f"zstc-{code_digest(self._code)}" if zstc_code else "jumpstart"
         prefix = _prefix(model, label)
         submit_directory = model.script_url or ""
         model_data_url = model.model_data_url
@@ -96,7 +95,7 @@ class ModelSetup:
             submit_directory = f"s3://{bucket}/{prefix}{SOURCEDIR_TARBALL}"
             env.update(SAGEMAKER_PROGRAM=ENTRY_SCRIPT, SAGEMAKER_SUBMIT_DIRECTORY=CODE_MOUNT)
             with tempfile.TemporaryFile() as sourcedir:
-                write_sourcedir(self._code_root, sourcedir)
+                write_sourcedir(self._code, sourcedir)
                 sourcedir.seek(0)
                 self._s3.put_object(
                     Bucket=bucket,
@@ -117,7 +116,12 @@ class ModelSetup:
             )
         logger.info(
             "model resolved",
-            extra={"model_id": model.model_id, "version": model.version, "image": model.image_uri},
+            extra={
+                "model_id": model.model_id,
+                "version": model.version,
+                "image": model.image_uri,
+                "vendored": [package.name for package in self._code.vendored] if zstc_code else [],
+            },
         )
         physical_id = f"s3://{bucket}/{prefix}"
         return ResourceResult(

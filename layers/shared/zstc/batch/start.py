@@ -35,6 +35,7 @@ METADATA_FIELDS = {
     "return-evidence": "return_evidence",
     "text-column": "text_column",
     "id-column": "id_column",
+    "max-failed-share": "max_failed_share",
 }
 """S3 object metadata (``x-amz-meta-<name>``) -> POST /jobs field, for files uploaded without POST /jobs."""
 
@@ -238,12 +239,14 @@ class StartBatch:
             changes = job_changes_for(CreateJobRequest.model_validate(fields), source="s3-upload")
         except ValidationError as error:
             first = error.errors(include_input=False)[0]
+            names = {field: meta_key for meta_key, field in METADATA_FIELDS.items()}
+            where = names.get(str(first["loc"][0]), str(first["loc"][0])) if first["loc"] else ""
             changes = JobChanges(
                 status=JobStatus.AWAITING_UPLOAD,
                 source="s3-upload",
                 format=fields["format"],
                 filename=filename,
-                problems=[_capped(f"object metadata: {first['msg']}")],
+                problems=[_capped(f"object metadata {where}: {first['msg']}".replace(" :", ":"))],
             )
         self.jobs.create(new_job(job_id, changes, self.settings.result_retention_days))
         job = self.jobs.get(job_id)
@@ -306,7 +309,7 @@ def _metadata_value(field: str, value: str) -> Any:
     """Metadata values are strings: booleans, numbers and JSON lists/objects are read as such."""
     if field in {"multi_label", "return_evidence"}:
         return {"true": True, "false": False}.get(value.strip().lower(), value)
-    if field == "threshold":
+    if field in {"threshold", "max_failed_share"}:
         try:
             return float(value)
         except ValueError:
