@@ -5,9 +5,11 @@ torch also ships, ran BART's GEMM shapes 1.9-2.2x faster on this repository's AM
 65-107 vs 121-240 GFLOPS; MKL seems to take its AVX2 path on non-Intel CPUs), the whole forward pass
 1.8-1.9x faster (BART shape and MiniLM; bench/engine.py, docs/decisions.md) with scores within 1e-6.
 The gain depends on the CPU: on Intel Xeons MKL has its AVX-512 path and the difference is unmeasured
-here. So the setting stays a choice:
+here. So by default the serving CPU decides:
 
-``ZSTC_LINEAR_KERNEL``: ``onednn`` (default) or ``default`` (torch's own ``nn.Linear``; also ``off``).
+``ZSTC_LINEAR_KERNEL``: ``auto`` (default: oneDNN where it agrees with torch's Linear *and* ran the
+probe faster, timed side by side at load), ``onednn`` (wherever it agrees) or ``default`` (torch's own
+``nn.Linear``; also ``off``).
 
 ``use_onednn_linear`` replaces each ``torch.nn.Linear`` of the model by
 :class:`zstc_engine.onednn_linear.OneDnnLinear`, a
@@ -16,8 +18,9 @@ subclass sharing the same weight and bias tensors (no copy, no extra memory; ``s
 when gradients are off and defers to ``nn.Linear`` otherwise (bf16, int8 tensor subclasses, GPU,
 training). It then runs a probe batch through the model before and after and keeps the swap only if
 the outputs agree (``PARITY_TOLERANCE``) and nothing raised; otherwise it puts the original layers
-back and logs one line saying why. The INFO line it logs on success gives both probe times, a rough
-sign (a tiny batch) of which kernel is faster on the serving CPU. Torch's oneDNN linear is an
+back and logs one line saying why. ``auto`` then times the probe with each kernel, alternating,
+``SPEED_ROUNDS`` warm passes each, and keeps oneDNN only if its median is lower; the INFO line gives
+both medians. Torch's oneDNN linear is an
 internal operator (the one its compiler's weight prepacking calls), so its absence or a changed
 signature in another torch is expected and handled the same way: torch's own Linear serves.
 """
@@ -25,8 +28,9 @@ signature in another torch is expected and handled the same way: torch's own Lin
 from __future__ import annotations
 
 import logging
+import statistics
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("zstc_engine.kernels")
 
-KERNELS = ("onednn", "default")
-DEFAULT_KERNEL = "onednn"
+KERNELS = ("auto", "onednn", "default")
+DEFAULT_KERNEL = "auto"
+SPEED_ROUNDS = 2
+"""Warm probe passes per kernel for ``auto`` (alternating, median): a few seconds for bart-large-mnli."""
 PARITY_TOLERANCE = 1e-4
 """Largest absolute difference allowed between the probe's outputs (logits or hidden states) with and
 without oneDNN. Measured: ~1e-6 on BART and MiniLM; a wrong kernel is off by orders of magnitude."""
@@ -59,7 +65,7 @@ class KernelReport:
     """Largest absolute difference between the probe's outputs (0 when not checked)."""
 
     def describe(self) -> str:
-        """One line for logs and /ping: ``onednn`` or ``default (onednn fell back: ...)``."""
+        """One line for logs and /ping: ``onednn (auto 1.92x ...)``, ``default (... fell back ...)``."""
         return self.used if self.used == self.requested else f"{self.used} ({self.requested} {self.reason})"
 
 
@@ -102,37 +108,66 @@ def use_onednn_linear(
         return _fell_back(requested, "this torch has no oneDNN linear")
     if _dtype(model) != torch.float32:
         return KernelReport(requested, "default", "not used: the model is not fp32")
-    swapped: list[tuple[Any, str, torch.nn.Linear]] = []
+    layers = _linear_layers(model)
+    replacements = [(parent, name, linear, OneDnnLinear.sharing(linear)) for parent, name, linear in layers]
+
+    def use(onednn: bool) -> None:
+        for parent, name, linear, fast in replacements:
+            setattr(parent, name, fast if onednn else linear)
+
+    torch_seconds: list[float] = []
+    onednn_seconds: list[float] = []
     try:
         with torch.inference_mode():
-            expected, eager_seconds = _timed(model, probe)
-            for parent, name, linear in _linear_layers(model):
-                setattr(parent, name, OneDnnLinear.sharing(linear))
-                swapped.append((parent, name, linear))
-            actual, onednn_seconds = _timed(model, probe)
+            expected = _first_output(model(**probe))  # torch's Linear; also its warm-up
+            use(True)
+            actual = _first_output(model(**probe))  # oneDNN; also its warm-up
+            for _ in range(SPEED_ROUNDS if requested == "auto" else 0):
+                use(False)
+                torch_seconds.append(_seconds(model, probe))
+                use(True)
+                onednn_seconds.append(_seconds(model, probe))
         difference = float((expected - actual).abs().max())
     except Exception as error:  # an internal operator: any failure means "do not use it here"
-        _restore(swapped)
+        use(False)
         return _fell_back(requested, f"{type(error).__name__}: {str(error)[:200]}")
     if not difference <= PARITY_TOLERANCE:  # also catches NaN
-        _restore(swapped)
+        use(False)
         return _fell_back(requested, f"probe outputs differ by {difference:.2e} > {PARITY_TOLERANCE}")
+    if requested == "auto":
+        return _faster_of_the_two(layers, difference, torch_seconds, onednn_seconds, use)
+    log.info("linear kernel onednn: %d Linear layers, probe within %.1e of torch's", len(layers), difference)
+    return KernelReport(requested, "onednn", layers=len(layers), difference=difference)
+
+
+def _faster_of_the_two(
+    layers: list[Any],
+    difference: float,
+    torch_seconds: list[float],
+    onednn_seconds: list[float],
+    use: Callable[[bool], None],
+) -> KernelReport:
+    """``auto``: keep oneDNN (already in place) only if its median probe time beats torch's."""
+    torch_median, onednn_median = statistics.median(torch_seconds), statistics.median(onednn_seconds)
+    speedup = torch_median / onednn_median if onednn_median > 0 else 0.0
+    timing = f"probe {onednn_median:.3f} s vs torch's {torch_median:.3f} s"
+    if not speedup > 1.0:
+        use(False)
+        log.info("linear kernel auto: torch's default Linear; oneDNN was not faster here (%s)", timing)
+        return KernelReport("auto", "default", f"oneDNN {speedup:.2f}x torch's on the probe")
     log.info(
-        "linear kernel onednn: %d Linear layers, probe within %.1e of torch's (probe %.3f s vs %.3f s)",
-        len(swapped),
-        difference,
-        onednn_seconds,
-        eager_seconds,
+        "linear kernel auto: oneDNN for %d Linear layers, %.2fx torch's (%s)", len(layers), speedup, timing
     )
-    return KernelReport(requested, "onednn", layers=len(swapped), difference=difference)
+    return KernelReport(
+        "auto", "onednn", f"{speedup:.2f}x torch's on the probe", layers=len(layers), difference=difference
+    )
 
 
-def _timed(model: Any, probe: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
-    """The probe's first output and the seconds of a second, warm pass (a rough figure: a tiny batch)."""
-    model(**probe)
+def _seconds(model: Any, probe: Mapping[str, torch.Tensor]) -> float:
+    """Seconds of one forward pass of the probe."""
     started = time.perf_counter()
-    output = _first_output(model(**probe))
-    return output, time.perf_counter() - started
+    model(**probe)
+    return time.perf_counter() - started
 
 
 def _fell_back(requested: str, why: str) -> KernelReport:
@@ -150,11 +185,6 @@ def _linear_layers(model: Any) -> list[tuple[Any, str, torch.nn.Linear]]:
             if type(child) is torch.nn.Linear:
                 found.append((parent, name, child))
     return found
-
-
-def _restore(swapped: list[tuple[Any, str, torch.nn.Linear]]) -> None:
-    for parent, name, linear in swapped:
-        setattr(parent, name, linear)
 
 
 def _dtype(model: Any) -> Any:

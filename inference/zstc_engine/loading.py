@@ -7,7 +7,7 @@ config: an entailment label means NLI); ``ZSTC_MAX_BATCH_TOKENS``; ``ZSTC_EMBEDD
 and ``ZSTC_EMBEDDING_THRESHOLD`` for the embedding method; ``ZSTC_PRECISION`` (``fp32``, ``bf16``,
 ``int8``), ``ZSTC_MIN_AGREEMENT`` and ``ZSTC_CALIBRATION_FILE`` (zstc_engine.precision);
 ``ZSTC_TORCH_THREADS`` with ``SAGEMAKER_MODEL_SERVER_WORKERS`` / ``ZSTC_WORKERS`` (zstc_engine.threads);
-``ZSTC_LINEAR_KERNEL`` (``onednn`` or ``default``; zstc_engine.kernels, applied when fp32 serves).
+``ZSTC_LINEAR_KERNEL`` (``auto``, ``onednn`` or ``default``; zstc_engine.kernels, applied when fp32 serves).
 """
 
 from __future__ import annotations
@@ -125,14 +125,20 @@ def load_classifier(
         raise ModelLoadError(str(error)) from None
     classifier.precision = report.describe()
     if report.used == "fp32":  # reduced precisions run their own kernels
-        probe = tokenizer(list(_PROBE[0]), list(_PROBE[1]), padding=True, return_tensors="pt")
+        probe = tokenizer(
+            list(_PROBE[0]), list(_PROBE[1]), padding=True, truncation=True, return_tensors="pt"
+        )
         kernel = use_onednn_linear(model, dict(probe), env)  # the fp32 classifier serves `model` itself
         classifier.linear_kernel = kernel.describe()
     return classifier
 
 
-_PROBE = (("a short text to check the model with", "another one"), ("This example is a test.", "It is not."))
-"""Premise/hypothesis pairs of the load-time kernel check (zstc_engine.kernels)."""
+_PROBE_TEXT = (
+    "This year I want to read more books, run three times a week, save a tenth of what I earn and call "
+    "my family every Sunday; the list is long, so I will write it down and check it each month."
+)
+_PROBE = ((_PROBE_TEXT,) * 4, ("This example is health.", "This example is money.", "It is not.", "A test."))
+"""Premise/hypothesis pairs (4 x ~50 tokens) of the load-time kernel check and timing (kernels.py)."""
 
 
 def _sentence_transformers_max_length(model_dir: Path) -> int | None:

@@ -27,11 +27,11 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def engine(tiny_model_dir: Path) -> NliClassifier:
-    classifier = load_classifier(
-        tiny_model_dir, environ={"ZSTC_MAX_BATCH_TOKENS": "96"}
-    )  # forces many batches
+    # 96 tokens per batch forces many batches; the oneDNN Linear kernel (zstc_engine.kernels, which
+    # the default `auto` uses where it is faster) is what these parity tests check
+    environ = {"ZSTC_MAX_BATCH_TOKENS": "96", "ZSTC_LINEAR_KERNEL": "onednn"}
+    classifier = load_classifier(tiny_model_dir, environ=environ)
     assert isinstance(classifier, NliClassifier)
-    # the default oneDNN Linear kernel (zstc_engine.kernels) is what these parity tests check
     assert classifier.linear_kernel == (
         "onednn" if onednn_available() else "default (onednn fell back: this torch has no oneDNN linear)"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _load(model_dir: Path, **environ: str) -> NliClassifier:
-    classifier = load_classifier(model_dir, environ=environ)
+    """The engine with ``ZSTC_LINEAR_KERNEL=onednn`` unless given (``auto`` depends on this CPU's speed)."""
+    classifier = load_classifier(model_dir, environ={"ZSTC_LINEAR_KERNEL": "onednn", **environ})
     assert isinstance(classifier, NliClassifier)
     return classifier
 
@@ -60,10 +62,10 @@ def torch_linear_scores(model_dir: Path) -> list[list[float]]:
 
 
 @needs_onednn
-def test_the_default_swaps_every_linear_and_keeps_the_scores(
+def test_onednn_swaps_every_linear_and_keeps_the_scores(
     model_dir: Path, torch_linear_scores: list[list[float]]
 ) -> None:
-    # Given the default setting, When the engine loads
+    # Given ZSTC_LINEAR_KERNEL=onednn, When the engine loads
     classifier = _load(model_dir)
     # Then every Linear layer runs oneDNN, sharing the checkpoint's tensors, and scores stay within 1e-5
     assert classifier.linear_kernel == "onednn"
@@ -75,6 +77,56 @@ def test_default_keeps_torchs_linear(model_dir: Path) -> None:
     classifier = _load(model_dir, ZSTC_LINEAR_KERNEL="off")
     assert classifier.linear_kernel == "default"
     assert _linear_types(classifier.model) == {torch.nn.Linear}
+
+
+def _slower(*args: Any) -> torch.Tensor:
+    time.sleep(0.002)  # per Linear call: dozens of ms per probe pass, far beyond timing noise
+    return ORIGINAL_OPERATOR(*args)
+
+
+@needs_onednn
+def test_auto_keeps_torchs_linear_where_onednn_is_slower(
+    model_dir: Path,
+    torch_linear_scores: list[list[float]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a CPU where oneDNN's linear is slower than torch's (a real operator, slowed down)
+    monkeypatch.setattr(onednn_linear, "_onednn_linear", _slower)
+    # When the engine loads with the default setting (auto)
+    with caplog.at_level(logging.INFO, logger="zstc_engine"):
+        classifier = load_classifier(model_dir, environ={})
+    # Then torch's Linear serves, and the INFO line and /ping say why with both timings
+    assert classifier.linear_kernel.startswith("default (auto oneDNN 0.")
+    assert _linear_types(classifier.model) == {torch.nn.Linear}
+    [line] = [r.getMessage() for r in caplog.records if r.name == "zstc_engine.kernels"]
+    assert "oneDNN was not faster here (probe " in line
+    assert _max_difference(_scores(classifier), torch_linear_scores) <= 1e-5
+
+
+def _faster(*args: Any) -> torch.Tensor:
+    return ORIGINAL_OPERATOR(*args)
+
+
+@needs_onednn
+def test_auto_keeps_onednn_where_torchs_linear_is_slower(
+    model_dir: Path, torch_linear_scores: list[list[float]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a CPU where torch's own Linear is the slow one (torch's linear, slowed down)
+    linear = torch.nn.functional.linear
+
+    def slow_linear(*args: Any, **kwargs: Any) -> torch.Tensor:
+        time.sleep(0.002)
+        return linear(*args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "linear", slow_linear)
+    # When the engine loads with the default setting (auto), Then oneDNN serves, at parity
+    classifier = load_classifier(model_dir, environ={})
+    monkeypatch.undo()
+    assert classifier.linear_kernel.startswith("onednn (auto ")
+    assert "x torch's on the probe" in classifier.linear_kernel
+    assert _linear_types(classifier.model) == {OneDnnLinear}
+    assert _max_difference(_scores(classifier), torch_linear_scores) <= 1e-5
 
 
 def test_an_unknown_setting_fails_the_load_naming_the_variable(model_dir: Path) -> None:
@@ -177,7 +229,8 @@ def test_with_gradients_on_it_is_torchs_linear(model_dir: Path) -> None:
 def test_the_swap_never_copies_weights(model_dir: Path) -> None:
     plain = _load(model_dir, ZSTC_LINEAR_KERNEL="default").model
     before = {name: p.data_ptr() for name, p in plain.named_parameters()}
-    report = use_onednn_linear(plain, {"input_ids": torch.tensor([[0, 40, 2, 2, 41, 2]])}, {})
+    probe = {"input_ids": torch.tensor([[0, 40, 2, 2, 41, 2]])}
+    report = use_onednn_linear(plain, probe, {"ZSTC_LINEAR_KERNEL": "onednn"})
     assert report.used == "onednn"
     assert report.layers == sum(1 for m in plain.modules() if isinstance(m, torch.nn.Linear))
     assert {name: p.data_ptr() for name, p in plain.named_parameters()} == before
