@@ -4,8 +4,8 @@
 as the Hugging Face inference toolkit's default handler does (one request at a time, the pipeline's
 default batch size), and (b) zstc's engine with torch's own Linear layers and with the oneDNN Linear
 kernel (ZSTC_LINEAR_KERNEL=onednn; `auto`, the default, picks it where faster), each at 1 worker x N
-torch threads and N workers x 1 thread on N cores (workers are processes started together, each classifying its share of the texts). Two
-workloads: tweet-length (the resolutions sample, 10 labels) and news-length (the AG News sample,
+torch threads and N workers x 1 thread on N cores (workers are processes started together, each
+classifying its share of the texts). Two workloads: tweet-length (the resolutions sample, 10 labels) and news-length (the AG News sample,
 4 labels). The ratio that counts is the engine's best setting over the pipeline's best setting; the
 stock toolkit's own default (one worker per core, each using every core) is oversubscribed and slower,
 so it is not the baseline. Rounds alternate settings; each setting's median is reported.
