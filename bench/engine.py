@@ -1,14 +1,15 @@
 """Engine throughput beside the transformers pipeline as the stock handler calls it, in one run.
 
-(1) NLI, at parity (fp32, decoder cache off): (a) the ``zero-shot-classification`` pipeline, called
-as the Hugging Face inference toolkit's default handler does (one request at a time, the pipeline's
-default batch size), and (b) zstc's engine with torch's own Linear layers and with the oneDNN Linear
-kernel (ZSTC_LINEAR_KERNEL=onednn; `auto`, the default, picks it where faster), each at 1 worker x N
-torch threads and N workers x 1 thread on N cores (workers are processes started together, each
-classifying its share of the texts). Two workloads: tweet-length (the resolutions sample, 10 labels) and news-length (the AG News sample,
-4 labels). The ratio that counts is the engine's best setting over the pipeline's best setting; the
-stock toolkit's own default (one worker per core, each using every core) is oversubscribed and slower,
-so it is not the baseline. Rounds alternate settings; each setting's median is reported.
+(1) NLI, at parity (fp32, decoder cache off): (a) the ``zero-shot-classification`` pipeline, called as
+the Hugging Face inference toolkit's default handler does (one request at a time, the pipeline's default
+batch size), and (b) zstc's engine with torch's own Linear layers and with the oneDNN Linear kernel
+(ZSTC_LINEAR_KERNEL=onednn; `auto`, the default, picks it where faster), each at 1 worker x N torch
+threads and N workers x 1 thread on N cores (workers are processes started together, each classifying
+its share of the texts). Two workloads: tweet-length (the resolutions sample, 10 labels) and news-length
+(the AG News sample, 4 labels). The ratio that counts is the engine's best setting over the pipeline's
+best setting; the stock toolkit's own default (one worker per core, each using every core) is
+oversubscribed and slower, so it is not the baseline. Rounds alternate settings; each setting's median
+is reported.
 
 Model: a BART with bart-large-mnli's shape and random weights (weights do not change speed; fewer
 layers to fit the time; --layers 12 is the full shape), its tokenizer trained on both samples.
