@@ -108,7 +108,7 @@ clean:
 IMAGE_VENV := .venv-image
 IMAGE_PYTHON ?= $(shell command -v python3.12 || echo $(PYTHON))
 IMAGE_TESTS := tests/unit/test_engine_parity.py tests/unit/test_embedding_engine.py tests/unit/test_entry_script.py \
-	tests/unit/test_classifier.py tests/unit/test_precision.py
+	tests/unit/test_classifier.py tests/unit/test_precision.py tests/unit/test_kernels.py
 
 $(IMAGE_VENV)/bin/.installed: inference/image-stack.txt local/offline-model.txt layers/deploy/requirements.txt
 	@echo "==> $(IMAGE_VENV): the image's torch and transformers (a CUDA build of torch from PyPI: about 3 GB)"
