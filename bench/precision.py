@@ -4,7 +4,9 @@
 conversion the endpoint gates) on both shared samples: the offline MiniLM on every text of
 resolutions (10 labels) and AG News (4 labels), with accuracy beside the majority baseline; and a
 BART with bart-large-mnli's shape (random weights: its agreement means nothing, its speed does).
-Timing alternates precisions round by round and takes each one's median.
+Timing alternates precisions round by round and takes each one's median. Rows: fp32 as it serves by
+default (the `auto` Linear kernel), fp32 on torch's own Linear, bf16, int8 (bf16 activations) and
+int8 with fp32 activations (what int8 would be without native bf16, so it falls back to fp32 there).
 
 (2) Workers x threads on this machine: W processes, each running torch with T threads, together
 classify the same texts; records/s for 1xN, Nx1 and the oversubscribed NxN (N = cores).
@@ -65,9 +67,11 @@ def precision_table(name: str, model_dir: str, samples: dict[str, Any], rounds: 
     from zstc_engine.loading import load_classifier  # noqa: PLC0415
     from zstc_engine.precision import convert  # noqa: PLC0415
 
-    base = load_classifier(model_dir, environ={"ZSTC_PRECISION": "fp32"})
+    base = load_classifier(model_dir, environ={"ZSTC_PRECISION": "fp32"})  # the default Linear kernel
     model = base.model  # type: ignore[attr-defined]
-    classifiers = {"fp32": base}
+    plain = load_classifier(model_dir, environ={"ZSTC_PRECISION": "fp32", "ZSTC_LINEAR_KERNEL": "default"})
+    print(f"\n{name}: fp32 serves with the {base.linear_kernel} Linear kernel")
+    classifiers = {"fp32": base, "fp32 torch-lin": plain}
     for precision in ("bf16", "int8", "int8 fp32-act"):
         reduced = type(base).__new__(type(base))
         reduced.__dict__.update(base.__dict__)

@@ -95,7 +95,7 @@ def test_auto_keeps_torchs_linear_where_onednn_is_slower(
     monkeypatch.setattr(onednn_linear, "_onednn_linear", _slower)
     # When the engine loads with the default setting (auto)
     with caplog.at_level(logging.INFO, logger="zstc_engine"):
-        classifier = load_classifier(model_dir, environ={})
+        classifier = _load(model_dir, ZSTC_LINEAR_KERNEL="auto")
     # Then torch's Linear serves, and the INFO line and /ping say why with both timings
     assert classifier.linear_kernel.startswith("default (auto oneDNN 0.")
     assert _linear_types(classifier.model) == {torch.nn.Linear}
@@ -121,7 +121,7 @@ def test_auto_keeps_onednn_where_torchs_linear_is_slower(
 
     monkeypatch.setattr(torch.nn.functional, "linear", slow_linear)
     # When the engine loads with the default setting (auto), Then oneDNN serves, at parity
-    classifier = load_classifier(model_dir, environ={})
+    classifier = _load(model_dir, ZSTC_LINEAR_KERNEL="auto")
     monkeypatch.undo()
     assert classifier.linear_kernel.startswith("onednn (auto ")
     assert "x torch's on the probe" in classifier.linear_kernel
