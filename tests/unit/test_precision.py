@@ -152,15 +152,23 @@ class _AbsentTorchao(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
 
 
-def test_bf16_falls_back_to_fp32_with_a_warning_where_the_hardware_has_none(
-    bart_dir: Path, calibration_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("precision", ["bf16", "int8"])
+def test_reduced_precision_falls_back_to_fp32_with_a_warning_where_the_hardware_has_no_bf16(
+    bart_dir: Path,
+    calibration_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    precision: str,
 ) -> None:
-    # The one fake: hardware detection (we cannot take bf16 away from this CPU)
+    # The one fake: hardware detection (we cannot take bf16 away from this CPU). Emulated bf16 is slower
+    # than fp32, and int8's weight-only kernels with fp32 activations are no faster than fp32.
     monkeypatch.setattr("zstc_engine.precision.native_bf16", lambda: False)
     with caplog.at_level(logging.WARNING, logger="zstc_engine"):
-        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="bf16"))
-    assert classifier.precision == "fp32 (bf16 fell back: no native bf16)"
-    assert any("no native bf16: serving fp32" in r.getMessage() for r in caplog.records)
+        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION=precision))
+    assert classifier.precision == f"fp32 ({precision} fell back: no native bf16)"
+    assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
+    warning = f"precision {precision} requested but this hardware has no native bf16: serving fp32"
+    assert any(warning in r.getMessage() for r in caplog.records)
 
 
 def test_fp32_is_the_default_and_runs_no_gate(bart_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -242,20 +250,6 @@ def test_a_bad_thread_setting_names_the_variable() -> None:
 def test_loading_sets_torch_threads_from_the_workers(bart_dir: Path) -> None:
     load_classifier(bart_dir, environ={"ZSTC_WORKERS": "2"})
     assert torch.get_num_threads() == max(1, available_cpus() // 2)
-
-
-def test_int8_falls_back_to_fp32_where_the_hardware_has_no_native_bf16(
-    bart_dir: Path, calibration_file: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    # The one fake: hardware detection. Weight-only int8 with fp32 activations is no faster than fp32.
-    monkeypatch.setattr("zstc_engine.precision.native_bf16", lambda: False)
-    with caplog.at_level(logging.WARNING, logger="zstc_engine"):
-        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="int8"))
-    assert classifier.precision == "fp32 (int8 fell back: no native bf16)"
-    assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
-    assert any(
-        "int8 requested but this hardware has no native bf16" in r.getMessage() for r in caplog.records
-    )
 
 
 @needs_bf16
