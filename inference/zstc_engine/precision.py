@@ -31,6 +31,7 @@ import copy
 import json
 import logging
 import os
+import platform
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +45,7 @@ from zstc_engine.protocol import ClassificationTask, decode
 log = logging.getLogger("zstc_engine.precision")
 
 PRECISIONS = ("fp32", "bf16", "int8")
+X86_MACHINES = ("x86_64", "amd64", "i386", "i686")
 DEFAULT_PRECISION = "fp32"
 DEFAULT_MIN_AGREEMENT = 0.99
 CALIBRATION_FILE = Path(__file__).with_name("calibration.jsonl")
@@ -122,13 +124,22 @@ def min_agreement(environ: Mapping[str, str]) -> float:
 
 
 def native_bf16() -> bool:
-    """True when torch runs bf16 natively here (a CUDA GPU with bf16, or a CPU oneDNN reports bf16 on)."""
+    """True when this hardware has bf16 arithmetic: a CUDA GPU with bf16, an x86 CPU with AVX512-BF16 or
+    AMX (Cooper Lake, Sapphire Rapids and later, AMD Zen 4 and later), an Arm CPU with its BF16 extension
+    (Graviton3 and later).
+
+    On x86 oneDNN's own check (``torch.ops.mkldnn._is_mkldnn_bf16_supported``) is true for any AVX-512
+    CPU, where it *emulates* bf16 (Skylake/Cascade Lake, e.g. ml.m5): slower than fp32, so the CPU's
+    instruction flags decide there (``torch.cpu._is_avx512_bf16_supported``, ``_is_amx_tile_supported``).
+    """
     import torch  # noqa: PLC0415
 
     if torch.cuda.is_available():
         return bool(torch.cuda.is_bf16_supported())
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        if platform.machine().lower() in X86_MACHINES:
+            return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())  # Arm: true only with BF16 instructions
     except (AttributeError, RuntimeError):
         return False
 
@@ -237,10 +248,14 @@ def apply_precision(
     tasks = calibration_tasks(env)
     try:
         candidate = build(convert(model, requested))
+        agreement, texts, fp32_seconds, reduced_seconds = top1_agreement(fp32, candidate, tasks)
     except PrecisionUnavailable as error:
         log.warning("precision %s unavailable (%s): serving fp32", requested, error)
         return fp32, PrecisionReport(requested, "fp32", f"fell back: {error}")
-    agreement, texts, fp32_seconds, reduced_seconds = top1_agreement(fp32, candidate, tasks)
+    except Exception as error:  # a conversion or reduced forward pass that fails must not stop the endpoint
+        reason = f"{type(error).__name__}: {str(error)[:200]}"
+        log.warning("precision %s failed (%s): serving fp32", requested, reason)
+        return fp32, PrecisionReport(requested, "fp32", f"fell back: {reason}")
     gate = GateResult(requested, agreement, texts, threshold, fp32_seconds, reduced_seconds)
     emit_gate_metric(gate)
     if not gate.passed:

@@ -293,3 +293,46 @@ def test_int8_with_a_torchao_that_does_not_load_here_serves_fp32(
     )
     assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
     assert any("precision int8 unavailable (torchao does not load" in r.getMessage() for r in caplog.records)
+
+
+@needs_bf16
+def test_int8_whose_quantization_fails_after_import_serves_fp32(
+    bart_dir: Path,
+    calibration_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a torchao that imports but whose quantize_ raises (a release built for another torch)
+    package = tmp_path / "site" / "torchao"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "quantization.py").write_text(
+        "class Int8WeightOnlyConfig:\n    pass\n\n"
+        "def quantize_(model, config, filter_fn=None):\n"
+        "    raise NotImplementedError('aten::_weight_int8pack_mm is not available for this torch')\n"
+    )
+    for name in [name for name in sys.modules if name.split(".")[0] == "torchao"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(package.parent))
+    with caplog.at_level(logging.WARNING, logger="zstc_engine"):
+        classifier = load_classifier(bart_dir, environ=_env(calibration_file, ZSTC_PRECISION="int8"))
+    # Then the endpoint still starts, on fp32, and the log line names the error
+    assert classifier.precision.startswith(
+        "fp32 (int8 fell back: NotImplementedError: aten::_weight_int8pack_mm"
+    )
+    assert next(classifier.model.parameters()).dtype == torch.float32  # type: ignore[attr-defined]
+    assert any("precision int8 failed (NotImplementedError" in r.getMessage() for r in caplog.records)
+
+
+def test_an_avx512_cpu_without_bf16_instructions_is_not_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an x86 CPU like ml.m5's (AVX-512, where oneDNN says bf16 is supported by emulating it,
+    # but neither AVX512-BF16 nor AMX): the one fake is the CPU's instruction flags
+    monkeypatch.setattr("platform.machine", lambda: "x86_64")
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert native_bf16() is False
+    # And with either instruction set it is
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert native_bf16() is True
