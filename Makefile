@@ -123,7 +123,7 @@ $(IMAGE_VENV)/bin/.installed: inference/image-stack.txt local/offline-model.txt 
 
 image-check: $(IMAGE_VENV)/bin/.installed
 	$(IMAGE_VENV)/bin/python tests/image_stack/stage.py $(IMAGE_VENV)/layer $(IMAGE_VENV)/staged
-	$(IMAGE_VENV)/bin/python -c "import sys, torch, transformers; print('python', sys.version.split()[0], 'torch', torch.__version__, 'transformers', transformers.__version__)"
+	$(IMAGE_VENV)/bin/python -c "import sys, torch, transformers; assert sys.version_info[:2] == (3, 12), 'image-check needs Python 3.12 (set IMAGE_PYTHON)'; print('python', sys.version.split()[0], 'torch', torch.__version__, 'transformers', transformers.__version__)"
 	cd $(IMAGE_VENV)/staged && PYTHONPATH=code:code/lib:$(CURDIR) HF_HUB_OFFLINE=1 $(abspath $(IMAGE_VENV))/bin/python -m pytest \
 		--rootdir $(CURDIR) -c $(CURDIR)/pyproject.toml --noconftest -p no:cacheprovider -o addopts= -q \
 		$(addprefix $(CURDIR)/,$(IMAGE_TESTS))

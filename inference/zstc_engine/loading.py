@@ -125,10 +125,15 @@ def load_classifier(
         raise ModelLoadError(str(error)) from None
     classifier.precision = report.describe()
     if report.used == "fp32":  # reduced precisions run their own kernels
-        probe = tokenizer(
-            list(_PROBE[0]), list(_PROBE[1]), padding=True, truncation=True, return_tensors="pt"
-        )
-        kernel = use_onednn_linear(model, dict(probe), env)  # the fp32 classifier serves `model` itself
+
+        def probe() -> dict[str, Any]:  # tokenized inside the kernel check, and only when it runs
+            return dict(
+                tokenizer(
+                    list(_PROBE[0]), list(_PROBE[1]), padding=True, truncation=True, return_tensors="pt"
+                )
+            )
+
+        kernel = use_onednn_linear(model, probe, env)  # the fp32 classifier serves `model` itself
         classifier.linear_kernel = kernel.describe()
     return classifier
 

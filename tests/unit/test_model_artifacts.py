@@ -36,6 +36,9 @@ def _names(code: InferenceCode) -> list[str]:
 def test_vendored_packages_go_under_lib_without_compiled_files(tmp_path: Path) -> None:
     layer = tmp_path / "python"
     _package(layer, "torchao")
+    (layer / "torchao-0.9.0.dist-info").mkdir()
+    (layer / "torchao-0.9.0.dist-info" / "LICENSE").write_text("BSD 3-Clause License\n")
+    (layer / "torchao-0.9.0.dist-info" / "METADATA").write_text("Name: torchao\nVersion: 0.9.0\n")
     code = InferenceCode(INFERENCE, vendored_packages(layer))
     names = _names(code)
     assert "inference.py" in names
@@ -45,6 +48,7 @@ def test_vendored_packages_go_under_lib_without_compiled_files(tmp_path: Path) -
         "lib/torchao/quantization/__init__.py",
         "lib/torchao/quantization/api.py",
     } <= set(names)
+    assert {"lib/torchao-0.9.0.dist-info/LICENSE", "lib/torchao-0.9.0.dist-info/METADATA"} <= set(names)
     assert not [name for name in names if name.endswith((".so", ".pyc")) or "__pycache__" in name]
     assert names == sorted(names)
 

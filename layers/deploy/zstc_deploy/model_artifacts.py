@@ -71,8 +71,14 @@ class InferenceCode:
 
 
 def vendored_packages(search_root: Path, names: Sequence[str] = VENDORED_PACKAGES) -> tuple[Path, ...]:
-    """The package directories among ``names`` that ``search_root`` holds (the deploy layer's root)."""
-    return tuple(search_root / name for name in names if (search_root / name / "__init__.py").is_file())
+    """The package directories among ``names`` that ``search_root`` holds (the deploy layer's root), each
+    with its ``<name>-<version>.dist-info`` (version and licence travel with the code)."""
+    found: list[Path] = []
+    for name in names:
+        if (search_root / name / "__init__.py").is_file():
+            found.append(search_root / name)
+            found.extend(sorted(search_root.glob(f"{name}-*.dist-info")))
+    return tuple(found)
 
 
 def code_digest(code: InferenceCode) -> str:

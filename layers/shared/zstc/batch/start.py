@@ -38,6 +38,8 @@ METADATA_FIELDS = {
     "max-failed-share": "max_failed_share",
 }
 """S3 object metadata (``x-amz-meta-<name>``) -> POST /jobs field, for files uploaded without POST /jobs."""
+METADATA_KEYS = {field: key for key, field in METADATA_FIELDS.items()}
+"""POST /jobs field -> the metadata key that sets it (problems name the key the uploader wrote)."""
 
 
 @dataclass
@@ -239,14 +241,14 @@ class StartBatch:
             changes = job_changes_for(CreateJobRequest.model_validate(fields), source="s3-upload")
         except ValidationError as error:
             first = error.errors(include_input=False)[0]
-            names = {field: meta_key for meta_key, field in METADATA_FIELDS.items()}
-            where = names.get(str(first["loc"][0]), str(first["loc"][0])) if first["loc"] else ""
+            field = str(first["loc"][0]) if first["loc"] else ""
+            where = f"object metadata {METADATA_KEYS.get(field, field)}" if field else "object metadata"
             changes = JobChanges(
                 status=JobStatus.AWAITING_UPLOAD,
                 source="s3-upload",
                 format=fields["format"],
                 filename=filename,
-                problems=[_capped(f"object metadata {where}: {first['msg']}".replace(" :", ":"))],
+                problems=[_capped(f"{where}: {first['msg']}")],
             )
         self.jobs.create(new_job(job_id, changes, self.settings.result_retention_days))
         job = self.jobs.get(job_id)
