@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import resource
 from pathlib import Path
+
+SHARED_DATA = Path(
+    os.environ.get("ZSTC_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+"""The two labelled shared samples (resolutions-sample.csv, agnews-sample.csv): ZSTC_SHARED_DATA, else
+../shared/data beside the repository (where the project's workspace keeps them). examples/ carries the
+resolutions sample only; scripts that need AG News say so when it is missing."""
 
 
 def peak_rss_mb() -> float:

@@ -41,7 +41,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from common import peak_rss_mb  # noqa: E402
+from common import SHARED_DATA, peak_rss_mb  # noqa: E402
 
 LABELS = [
     "Career",
@@ -56,7 +56,7 @@ LABELS = [
     "Time Management/Organization",
 ]
 TEMPLATE = "This example is {}."
-SHARED = Path(os.environ.get("ZSTC_SHARED_DATA", "/work/shared/data"))
+SHARED = SHARED_DATA
 WORKLOADS = {"tweet-length": "resolutions-sample.csv", "news-length": "agnews-sample.csv"}
 """Workload name -> sample file (in ZSTC_SHARED_DATA, else examples/); labels: the sample's categories."""
 KERNELS = {"torch Linear": "default", "oneDNN Linear": "onednn"}

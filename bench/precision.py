@@ -30,11 +30,13 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "inference")]
+from common import SHARED_DATA  # noqa: E402
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 SAMPLES = {"resolutions": "resolutions-sample.csv", "agnews": "agnews-sample.csv"}
-SHARED = Path(os.environ.get("ZSTC_SHARED_DATA", "/work/shared/data"))
+SHARED = SHARED_DATA
 
 
 def _sample(name: str, count: int) -> tuple[list[str], list[str], list[str]]:

@@ -32,9 +32,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "inference"), str(REPO / "local")]
-
 import torch  # noqa: E402
 
+from common import SHARED_DATA  # noqa: E402
 from zstc_engine.embedding import EmbeddingClassifier  # noqa: E402
 from zstc_engine.loading import load_classifier  # noqa: E402
 from zstc_engine.protocol import ClassificationTask  # noqa: E402
@@ -99,7 +99,9 @@ def requests_per_second(runs: dict[str, Callable[[], object]], rounds: int = 5) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument(
+        "--data", type=Path, default=SHARED_DATA, help="the shared samples (ZSTC_SHARED_DATA)"
+    )
     parser.add_argument("--rows", type=int, default=None, help="first N rows of each sample (default all)")
     args = parser.parse_args()
     classifier = load_classifier(environ={})

@@ -23,7 +23,12 @@ from zstc_engine.classifier import Classifier
 from zstc_engine.embedding import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD
 from zstc_engine.kernels import KernelSettingError, requested_kernel, use_onednn_linear
 from zstc_engine.nli import entailment_id
-from zstc_engine.precision import PrecisionSettingError, apply_precision, requested_precision
+from zstc_engine.precision import (
+    PrecisionSettingError,
+    apply_precision,
+    quiet_optional_kernels,
+    requested_precision,
+)
 from zstc_engine.threads import ThreadSettingError, apply_threads, plan_threads
 
 METHODS = ("nli", "embedding")
@@ -82,12 +87,14 @@ def load_classifier(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer  # noqa: PLC0415
 
-    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    with quiet_optional_kernels():  # transformers imports torchao (when installed) while loading
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
     name = directory.name if directory.name != "model" else directory.parent.name
     if chosen == "nli":
         from zstc_engine.nli import NliClassifier  # noqa: PLC0415
 
-        model = AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True)
+        with quiet_optional_kernels():
+            model = AutoModelForSequenceClassification.from_pretrained(directory, local_files_only=True)
         if entailment_id(dict(model.config.label2id)) == -1:
             raise ModelLoadError(
                 f"{directory} has no entailment label in its config; it cannot run the nli method"
@@ -104,7 +111,8 @@ def load_classifier(
     else:
         from zstc_engine.embedding import EmbeddingClassifier  # noqa: PLC0415
 
-        model = AutoModel.from_pretrained(directory, local_files_only=True)
+        with quiet_optional_kernels():
+            model = AutoModel.from_pretrained(directory, local_files_only=True)
         max_length = _sentence_transformers_max_length(directory) or min(int(tokenizer.model_max_length), 512)
 
         def build(weights: Any) -> Classifier:

@@ -27,6 +27,7 @@ container's log stream carries it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -34,7 +35,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,22 @@ def top1_agreement(
     return agreeing / len(pairs), len(pairs), middle - started, ended - middle
 
 
+@contextlib.contextmanager
+def quiet_optional_kernels() -> Iterator[None]:
+    """Silence, while torchao is imported, its warnings about kernels for other hardware (CUDA, mxfp8)
+    it cannot load and torch's about one of its enums: noise for the CPU path, on every model load
+    (transformers imports torchao when it is installed)."""
+    quiet = [logging.getLogger(name) for name in ("torchao", "torch.utils._pytree")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+
 class PrecisionUnavailable(RuntimeError):
     """This environment cannot run the requested precision; the message says why (for the log)."""
 
@@ -204,14 +221,9 @@ def _torchao_int8_weight_only() -> tuple[Callable[..., Any], Any]:
     """torchao's ``quantize_`` and an ``Int8WeightOnlyConfig`` (the API since torchao 0.9)."""
     import torch  # noqa: PLC0415
 
-    # torchao's import warns about kernels for other hardware (CUDA, mxfp8) it cannot load, and torch
-    # about one of its enums: noise for this CPU path, so those two loggers are quiet while it loads.
-    quiet = [logging.getLogger(name) for name in ("torchao", "torch.utils._pytree")]
-    levels = [logger.level for logger in quiet]
-    for logger in quiet:
-        logger.setLevel(logging.ERROR)
     try:
-        from torchao.quantization import Int8WeightOnlyConfig, quantize_  # noqa: PLC0415
+        with quiet_optional_kernels():
+            from torchao.quantization import Int8WeightOnlyConfig, quantize_  # noqa: PLC0415
     except ModuleNotFoundError as error:
         if error.name == "torchao":
             raise PrecisionUnavailable("torchao is not installed") from None
@@ -220,9 +232,6 @@ def _torchao_int8_weight_only() -> tuple[Callable[..., Any], Any]:
         raise PrecisionUnavailable(
             f"torchao does not load with torch {torch.__version__}: {type(error).__name__}"
         ) from None
-    finally:
-        for logger, level in zip(quiet, levels, strict=True):
-            logger.setLevel(level)
     return quantize_, Int8WeightOnlyConfig()
 
 

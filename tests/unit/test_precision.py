@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.abc
 import json
 import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -336,3 +338,22 @@ def test_an_avx512_cpu_without_bf16_instructions_is_not_native_bf16(monkeypatch:
     # And with either instruction set it is
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
     assert native_bf16() is True
+
+
+def test_loading_a_model_prints_none_of_torchaos_hardware_warnings() -> None:
+    # transformers imports torchao (installed for int8) while loading any model; its import warns about
+    # CUDA/mxfp8 kernels and torch about its enums: none of that may open an fp32 CPU log
+    code = (
+        "from zstc_engine.loading import load_classifier as load\nload(environ={'ZSTC_TORCH_THREADS': '1'})"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Failed to load" not in result.stderr
+    assert "register_constant" not in result.stderr
