@@ -28,11 +28,12 @@ def main(layer: Path, target: Path) -> None:
         )
     root = target / CODE_DIR
     shutil.rmtree(root, ignore_errors=True)
-    for name, path in code.files():
+    files = code.files()
+    for name, path in files:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, root / name)
     vendored = ", ".join(package.name for package in code.vendored)
-    print(f"staged {len(code.files())} files under {root} (vendored: {vendored})")
+    print(f"staged {len(files)} files under {root} (vendored: {vendored})")
 
 
 if __name__ == "__main__":

@@ -55,9 +55,14 @@ def staging_prefix(job_id: str) -> str:
     return f"{STAGING_PREFIX}{job_id}/"
 
 
+def _part(index: int) -> str:
+    """The name every per-shard object shares: ``part-00000``."""
+    return f"part-{index:05d}"
+
+
 def shard_key(job_id: str, index: int) -> str:
     """One staged shard: ``staging/<job_id>/part-00000.jsonl``."""
-    return f"{staging_prefix(job_id)}part-{index:05d}.jsonl"
+    return f"{staging_prefix(job_id)}{_part(index)}.jsonl"
 
 
 def output_prefix(job_id: str) -> str:
@@ -67,7 +72,7 @@ def output_prefix(job_id: str) -> str:
 
 def output_key(job_id: str, index: int) -> str:
     """Batch transform's output for one shard: the input name plus ``.out``."""
-    return f"{output_prefix(job_id)}part-{index:05d}.jsonl.out"
+    return f"{output_prefix(job_id)}{_part(index)}.jsonl.out"
 
 
 def results_key(job_id: str) -> str:
@@ -77,7 +82,7 @@ def results_key(job_id: str) -> str:
 
 def results_part_key(job_id: str, index: int) -> str:
     """The CSV rows of one shard, assembled into results.csv at the end."""
-    return f"{RESULTS_PREFIX}{job_id}/parts/part-{index:05d}.csv"
+    return f"{RESULTS_PREFIX}{job_id}/parts/{_part(index)}.csv"
 
 
 def results_header_key(job_id: str) -> str:

@@ -145,12 +145,11 @@ class ClassifyParameters(BaseModel):
     def _check_descriptions(cls, descriptions: dict[str, str] | None) -> dict[str, str] | None:
         for label, text in (descriptions or {}).items():
             check_encodable(label, "label_descriptions key")
-            if text.strip():
-                check_text_content(text, f"label_descriptions[{label}]")
             if not text.strip():
                 raise PydanticCustomError(
                     "description_empty", "label_descriptions[{label}] is empty", {"label": label}
                 )
+            check_text_content(text, f"label_descriptions[{label}]")
             if len(text) > limits.MAX_DESCRIPTION_CHARS:
                 raise PydanticCustomError(
                     "description_too_long",
