@@ -11,9 +11,9 @@ from zstc_local.stack import LocalStack, StackError
 ENGLISH_ONLY_NOTE = (
     "the offline model is English-only: other languages classify poorly. Deployed stacks can run a "
     "multilingual JumpStart NLI model, e.g. ModelId=huggingface-zstc-moritzlaurer-mdeberta-v3-base-xnli-"
-    "multilingual-nli-2mil7 (README, Deploy)."
+    "multilingual-nli-2mil7 (docs/deploy.md)."
 )
-"""Said where users look: the start-up banner of ``zstc local up`` and ``zstc demo``, and the README."""
+"""Said where users look: the start-up banner of ``zstc local up`` and ``zstc demo``, and README.md."""
 
 
 def describe(stack: LocalStack) -> str:
