@@ -9,15 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import aws_lambda_powertools.event_handler
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zstc.batch.models import CreateJobRequest, JobList, JobView, ResultPage
-from zstc.batch.records import JobStatus
-from zstc.contract.classification import Classification, ClassifyRequest, EndpointHealth
+from zstc.contract import media_types
+from zstc.contract.answer import Classification
+from zstc.contract.health import EndpointHealth
+from zstc.contract.jobs import CreateJobRequest, JobList, JobStatus, JobView
+from zstc.contract.request import ClassifyRequest
+from zstc.contract.results import ResultPage
 from zstc.core import limits, snapstart
 from zstc.core.observability import logger, metrics, tracer
 from zstc.core.settings import ApiSettings, BatchSettings
@@ -85,16 +88,14 @@ def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification
         200: {"description": "The endpoint is InService."},
         503: {
             "description": "The endpoint is missing or not InService (the same report, ready false).",
-            "content": {"application/json": {"model": EndpointHealth}},
+            "content": {media_types.JSON: {"model": EndpointHealth}},
         },
     },
 )
 def get_health() -> Response[EndpointHealth]:
     """Report the configured endpoint's name and status."""
     report = health(endpoint)
-    return Response(
-        status_code=200 if report.ready else 503, content_type=content_types.APPLICATION_JSON, body=report
-    )
+    return Response(status_code=200 if report.ready else 503, content_type=media_types.JSON, body=report)
 
 
 @app.post(
@@ -109,7 +110,7 @@ def post_jobs(request: Annotated[CreateJobRequest, Body()]) -> Response[JobView]
     """A new job (AwaitingUpload) with a presigned PUT URL under input/<job_id>/."""
     job = jobs().create(request)
     logger.info("job created", extra={"job_id": job.job_id, "format": request.format})
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=job)
+    return Response(status_code=201, content_type=media_types.JSON, body=job)
 
 
 @app.get(
@@ -168,7 +169,7 @@ def _openapi_json() -> str:
 @app.get("/openapi.json", include_in_schema=False)
 def get_openapi() -> Response[str]:
     """The OpenAPI schema Powertools generates from the routes and models."""
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
+    return Response(status_code=200, content_type=media_types.JSON, body=_openapi_json())
 
 
 @app.get("/swagger", include_in_schema=False)
@@ -185,7 +186,7 @@ def get_swagger() -> Response[str]:
         swagger_base_url="",
         oauth2_config=None,
     )
-    return Response(status_code=200, content_type="text/html", body=html)
+    return Response(status_code=200, content_type=media_types.HTML, body=html)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

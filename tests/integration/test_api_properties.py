@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from tests.support.api import ApiClient
 from tests.support.moto import MotoServer
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.request import ClassifyRequest
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 any_json = st.recursive(

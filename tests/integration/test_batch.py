@@ -22,6 +22,7 @@ from tests.support.batch import BUCKET, TABLE, BatchPath, engine_answers, play_s
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
 from tests.support.moto import REGION
 from zstc.batch import layout
+from zstc.contract.results import RESULTS_CSV_COLUMNS
 from zstc.core import limits
 from zstc_engine.classifier import Classifier
 
@@ -153,17 +154,8 @@ def test_jsonl_job_through_the_api_end_to_end(api: ApiClient, batch: BatchPath, 
         Bucket=BUCKET, Key=layout.results_key(job_id)
     )
     rows = list(csv.reader(io.StringIO(csv_body["Body"].read().decode())))
-    assert rows[0] == [
-        "id",
-        "text",
-        "top_label",
-        "top_score",
-        "labels",
-        "scores",
-        "predicted_labels",
-        "evidence",
-        "error",
-    ]
+    assert tuple(rows[0]) == RESULTS_CSV_COLUMNS
+    assert [row[2] for row in rows[1:4]] == [r["text"] for r in results[:3]]
     assert len(rows) == 1001
 
 
@@ -311,8 +303,9 @@ def test_duplicate_s3_event_starts_one_transform_job(batch: BatchPath) -> None:
 
 def test_crash_between_staging_and_transform_is_retried_without_a_second_job(batch: BatchPath) -> None:
     # Given an earlier attempt that staged the input and died before starting the transform job
-    from zstc.batch.records import JobChanges, JobStatus  # noqa: PLC0415
+    from zstc.batch.records import JobChanges  # noqa: PLC0415
     from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
+    from zstc.contract.jobs import JobStatus  # noqa: PLC0415
 
     assert batch.upload("input/crash/a.jsonl", _jsonl(5)) == {"outcomes": ["started"]}
     job_id = layout.job_id_for_upload(BUCKET, "input/crash/a.jsonl")

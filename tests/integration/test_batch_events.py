@@ -12,8 +12,9 @@ import pytest
 from tests.support.batch import BUCKET, TABLE, BatchPath
 from tests.support.moto import REGION
 from zstc.batch import layout
-from zstc.batch.records import JobChanges, JobStatus, new_job
+from zstc.batch.records import JobChanges, new_job
 from zstc.batch.store import DynamoJobStore
+from zstc.contract.jobs import JobStatus
 from zstc_local.context import LocalLambdaContext
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "batch"

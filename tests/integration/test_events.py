@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.api import ApiClient
 from tests.support.moto import MotoServer
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.request import ClassifyRequest
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "api"
 

@@ -22,7 +22,7 @@ from tests.support.api import ApiClient, ApiResponse
 from tests.support.batch import BatchPath, engine_answers, play_sagemaker
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
 from tests.support.moto import REGION, MotoServer
-from zstc.contract.classification import ErrorResponse
+from zstc.contract.errors import ErrorResponse
 from zstc.core import limits
 from zstc_engine.classifier import Classifier
 from zstc_local.api_gateway import proxy_event

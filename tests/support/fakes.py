@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey, TransformFinished
-from zstc.batch.records import JobChanges, JobRecord, JobStatus, ResultRecord, now_iso
-from zstc.contract.classification import EndpointHealth
+from zstc.batch.records import JobChanges, JobRecord, now_iso
+from zstc.contract.health import EndpointHealth
+from zstc.contract.jobs import JobStatus
+from zstc.contract.results import JobResult
 from zstc.core.objects import BinaryReader, ObjectInfo, binary_lines
 
 
@@ -23,7 +25,7 @@ class FakeJobStore:
 
     def __init__(self) -> None:
         self.jobs: dict[str, JobRecord] = {}
-        self.results: dict[str, dict[int, ResultRecord]] = {}
+        self.results: dict[str, dict[int, JobResult]] = {}
         self.expiry: dict[str, int] = {}
 
     def create(self, job: JobRecord) -> bool:
@@ -78,7 +80,7 @@ class FakeJobStore:
         )
         return self._page(f"status:{status.value}", jobs, limit, start)
 
-    def put_results(self, job_id: str, results: Sequence[ResultRecord], expires_at: int) -> None:
+    def put_results(self, job_id: str, results: Sequence[JobResult], expires_at: int) -> None:
         stored = self.results.setdefault(job_id, {})
         for result in results:
             stored[result.position] = result
@@ -86,7 +88,7 @@ class FakeJobStore:
 
     def query_results(
         self, job_id: str, limit: int, start: PageKey | None
-    ) -> tuple[list[ResultRecord], PageKey | None]:
+    ) -> tuple[list[JobResult], PageKey | None]:
         ordered = [result for _, result in sorted(self.results.get(job_id, {}).items())]
         return self._page(f"results:{job_id}", ordered, limit, start)
 

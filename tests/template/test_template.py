@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.sam import resources_of_type, translate
 from zstc.batch import layout
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.request import ClassifyRequest
 from zstc.core.settings import ApiSettings
 from zstc_local.provision import local_template
 from zstc_local.template import TEMPLATE_PATH, Template

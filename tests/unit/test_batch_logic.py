@@ -5,6 +5,8 @@ Fast and network-free; the same paths run against a real moto server in tests/in
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any, get_args
 
@@ -12,13 +14,15 @@ import pytest
 
 from tests.support.fakes import FakeJobStore, FakeObjectStore, FakeTransformRunner
 from zstc.batch import layout
-from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filename
+from zstc.batch.formats import READERS
 from zstc.batch.interfaces import TransformFinished
 from zstc.batch.jobs import JobsService, encode_token
-from zstc.batch.models import CreateJobRequest
-from zstc.batch.records import ABSTAINED, JobStatus
+from zstc.batch.records import ABSTAINED
 from zstc.batch.results import ProcessResults
 from zstc.batch.start import StartBatch, UploadedObject
+from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename
+from zstc.contract.jobs import CreateJobRequest, JobStatus
+from zstc.contract.results import RESULTS_CSV_COLUMNS
 from zstc.core import limits
 from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from zstc.core.settings import BatchSettings
@@ -88,9 +92,9 @@ def batch() -> Batch:
 
 
 def test_the_format_table_and_its_names_agree() -> None:
-    assert set(get_args(InputFormatName)) == set(INPUT_FORMATS)
-    assert format_for_filename("Tweets.CSV") is INPUT_FORMATS["csv"]
-    assert format_for_filename("a.jsonl") is INPUT_FORMATS["jsonl"]
+    assert set(get_args(InputFormatName)) == set(INPUT_FILE_FORMATS) == set(READERS)
+    assert format_for_filename("Tweets.CSV") is INPUT_FILE_FORMATS["csv"]
+    assert format_for_filename("a.jsonl") is INPUT_FILE_FORMATS["jsonl"]
     assert format_for_filename("a.txt") is None
 
 
@@ -129,7 +133,9 @@ def test_a_csv_job_runs_from_upload_to_paged_results(batch: Batch) -> None:
         5,
         {"Health": 5},
     )
-    assert batch.objects.objects[layout.results_key(view.job_id)].data.startswith(b"id,text,top_label")
+    rows = list(csv.reader(io.StringIO(batch.objects.objects[layout.results_key(view.job_id)].data.decode())))
+    assert tuple(rows[0]) == RESULTS_CSV_COLUMNS
+    assert [row[:3] for row in rows[1:3]] == [["0", "t0", "resolution 0"], ["1", "t1", "resolution 1"]]
 
 
 def test_invalid_lines_reject_the_whole_file_and_start_nothing(batch: Batch) -> None:
@@ -357,9 +363,10 @@ def test_steering_options_reach_the_results_and_abstentions_are_counted(batch: B
     job = batch.store.get(job_id)
     assert job is not None
     assert job.label_histogram == {"Health": 1, ABSTAINED: 2}
-    header, first = batch.objects.objects[layout.results_key(job_id)].data.decode().splitlines()[:2]
-    assert header.split(",")[6:8] == ["predicted_labels", "evidence"]
-    assert '[""Health""]' in first
+    rows = list(csv.DictReader(io.StringIO(batch.objects.objects[layout.results_key(job_id)].data.decode())))
+    assert [json.loads(row["predicted_labels"]) for row in rows] == [["Health"], [], []]
+    assert [len(json.loads(row["evidence"])) for row in rows] == [len(LABELS)] * 3
+    assert [row["windows"] for row in rows] == ["1"] * 3
 
 
 def test_an_answer_breaking_the_threshold_rule_fails_the_job(batch: Batch) -> None:

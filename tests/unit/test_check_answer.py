@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from zstc.contract.answers import check_answer
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.answer import check_answer
+from zstc.contract.request import ClassifyRequest
 from zstc.core.errors import InvalidModelResponseError
 
 REQUEST = ClassifyRequest.model_validate(

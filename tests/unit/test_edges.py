@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakes import FakeEndpoint
-from zstc.batch.records import JobStatus
 from zstc.batch.transform import SageMakerTransform
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.jobs import JobStatus
+from zstc.contract.request import ClassifyRequest
 from zstc.core.errors import InvalidModelResponseError, ThrottledError
 from zstc.core.objects import binary_lines
 from zstc.core.settings import BatchSettings

@@ -21,10 +21,10 @@ from tests.unit.test_batch_logic import FOREVER, LABELS, SETTINGS
 from zstc.batch import layout
 from zstc.batch.interfaces import TransformFinished
 from zstc.batch.jobs import JobsService
-from zstc.batch.models import CreateJobRequest
-from zstc.batch.records import JobChanges, JobRecord, JobStatus
+from zstc.batch.records import JobChanges, JobRecord
 from zstc.batch.results import ProcessResults, bounded_histogram
 from zstc.batch.start import StartBatch, UploadedObject
+from zstc.contract.jobs import CreateJobRequest, JobStatus
 from zstc.core import limits
 
 SECRET = "confidential-record-text"

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from zstc.contract.answers import predicted_labels as api_predicted_labels
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.answer import predicted_labels as api_predicted_labels
+from zstc.contract.request import ClassifyRequest
 from zstc_engine.protocol import (
     ClassificationResult,
     RequestError,

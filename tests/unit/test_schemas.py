@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from zstc.contract.classification import Classification, ClassifyRequest
+from zstc.contract.answer import Classification
+from zstc.contract.request import ClassifyRequest
 from zstc.core import limits
 from zstc_engine.protocol import parse_request
 

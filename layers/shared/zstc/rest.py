@@ -12,25 +12,25 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from zstc.contract.classification import ErrorDetail, ErrorInfo, ErrorResponse
+from zstc.contract import media_types
+from zstc.contract.errors import ErrorDetail, ErrorInfo, ErrorResponse
 from zstc.core import limits
 from zstc.core.errors import InvalidBodyError, PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
 from zstc.core.jsontext import NO_POSITION, loads_strict
 from zstc.core.observability import logger, metrics
 
-JSON_MEDIA_TYPE = "application/json"
 _MAX_DETAILS = 20
 
 
 def _documented(description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {JSON_MEDIA_TYPE: {"model": ErrorResponse}}}
+    return {"description": description, "content": {media_types.JSON: {"model": ErrorResponse}}}
 
 
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
@@ -70,7 +70,7 @@ def accurate_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
-            content = responses.get("422", {}).get("content", {}).get(JSON_MEDIA_TYPE, {})
+            content = responses.get("422", {}).get("content", {}).get(media_types.JSON, {})
             if content.get("schema", {}).get("$ref") == f"{prefix}HTTPValidationError":
                 del responses["422"]
     components = schema.get("components", {}).get("schemas", {})
@@ -94,7 +94,7 @@ def error_response(
     body = ErrorResponse(error=ErrorInfo(code=code, message=message, details=details or []))
     return Response(
         status_code=status.value,
-        content_type=content_types.APPLICATION_JSON,
+        content_type=media_types.JSON,
         body=body.model_dump_json(),
     )
 
@@ -128,18 +128,18 @@ def normalised_event(event: Mapping[str, Any]) -> Mapping[str, Any]:
             f"request body is {size} bytes; the limit is {limits.MAX_BODY_BYTES} bytes"
         )
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    media_type, *params = headers.get("content-type", JSON_MEDIA_TYPE).split(";")
+    media_type, *params = headers.get("content-type", media_types.JSON).split(";")
     media_type = media_type.strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    if media_type != media_types.JSON:
         raise UnsupportedMediaTypeError(
-            f"Content-Type {media_type or '(empty)'} is not supported; send {JSON_MEDIA_TYPE}"
+            f"Content-Type {media_type or '(empty)'} is not supported; send {media_types.JSON}"
         )
     for param in params:
         name, _, value = param.partition("=")
         charset = value.strip().strip('"').lower()
         if name.strip().lower() == "charset" and charset not in _UTF8_CHARSETS:
             raise UnsupportedMediaTypeError(
-                f"charset {charset[:40] or '(empty)'} is not supported; send {JSON_MEDIA_TYPE} in UTF-8"
+                f"charset {charset[:40] or '(empty)'} is not supported; send {media_types.JSON} in UTF-8"
             )
     text = _utf8_text(body, base64_encoded=bool(event.get("isBase64Encoded")))
     plain_headers = {
@@ -152,8 +152,8 @@ def normalised_event(event: Mapping[str, Any]) -> Mapping[str, Any]:
         **event,
         "body": text,
         "isBase64Encoded": False,
-        "headers": {**plain_headers, "Content-Type": JSON_MEDIA_TYPE},
-        "multiValueHeaders": {**multi, "Content-Type": [JSON_MEDIA_TYPE]},
+        "headers": {**plain_headers, "Content-Type": media_types.JSON},
+        "multiValueHeaders": {**multi, "Content-Type": [media_types.JSON]},
     }
 
 
@@ -186,7 +186,7 @@ class ZstcResolver(APIGatewayRestResolver):
         _record_error(problem.code, problem.status)
         return {
             "statusCode": problem.status.value,
-            "headers": {"Content-Type": JSON_MEDIA_TYPE},
+            "headers": {"Content-Type": media_types.JSON},
             "body": ErrorResponse(
                 error=ErrorInfo(code=problem.code, message=problem.message)
             ).model_dump_json(),
@@ -219,7 +219,7 @@ def create_resolver() -> ZstcResolver:
         return error_response(
             UnsupportedMediaTypeError.status,
             UnsupportedMediaTypeError.code,
-            f"this Content-Type is not supported; send {JSON_MEDIA_TYPE}",
+            f"this Content-Type is not supported; send {media_types.JSON}",
         )
 
     @app.exception_handler(ZstcError)
@@ -271,7 +271,6 @@ def _record_error(code: str, status: HTTPStatus) -> None:
 
 __all__ = [
     "ERROR_RESPONSES",
-    "JSON_MEDIA_TYPE",
     "ZstcResolver",
     "accurate_openapi",
     "body_policy_error",

@@ -1,14 +1,11 @@
-"""Batch input formats: one table (name -> extensions, content type, reader), read by every place.
+"""Batch input readers: one per format of :data:`zstc.contract.batch_input.INPUT_FILE_FORMATS`.
 
 A reader takes the uploaded file as a binary stream and yields normalised model requests
 (:class:`Record`) or :class:`Problem` s in file order, validating each record with the same schema
 and limits as POST /classify; nothing is held in memory beyond one record. A new format (Parquet,
-gzip-compressed JSON Lines, ...) is one reader function plus one entry in :data:`INPUT_FORMATS`.
-
-- ``jsonl``: each line is a real-time request with one text and an optional ``id``; lines without
-  ``parameters`` take the job's.
-- ``csv``: a header row, a text column (default ``text``) and an optional id column; the job (or
-  the object's metadata) gives the labels.
+gzip-compressed JSON Lines, ...) is one entry in the contract's ``INPUT_FILE_FORMATS`` plus one reader
+function here, named in :data:`READERS`. The formats themselves are described in
+:mod:`zstc.contract.batch_input`.
 """
 
 from __future__ import annotations
@@ -18,17 +15,15 @@ import csv
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
-from zstc.contract.classification import BatchRecord, ClassifyParameters
+from zstc.contract.batch_input import InputFormatName, InputRecord
+from zstc.contract.request import ClassifyParameters
 from zstc.core import limits
 from zstc.core.jsontext import NO_POSITION, loads_strict
 from zstc.core.objects import BinaryReader, binary_lines
-
-InputFormatName = Literal["csv", "jsonl"]
-"""The names of :data:`INPUT_FORMATS` (a test keeps the two equal)."""
 
 
 @dataclass(frozen=True)
@@ -67,25 +62,13 @@ class Record:
 Reader = Callable[[BinaryReader, InputSpec], Iterator[Record | Problem]]
 
 
-@dataclass(frozen=True)
-class InputFormat:
-    """One batch input format."""
-
-    name: InputFormatName
-    extensions: tuple[str, ...]
-    """File name endings, lowercase with the dot (the first is the default upload name's)."""
-    content_type: str
-    """The media type to upload the file with."""
-    reader: Reader
-
-
 def _parameters_json(parameters: ClassifyParameters) -> dict[str, Any]:
     return parameters.model_dump(mode="json", exclude_none=True)
 
 
 def _validated(line: int, payload: dict[str, Any], default_id: Any) -> Record | Problem:
     try:
-        record = BatchRecord.model_validate(payload)
+        record = InputRecord.model_validate(payload)
     except ValidationError as error:
         first = error.errors(include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -185,28 +168,14 @@ def _describe_header(header: list[str]) -> str:
     return f"the header has {len(header)} column(s): {shown}{more}"
 
 
-INPUT_FORMATS: dict[InputFormatName, InputFormat] = {
-    "jsonl": InputFormat("jsonl", (".jsonl",), "application/jsonlines", read_jsonl),
-    "csv": InputFormat("csv", (".csv",), "text/csv", read_csv),
-}
-"""Every batch input format, by name."""
-
-
-def format_for_filename(filename: str) -> InputFormat | None:
-    """The format whose extension ``filename`` ends with (case-insensitive), or None."""
-    name = filename.lower()
-    return next((fmt for fmt in INPUT_FORMATS.values() if name.endswith(fmt.extensions)), None)
-
-
-def supported_extensions() -> str:
-    """The accepted extensions for messages, e.g. ``.jsonl or .csv``."""
-    return " or ".join(ext for fmt in INPUT_FORMATS.values() for ext in fmt.extensions)
+READERS: dict[InputFormatName, Reader] = {"jsonl": read_jsonl, "csv": read_csv}
+"""The reader of each input format (a test keeps its names and the contract's formats equal)."""
 
 
 def read_records(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
     """Records and problems of ``stream`` in file order; stops after the record limit with a problem."""
     count = 0
-    for item in INPUT_FORMATS[spec.format].reader(stream, spec):
+    for item in READERS[spec.format](stream, spec):
         if isinstance(item, Record):
             count += 1
             if count > limits.MAX_BATCH_RECORDS:

@@ -15,7 +15,10 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from zstc.batch.records import JobChanges, JobRecord, JobStatus, ResultRecord
+from zstc.batch.records import JobChanges, JobRecord
+from zstc.contract import media_types
+from zstc.contract.jobs import JobStatus
+from zstc.contract.results import JobResult
 from zstc.core.objects import BinaryReader, ObjectInfo
 
 PageKey = Mapping[str, Any]
@@ -62,13 +65,13 @@ class JobStore(Protocol):
         """
         ...
 
-    def put_results(self, job_id: str, results: Sequence[ResultRecord], expires_at: int) -> None:
+    def put_results(self, job_id: str, results: Sequence[JobResult], expires_at: int) -> None:
         """Write result records (keyed by input position: a replay overwrites the same items)."""
         ...
 
     def query_results(
         self, job_id: str, limit: int, start: PageKey | None
-    ) -> tuple[list[ResultRecord], PageKey | None]:
+    ) -> tuple[list[JobResult], PageKey | None]:
         """Up to ``limit`` results of ``job_id`` in input order, and where to continue.
 
         Raises :class:`InvalidPageKeyError` for a ``start`` not issued for this job's results.
@@ -97,7 +100,7 @@ class ObjectStore(Protocol):
         """The object's ``\\n``-terminated lines; raises KeyError (on first use) when missing."""
         ...
 
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+    def put(self, key: str, data: bytes, content_type: str = media_types.OCTET_STREAM) -> None:
         """Write one object."""
         ...
 

@@ -13,8 +13,9 @@ import json
 from zstc.batch import layout
 from zstc.batch.formats import InputSpec
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, JobStore, ObjectStore, PageKey
-from zstc.batch.models import CreateJobRequest, JobList, JobView, ResultPage, ResultView, UploadTarget
-from zstc.batch.records import JobChanges, JobRecord, JobSource, JobStatus, new_job
+from zstc.batch.records import JobChanges, JobRecord, JobSource, new_job
+from zstc.contract.jobs import CreateJobRequest, JobList, JobStatus, JobView, UploadTarget
+from zstc.contract.results import ResultPage
 from zstc.core import limits
 from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from zstc.core.settings import BatchSettings
@@ -59,6 +60,13 @@ def job_changes_for(
     )
 
 
+def job_view(job: JobRecord, upload: UploadTarget | None = None) -> JobView:
+    """The API view of a stored job (internal attributes left out)."""
+    return JobView.model_validate(
+        {**job.model_dump(include=set(JobView.model_fields), mode="json"), "upload": upload}
+    )
+
+
 def input_spec(job: JobRecord) -> InputSpec:
     """How to read the job's uploaded file."""
     return InputSpec(
@@ -90,11 +98,11 @@ class JobsService:
             expires_in_seconds=limits.UPLOAD_URL_EXPIRY_SECONDS,
             max_bytes=limits.MAX_BATCH_FILE_BYTES,
         )
-        return JobView.of(job, upload)
+        return job_view(job, upload)
 
     def get(self, job_id: str) -> JobView:
         """One job; ``NotFoundError`` (404) when unknown."""
-        return JobView.of(self._job(job_id))
+        return job_view(self._job(job_id))
 
     def list(self, status: JobStatus | None, limit: int, next_token: str | None) -> JobList:
         """Recent jobs (optionally of one status), newest first."""
@@ -103,14 +111,14 @@ class JobsService:
                 jobs, last = self.jobs.list_by_status(status, limit, decode_token(next_token))
             except InvalidPageKeyError:
                 raise InvalidRequestError(_FOREIGN_TOKEN) from None
-            return JobList(jobs=[JobView.of(job) for job in jobs], next_token=encode_token(last))
+            return JobList(jobs=[job_view(job) for job in jobs], next_token=encode_token(last))
         if next_token:
             raise InvalidRequestError("next_token needs the status it was issued for")
         found: list[JobRecord] = []
         for each in JobStatus:
             found += self.jobs.list_by_status(each, limit, None)[0]
         found.sort(key=lambda job: job.created_at, reverse=True)
-        return JobList(jobs=[JobView.of(job) for job in found[:limit]])
+        return JobList(jobs=[job_view(job) for job in found[:limit]])
 
     def results(self, job_id: str, limit: int, next_token: str | None) -> ResultPage:
         """Results of a completed job in input order; 409 until it is Completed."""
@@ -126,7 +134,7 @@ class JobsService:
             raise InvalidRequestError(_FOREIGN_TOKEN) from None
         return ResultPage(
             job_id=job_id,
-            results=[ResultView.model_validate(result.model_dump()) for result in results],
+            results=results,
             next_token=encode_token(last),
         )
 

@@ -1,37 +1,26 @@
-"""The stored job and result records (typed), and the rules that compute their time fields.
+"""The stored job record (typed), and the rules that compute its time fields.
 
-A job is one item, a result one item per input record (see :mod:`zstc.batch.store`). Every reader
-and writer goes through these models: no code reads or writes a job attribute by string key.
+A job is one item, a result one item per input record (:class:`zstc.contract.results.JobResult`; see
+:mod:`zstc.batch.store`). Every reader and writer goes through these models: no code reads or writes
+a job attribute by string key.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from zstc.batch.formats import InputFormatName
-from zstc.contract.classification import ClassifyParameters, Evidence
+from zstc.contract.batch_input import InputFormatName
+from zstc.contract.jobs import JobStatus
+from zstc.contract.request import ClassifyParameters
 
 SECONDS_PER_DAY = 86_400
 
 ABSTAINED = "(none)"
 """The label histogram's key for records a threshold left without a predicted label."""
-
-
-class JobStatus(StrEnum):
-    """Where a job is in its life: AwaitingUpload -> Validating -> InProgress -> a terminal status."""
-
-    AWAITING_UPLOAD = "AwaitingUpload"
-    VALIDATING = "Validating"
-    REJECTED = "Rejected"
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    STOPPED = "Stopped"
 
 
 JobSource = Literal["api", "s3-upload"]
@@ -92,25 +81,6 @@ class JobRecord(JobChanges):
     def staged_records(self) -> tuple[list[int], int]:
         """``(records per shard, shards already ingested)`` of a job whose transform started."""
         return list(self.shard_sizes or []), self.checkpoint or 0
-
-
-class ResultRecord(BaseModel):
-    """One input record's classification as stored (and as GET /jobs/{id}/results shows it)."""
-
-    position: int = Field(description="0-based position of the record in the input file.")
-    record_id: str | int
-    top_label: str | None = Field(default=None, description="None when the record failed (see error).")
-    top_score: float | None = None
-    labels: list[str] = Field(default_factory=list)
-    scores: list[float] = Field(default_factory=list)
-    error: str | None = Field(
-        default=None, description="Why the model could not score this record; None when it was scored."
-    )
-    predicted_labels: list[str] | None = Field(default=None, description="With a threshold (as /classify).")
-    windows: int | None = Field(
-        default=None, description="Model windows the text took (with return_evidence)."
-    )
-    evidence: list[Evidence] | None = Field(default=None, description="With return_evidence (as /classify).")
 
 
 def now_iso() -> str:

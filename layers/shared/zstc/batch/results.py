@@ -8,7 +8,6 @@ last one stopped; keys are deterministic, so a replay rewrites the same items.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections import Counter
@@ -20,9 +19,12 @@ from typing import Any
 from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
-from zstc.batch.records import ABSTAINED, JobChanges, JobStatus, ResultRecord, expiry_epoch, now_iso
-from zstc.contract.answers import check_answer
-from zstc.contract.classification import ClassifyParameters, ClassifyRequest
+from zstc.batch.records import ABSTAINED, JobChanges, expiry_epoch, now_iso
+from zstc.contract import media_types
+from zstc.contract.answer import check_answer
+from zstc.contract.jobs import JobStatus
+from zstc.contract.request import ClassifyParameters, ClassifyRequest
+from zstc.contract.results import JobResult, write_results_csv
 from zstc.core import limits
 from zstc.core.errors import InvalidModelResponseError
 from zstc.core.observability import logger
@@ -30,20 +32,6 @@ from zstc.core.settings import BatchSettings
 
 RESUME_MARGIN_MS = 60_000
 """Hand over to a follow-up invocation when less than this is left before the timeout."""
-
-CSV_HEADER = [
-    "id",
-    "text",
-    "top_label",
-    "top_score",
-    "labels",
-    "scores",
-    "predicted_labels",
-    "evidence",
-    "error",
-]
-"""results.csv columns: predicted_labels and evidence (JSON) are empty unless the record asked for
-them; error is set for a record the model could not score."""
 
 
 class OutputMismatch(Exception):
@@ -141,9 +129,7 @@ class ProcessResults:
                 self.continue_later(job_id)
                 return f"continued later from shard {index}"
             try:
-                results, rows = self._read_shard(
-                    job_id, index, offset=sum(sizes[:index]), expected=sizes[index]
-                )
+                results = self._read_shard(job_id, index, offset=sum(sizes[:index]), expected=sizes[index])
             except OutputMismatch as mismatch:
                 self.jobs.update(
                     job_id,
@@ -158,7 +144,7 @@ class ProcessResults:
             if failed > allowed_failures:
                 return self._too_many_failures(job_id, failed, job.records or sum(sizes), share)
             self.jobs.put_results(job_id, results, expires_at)
-            self.objects.put(layout.results_part_key(job_id, index), rows, "text/csv")
+            self.objects.put(layout.results_part_key(job_id, index), _csv_bytes(results), media_types.CSV)
             histogram.update(_histogram_key(result) for result in results if result.top_label is not None)
             written += len(results)
             if not self.jobs.update(
@@ -175,8 +161,8 @@ class ProcessResults:
                 return "ignored: another invocation is ahead"
         parts = [layout.results_part_key(job_id, i) for i in range(len(sizes))]
         header = layout.results_header_key(job_id)
-        self.objects.put(header, _csv_bytes([CSV_HEADER]), "text/csv")
-        self.objects.concatenate([header, *parts], layout.results_key(job_id), "text/csv")
+        self.objects.put(header, _csv_bytes([], header=True), media_types.CSV)
+        self.objects.concatenate([header, *parts], layout.results_key(job_id), media_types.CSV)
         moved = self.jobs.update(
             job_id,
             JobChanges(
@@ -203,9 +189,7 @@ class ProcessResults:
         logger.warning("too many failed records", extra={"job_id": job_id, "failed": failed})
         return "failed: too many failed records"
 
-    def _read_shard(
-        self, job_id: str, index: int, offset: int, expected: int
-    ) -> tuple[list[ResultRecord], bytes]:
+    def _read_shard(self, job_id: str, index: int, offset: int, expected: int) -> list[JobResult]:
         shard_name = f"part-{index:05d}"
         try:
             staged_lines = self.objects.iter_lines(layout.shard_key(job_id, index))
@@ -213,8 +197,7 @@ class ProcessResults:
             output_lines = (
                 raw for raw in self.objects.iter_lines(layout.output_key(job_id, index)) if raw.strip()
             )
-            results: list[ResultRecord] = []
-            rows: list[list[Any]] = []
+            results: list[JobResult] = []
             for line, (staged_raw, output_raw) in enumerate(zip_longest(staged_lines, output_lines), start=1):
                 if staged_raw is None or output_raw is None:
                     rest = sum(1 for _ in (output_lines if staged_raw is None else staged_lines))
@@ -224,18 +207,17 @@ class ProcessResults:
                     raise OutputMismatch(
                         f"{shard_name}: {output_count} output lines for {staged_count} staged requests"
                     )
-                result, row = self._check_line(
+                result = self._check_line(
                     shard_name, offset + line - 1, line, json.loads(staged_raw), output_raw
                 )
                 results.append(result)
-                rows.append(row)
         except KeyError:
             raise OutputMismatch(
                 f"{shard_name}: the output file {layout.output_key(job_id, index)} is missing"
             ) from None
         if len(results) != expected:
             raise OutputMismatch(f"{shard_name}: {len(results)} lines, but {expected} records were staged")
-        return results, _csv_bytes(rows)
+        return results
 
     @staticmethod
     def _staged_request(staged: dict[str, Any]) -> ClassifyRequest:
@@ -246,7 +228,7 @@ class ProcessResults:
 
     def _check_line(
         self, shard: str, position: int, line: int, staged: dict[str, Any], raw: bytes
-    ) -> tuple[ResultRecord, list[Any]]:
+    ) -> JobResult:
         where = f"{shard} line {line}"
         try:
             answer = json.loads(raw)
@@ -258,25 +240,16 @@ class ProcessResults:
             raise OutputMismatch(f"{where}: id {answer['id']!r} answers staged id {staged['id']!r}")
         failure = _record_failure(answer)
         if failure is not None:
-            return ResultRecord(position=position, record_id=staged["id"], error=failure), [
-                staged["id"],
-                staged["inputs"],
-                "",
-                "",
-                "[]",
-                "[]",
-                "",
-                "",
-                failure,
-            ]
+            return JobResult(position=position, record_id=staged["id"], text=staged["inputs"], error=failure)
         request = self._staged_request(staged)
         try:
             [classification] = check_answer(request, answer)
         except InvalidModelResponseError as error:
             raise OutputMismatch(f"{where}: {error.message}") from None
-        result = ResultRecord(
+        return JobResult(
             position=position,
             record_id=staged["id"],
+            text=staged["inputs"],
             top_label=classification.labels[0],
             top_score=classification.scores[0],
             labels=classification.labels,
@@ -285,24 +258,9 @@ class ProcessResults:
             windows=classification.windows,
             evidence=classification.evidence,
         )
-        evidence = result.model_dump(mode="json", include={"evidence"})["evidence"]
-        row = [
-            staged["id"],
-            staged["inputs"],
-            classification.labels[0],
-            f"{classification.scores[0]:.6f}",
-            json.dumps(classification.labels, ensure_ascii=False),
-            json.dumps(classification.scores),
-            ""
-            if result.predicted_labels is None
-            else json.dumps(result.predicted_labels, ensure_ascii=False),
-            "" if evidence is None else json.dumps(evidence, ensure_ascii=False),
-            "",
-        ]
-        return result, row
 
 
-def _histogram_key(result: ResultRecord) -> str:
+def _histogram_key(result: JobResult) -> str:
     """The label a record counts under: its top label, or ``(none)`` when a threshold abstained."""
     if result.predicted_labels is not None and not result.predicted_labels:
         return ABSTAINED
@@ -340,7 +298,8 @@ def _parameters(serialized: str) -> ClassifyParameters:
     return ClassifyParameters.model_construct(**json.loads(serialized))
 
 
-def _csv_bytes(rows: list[list[Any]]) -> bytes:
+def _csv_bytes(results: list[JobResult], *, header: bool = False) -> bytes:
+    """Results as rows of the results CSV (the contract's one layout), UTF-8."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    write_results_csv(buffer, results, header=header)
     return buffer.getvalue().encode("utf-8")

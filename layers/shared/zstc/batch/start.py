@@ -17,11 +17,13 @@ from pydantic import ValidationError
 
 from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
-from zstc.batch.formats import Problem, format_for_filename, read_records, supported_extensions
+from zstc.batch.formats import Problem, read_records
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformRunner
 from zstc.batch.jobs import input_spec, job_changes_for
-from zstc.batch.models import CreateJobRequest
-from zstc.batch.records import JobChanges, JobRecord, JobStatus, new_job, now_iso
+from zstc.batch.records import JobChanges, JobRecord, new_job, now_iso
+from zstc.contract import media_types
+from zstc.contract.batch_input import format_for_filename, supported_extensions
+from zstc.contract.jobs import CreateJobRequest, JobStatus
 from zstc.core import limits
 from zstc.core.observability import logger
 from zstc.core.settings import BatchSettings
@@ -85,7 +87,7 @@ class ShardWriter:
         """Write the buffered lines as the next shard."""
         if self._count:
             self._objects.put(
-                layout.shard_key(self._job_id, len(self.sizes)), bytes(self._buffer), "application/jsonlines"
+                layout.shard_key(self._job_id, len(self.sizes)), bytes(self._buffer), media_types.JSON_LINES
             )
             self.sizes.append(self._count)
             self._buffer.clear()
@@ -259,7 +261,7 @@ class StartBatch:
     def _reject(self, job_id: str, problems: list[str], from_statuses: list[JobStatus] | None = None) -> str:
         reported = [_capped(problem) for problem in problems[: limits.MAX_REPORTED_PROBLEMS]]
         report = {"job_id": job_id, "status": JobStatus.REJECTED.value, "problems": reported}
-        self.objects.put(layout.errors_key(job_id), json.dumps(report, indent=2).encode(), "application/json")
+        self.objects.put(layout.errors_key(job_id), json.dumps(report, indent=2).encode(), media_types.JSON)
         self.jobs.update(
             job_id,
             JobChanges(
@@ -290,7 +292,7 @@ class StartBatch:
         problems.append(note)
         report = {"job_id": job.job_id, "status": JobStatus.REJECTED.value, "problems": problems}
         self.objects.put(
-            layout.errors_key(job.job_id), json.dumps(report, indent=2).encode(), "application/json"
+            layout.errors_key(job.job_id), json.dumps(report, indent=2).encode(), media_types.JSON
         )
         self.jobs.update(job.job_id, JobChanges(problems=problems), expected_statuses=[JobStatus.REJECTED])
         logger.warning("upload to a rejected job refused", extra={"job_id": job.job_id})
@@ -301,7 +303,7 @@ class StartBatch:
         self.objects.put(
             layout.unassigned_errors_key(upload.bucket, upload.key),
             json.dumps(report).encode(),
-            "application/json",
+            media_types.JSON,
         )
         logger.warning("upload outside the expected layout", extra={"reason": reason})
         return "rejected: layout"

@@ -17,7 +17,9 @@ from botocore.exceptions import ClientError
 
 from zstc.batch import layout
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey
-from zstc.batch.records import JobChanges, JobRecord, JobStatus, ResultRecord, now_iso
+from zstc.batch.records import JobChanges, JobRecord, now_iso
+from zstc.contract.jobs import JobStatus
+from zstc.contract.results import JobResult
 from zstc.core import aws
 
 _serializer = TypeSerializer()
@@ -187,7 +189,7 @@ class DynamoJobStore:
 
     # --- results ----------------------------------------------------------------------------------
 
-    def put_results(self, job_id: str, results: Sequence[ResultRecord], expires_at: int) -> None:
+    def put_results(self, job_id: str, results: Sequence[JobResult], expires_at: int) -> None:
         """Write result items (keyed by input position) with batch writes, retrying what is unprocessed."""
         pk = layout.job_pk(job_id)
         requests = [
@@ -222,7 +224,7 @@ class DynamoJobStore:
 
     def query_results(
         self, job_id: str, limit: int, start: PageKey | None
-    ) -> tuple[list[ResultRecord], PageKey | None]:
+    ) -> tuple[list[JobResult], PageKey | None]:
         """Results in input order and the key to continue from."""
         _check_page_key(start, layout.RESULT_PAGE_KEY_NAMES, pk=layout.job_pk(job_id))
         request: dict[str, Any] = {
@@ -237,5 +239,5 @@ class DynamoJobStore:
         if start:
             request["ExclusiveStartKey"] = dict(start)
         response = self._dynamodb.query(**request)
-        results = [ResultRecord.model_validate(deserialize(item)) for item in response.get("Items", [])]
+        results = [JobResult.model_validate(deserialize(item)) for item in response.get("Items", [])]
         return results, response.get("LastEvaluatedKey")

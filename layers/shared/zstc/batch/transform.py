@@ -14,12 +14,10 @@ from botocore.exceptions import ClientError
 
 from zstc.batch import layout
 from zstc.batch.interfaces import TransformFinished
-from zstc.batch.records import JobStatus
+from zstc.contract import media_types
+from zstc.contract.jobs import JobStatus
 from zstc.core import aws
 from zstc.core.settings import BatchSettings
-
-JSON_LINES = "application/jsonlines"
-JSON = "application/json"
 
 
 def transform_request(settings: BatchSettings, name: str, job_id: str) -> dict[str, Any]:
@@ -29,7 +27,7 @@ def transform_request(settings: BatchSettings, name: str, job_id: str) -> dict[s
     JumpStart handler (INFERENCE_CODE=jumpstart) reads one JSON request per call (SingleRecord).
     """
     zstc_code = settings.inference_code == "zstc"
-    content_type = JSON_LINES if zstc_code else JSON
+    content_type = media_types.JSON_LINES if zstc_code else media_types.JSON
     bucket = settings.data_bucket
     output: dict[str, Any] = {
         "S3OutputPath": f"s3://{bucket}/{layout.output_prefix(job_id)}",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from zstc.contract.answers import check_answer
-from zstc.contract.classification import Classification, ClassifyRequest, EndpointHealth
+from zstc.contract.answer import Classification, check_answer
+from zstc.contract.health import EndpointHealth
+from zstc.contract.request import ClassifyRequest
 from zstc.realtime.interfaces import ModelEndpoint
 
 

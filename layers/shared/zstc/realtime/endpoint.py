@@ -12,7 +12,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
 
-from zstc.contract.classification import EndpointHealth
+from zstc.contract import media_types
+from zstc.contract.health import EndpointHealth
 from zstc.core import aws
 from zstc.core.errors import (
     EndpointTimeoutError,
@@ -60,8 +61,8 @@ class SageMakerEndpoint:
         try:
             response = runtime.invoke_endpoint(
                 EndpointName=self.endpoint_name,
-                ContentType="application/json",
-                Accept="application/json",
+                ContentType=media_types.JSON,
+                Accept=media_types.JSON,
                 Body=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
             )
             raw = response["Body"].read()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from zstc.contract.classification import EndpointHealth
+from zstc.contract.health import EndpointHealth
 
 
 class ModelEndpoint(Protocol):

@@ -1,24 +1,37 @@
-"""Batch job API schemas: the POST /jobs body and the job and result views the API answers with."""
+"""The batch jobs API's public types: a job's statuses, the POST /jobs body and the job views.
+
+The results of a job (GET /jobs/{id}/results and the results CSV) are in :mod:`zstc.contract.results`.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from zstc.batch.formats import INPUT_FORMATS, InputFormatName, format_for_filename
-from zstc.batch.records import JobRecord, JobStatus, ResultRecord
-from zstc.contract.classification import CandidateLabels, ClassifyParameters, Threshold
+from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename
+from zstc.contract.request import CandidateLabels, ClassifyParameters, Threshold
 from zstc.core import limits
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life: AwaitingUpload -> Validating -> InProgress -> a terminal status."""
+
+    AWAITING_UPLOAD = "AwaitingUpload"
+    VALIDATING = "Validating"
+    REJECTED = "Rejected"
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPED = "Stopped"
+
+
+TERMINAL_JOB_STATUSES = frozenset(
+    {JobStatus.COMPLETED, JobStatus.REJECTED, JobStatus.FAILED, JobStatus.STOPPED}
+)
+"""The statuses a job never leaves (a client polling a job stops at one of these)."""
 
 
 class CreateJobRequest(BaseModel):
@@ -72,7 +85,7 @@ class CreateJobRequest(BaseModel):
             raise PydanticCustomError(
                 "filename_extension",
                 "filename must end with {extensions}",
-                {"extensions": " or ".join(INPUT_FORMATS[self.format].extensions)},
+                {"extensions": " or ".join(INPUT_FILE_FORMATS[self.format].extensions)},
             )
         self.parameters()  # the same label and template rules as POST /classify
         return self
@@ -80,7 +93,7 @@ class CreateJobRequest(BaseModel):
     @property
     def upload_filename(self) -> str:
         """The file name the upload URL is for."""
-        return self.filename or f"input{INPUT_FORMATS[self.format].extensions[0]}"
+        return self.filename or f"input{INPUT_FILE_FORMATS[self.format].extensions[0]}"
 
     def parameters(self) -> ClassifyParameters | None:
         """The job-wide classification parameters, validated as POST /classify validates them."""
@@ -126,39 +139,9 @@ class JobView(BaseModel):
     transform_job_name: str | None = None
     upload: UploadTarget | None = None
 
-    @classmethod
-    def of(cls, record: JobRecord, upload: UploadTarget | None = None) -> JobView:
-        """The API view of a stored job (internal attributes left out)."""
-        return cls.model_validate(
-            {**record.model_dump(include=set(cls.model_fields), mode="json"), "upload": upload}
-        )
-
 
 class JobList(BaseModel):
     """A page of jobs, most recent first."""
 
     jobs: list[JobView]
-    next_token: str | None = None
-
-
-class ResultView(ResultRecord):
-    """One record's classification, as GET /jobs/{id}/results shows it (the stored record).
-
-    The options' extras (predicted_labels, windows, evidence) and error appear only when the record has them.
-    """
-
-    @model_serializer(mode="wrap")
-    def _leave_out_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        return {key: value for key, value in data.items() if value is not None or key not in _EXTRAS}
-
-
-_EXTRAS = frozenset({"predicted_labels", "windows", "evidence", "error"})
-
-
-class ResultPage(BaseModel):
-    """A page of results in input order."""
-
-    job_id: str
-    results: list[ResultView]
     next_token: str | None = None

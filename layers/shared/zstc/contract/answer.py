@@ -1,17 +1,87 @@
-"""Check a model's answer against the request it answers (real-time and batch alike).
+"""The classification answer (one per text) and the check of a model's answer against its request.
 
-The endpoint's answer is never passed through unchecked: it must hold one classification per
-input text, in input order, over exactly the requested labels, with valid scores.
+The endpoint's answer is never passed through unchecked (real-time and batch alike): it must hold one
+classification per input text, in input order, over exactly the requested labels, with valid scores.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
-from zstc.contract.classification import Classification, ClassifyRequest
+from zstc.contract.request import ClassifyRequest
 from zstc.core.errors import InvalidModelResponseError
+
+
+class Evidence(BaseModel):
+    """Where a label's score comes from: a character span of the text and that window's score."""
+
+    label: str
+    start: int = Field(ge=0, description="First character of the window (0-based).")
+    end: int = Field(ge=0, description="One past the last character of the window.")
+    score: float = Field(ge=0, le=1, description="The label's score on this window alone.")
+
+
+class Classification(BaseModel):
+    """The answer for one text: labels sorted by score, highest first (and the extras asked for)."""
+
+    model_config = ConfigDict(extra="ignore", strict=False)
+
+    sequence: str = Field(description="The classified text, as sent.")
+    labels: list[str] = Field(description="Candidate labels, best first.")
+    scores: list[float] = Field(description="Score of each label, in the order of labels.")
+    predicted_labels: list[str] | None = Field(
+        default=None, description="With a threshold: the labels predicted (single-label: one or none)."
+    )
+    windows: int | None = Field(
+        default=None, ge=1, description="How many model windows the text took (with return_evidence)."
+    )
+    evidence: list[Evidence] | None = Field(
+        default=None, description="With return_evidence: one per label, in the order of labels."
+    )
+
+    @model_serializer(mode="wrap")
+    def _leave_out_what_was_not_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A request in the Hugging Face shape gets exactly the Hugging Face answer shape.
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if value is not None or key in _ALWAYS}
+
+    @model_validator(mode="after")
+    def _check_scores(self) -> Classification:
+        if len(self.labels) != len(self.scores):
+            raise ValueError(f"{len(self.labels)} labels but {len(self.scores)} scores")
+        if not all(math.isfinite(score) and -1e-6 <= score <= 1 + 1e-6 for score in self.scores):
+            raise ValueError("scores must be finite numbers between 0 and 1")
+        return self
+
+    def sorted_by_score(self) -> Classification:
+        """A copy with labels, scores and evidence ordered by descending score (stable for ties)."""
+        order = sorted(range(len(self.scores)), key=lambda i: -self.scores[i])
+        evidence = None
+        if self.evidence is not None:
+            by_label = {item.label: item for item in self.evidence}
+            evidence = [by_label[self.labels[i]] for i in order]
+        return self.model_copy(
+            update={
+                "labels": [self.labels[i] for i in order],
+                "scores": [self.scores[i] for i in order],
+                "evidence": evidence,
+            }
+        )
+
+
+_ALWAYS = frozenset({"sequence", "labels", "scores"})
+
 
 _SINGLE_LABEL_SUM_TOLERANCE = 1e-3
 

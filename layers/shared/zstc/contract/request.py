@@ -1,0 +1,318 @@
+"""The real-time classification request (pydantic v2): ``POST /classify``'s body and its parameters.
+
+The request is the Hugging Face / JumpStart zero-shot payload. Validators enforce the limits in
+:mod:`zstc.core.limits` with messages that name the offending field and position.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from zstc.contract.text import check_encodable, check_text_content
+from zstc.core import limits
+
+
+def _split_comma_labels(value: Any) -> Any:
+    """Accept ``"a, b, c"`` as the pipeline does: split on commas and strip each part.
+
+    Labels given as a list are stripped too, so ``["Sports", "Sports "]`` is one label twice (a 422).
+    """
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return value
+    labels = [item.strip() if isinstance(item, str) else item for item in value]
+    for index, label in enumerate(labels[: limits.MAX_LABELS]):
+        if isinstance(label, str) and label:
+            check_text_content(label, f"candidate_labels[{index}]")
+    return labels
+
+
+def _int_as_float(value: Any) -> Any:
+    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds."""
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
+"""A score threshold, 0 to 1 (integers accepted)."""
+
+CandidateLabels = Annotated[
+    list[str],
+    BeforeValidator(_split_comma_labels, json_schema_input_type=list[str] | str),
+]
+
+
+class ClassifyParameters(BaseModel):
+    """How to classify: the labels to choose from, single- or multi-label, the hypothesis."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    candidate_labels: CandidateLabels = Field(
+        description="Labels to score, as a list or a comma-separated string.",
+        examples=[["Health", "Career", "Finance"]],
+    )
+    multi_label: bool = Field(
+        default=False,
+        description="false: scores sum to 1 over the labels; true: each label is scored on its own.",
+    )
+    hypothesis_template: str | list[str] | None = Field(
+        default=None,
+        description=(
+            "Sentence with exactly one {} placeholder that each label (or its description) is put into, "
+            f"or a list of up to {limits.MAX_TEMPLATES} such sentences whose scores are combined (an "
+            'ensemble). Omitted: the model\'s default (NLI: "This example is {}." as in the transformers '
+            "pipeline)."
+        ),
+        examples=["This example is {}.", ["This text is about {}.", "The topic is {}."]],
+    )
+    label_descriptions: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "A description for some or all candidate labels; a described label's hypotheses are built from "
+            "its description instead of its name. Answers still report label names."
+        ),
+        examples=[{"Finance": "money: saving, spending less, paying off debt"}],
+    )
+    threshold: Threshold | None = Field(
+        default=None,
+        description=(
+            "Adds predicted_labels to the answer: multi-label, every label scoring at least this; "
+            "single-label, the top label if it reaches it, else none (abstain)."
+        ),
+    )
+    return_evidence: bool = Field(
+        default=False,
+        description=(
+            "Adds, per label, the character span [start, end) of the text window its score comes from and "
+            "that window's score, and how many windows the text took."
+        ),
+    )
+
+    @field_validator("label_descriptions", mode="before")
+    @classmethod
+    def _strip_description_keys(cls, value: Any) -> Any:
+        # keys name candidate labels, which are stripped ("Health " is "Health")
+        if isinstance(value, dict):
+            return {key.strip() if isinstance(key, str) else key: text for key, text in value.items()}
+        return value
+
+    @field_validator("label_descriptions")
+    @classmethod
+    def _check_descriptions(cls, descriptions: dict[str, str] | None) -> dict[str, str] | None:
+        for label, text in (descriptions or {}).items():
+            check_encodable(label, "label_descriptions key")
+            if not text.strip():
+                raise PydanticCustomError(
+                    "description_empty", "label_descriptions[{label}] is empty", {"label": label}
+                )
+            check_text_content(text, f"label_descriptions[{label}]")
+            if len(text) > limits.MAX_DESCRIPTION_CHARS:
+                raise PydanticCustomError(
+                    "description_too_long",
+                    "label_descriptions[{label}] has {length} characters; the limit is {limit}",
+                    {"label": label, "length": len(text), "limit": limits.MAX_DESCRIPTION_CHARS},
+                )
+        return descriptions
+
+    @model_validator(mode="after")
+    def _descriptions_name_candidate_labels(self) -> ClassifyParameters:
+        unknown = [label for label in self.label_descriptions or {} if label not in self.candidate_labels]
+        if unknown:
+            raise PydanticCustomError(
+                "description_label",
+                'label_descriptions has "{label}", which is not one of candidate_labels',
+                {"label": unknown[0]},
+            )
+        return self
+
+    @property
+    def templates(self) -> list[str]:
+        """The request's templates as a list (empty: the model's default)."""
+        if self.hypothesis_template is None:
+            return []
+        return (
+            [self.hypothesis_template]
+            if isinstance(self.hypothesis_template, str)
+            else self.hypothesis_template
+        )
+
+    @field_validator("candidate_labels")
+    @classmethod
+    def _check_labels(cls, labels: list[str]) -> list[str]:
+        if not labels:
+            raise PydanticCustomError("labels_empty", "candidate_labels must contain at least one label")
+        if len(labels) > limits.MAX_LABELS:
+            raise PydanticCustomError(
+                "too_many_labels",
+                "candidate_labels has {count} labels; the limit is {limit}",
+                {"count": len(labels), "limit": limits.MAX_LABELS},
+            )
+        seen: set[str] = set()
+        for index, label in enumerate(labels):
+            if not label.strip():
+                raise PydanticCustomError(
+                    "label_empty", "candidate_labels[{index}] is empty", {"index": index}
+                )
+            if len(label) > limits.MAX_LABEL_CHARS:
+                raise PydanticCustomError(
+                    "label_too_long",
+                    "candidate_labels[{index}] has {length} characters; the limit is {limit}",
+                    {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
+                )
+            if label in seen:
+                raise PydanticCustomError(
+                    "label_duplicate",
+                    'candidate_labels[{index}] repeats the label "{label}"',
+                    {"index": index, "label": label},
+                )
+            seen.add(label)
+        return labels
+
+    @field_validator("hypothesis_template")
+    @classmethod
+    def _check_templates(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list):
+            if not value or len(value) > limits.MAX_TEMPLATES:
+                raise PydanticCustomError(
+                    "template_count",
+                    "hypothesis_template as a list needs 1 to {limit} templates; it has {count}",
+                    {"limit": limits.MAX_TEMPLATES, "count": len(value)},
+                )
+            for index, template in enumerate(value):
+                _check_template(template, f"hypothesis_template[{index}]")
+        elif value is not None:
+            _check_template(value, "hypothesis_template")
+        return value
+
+    @field_validator("hypothesis_template")
+    @classmethod
+    def _check_template_content(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for index, template in enumerate([value] if isinstance(value, str) else value or []):
+            check_encodable(
+                template, "hypothesis_template" if isinstance(value, str) else f"hypothesis_template[{index}]"
+            )
+        return value
+
+
+def _check_template(template: str, where: str) -> None:
+    """One template: bounded, with exactly one ``{}`` and no other braces (as ``str.format`` needs)."""
+    if len(template) > limits.MAX_TEMPLATE_CHARS:
+        raise PydanticCustomError(
+            "template_too_long",
+            "{where} has {length} characters; the limit is {limit}",
+            {"where": where, "length": len(template), "limit": limits.MAX_TEMPLATE_CHARS},
+        )
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as error:  # unbalanced braces
+        raise PydanticCustomError(
+            "template_invalid",
+            "{where} is not a valid template: {reason}",
+            {"where": where, "reason": str(error)},
+        ) from None
+    if fields != [("", "", None)]:
+        raise PydanticCustomError(
+            "template_placeholder",
+            "{where} must contain exactly one {} placeholder and no other braces",
+            {"where": where},
+        )
+
+
+def estimated_windows(text: str) -> int:
+    """How many model windows the API budgets for ``text`` (``limits.WINDOW_CHARS_ESTIMATE`` per window)."""
+    return max(1, -(-len(text) // limits.WINDOW_CHARS_ESTIMATE))
+
+
+class ClassifyRequest(BaseModel):
+    """A real-time classification request: one text or a list of texts, and the parameters."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    inputs: str | list[str] = Field(
+        description="The text to classify, or a list of texts.",
+        examples=["read more books, no scrolling fb before breakfast"],
+    )
+    parameters: ClassifyParameters
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _check_inputs(cls, inputs: Any) -> Any:
+        texts = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(texts, list) or not all(isinstance(text, str) for text in texts):
+            raise PydanticCustomError("inputs_type", "inputs must be a string or a list of strings")
+        if not texts:
+            raise PydanticCustomError("inputs_empty", "inputs must contain at least one text")
+        if len(texts) > limits.MAX_TEXTS_PER_REQUEST:
+            raise PydanticCustomError(
+                "too_many_texts",
+                "inputs has {count} texts; the limit is {limit}",
+                {"count": len(texts), "limit": limits.MAX_TEXTS_PER_REQUEST},
+            )
+        for index, text in enumerate(texts):
+            where = "inputs" if isinstance(inputs, str) else f"inputs[{index}]"
+            if not text.strip():
+                raise PydanticCustomError("text_empty", "{where} is empty", {"where": where})
+            if len(text) > limits.MAX_TEXT_CHARS:
+                raise PydanticCustomError(
+                    "text_too_long",
+                    "{where} has {length} characters; the limit is {limit}",
+                    {"where": where, "length": len(text), "limit": limits.MAX_TEXT_CHARS},
+                )
+        return inputs
+
+    @field_validator("inputs")
+    @classmethod
+    def _check_input_content(cls, inputs: str | list[str]) -> str | list[str]:
+        if isinstance(inputs, str):
+            check_text_content(inputs, "inputs")
+        else:
+            for index, text in enumerate(inputs):
+                check_text_content(text, f"inputs[{index}]")
+        return inputs
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> ClassifyRequest:
+        per_window = len(self.parameters.candidate_labels) * max(1, len(self.parameters.templates))
+        pairs = sum(estimated_windows(text) for text in self.texts) * per_window
+        if pairs > limits.MAX_PAIRS_PER_REQUEST:
+            raise PydanticCustomError(
+                "too_many_pairs",
+                "inputs (in windows of about {window} characters) x candidate_labels x templates is {pairs} "
+                "premise/hypothesis pairs; the limit is {limit}",
+                {
+                    "window": limits.WINDOW_CHARS_ESTIMATE,
+                    "pairs": pairs,
+                    "limit": limits.MAX_PAIRS_PER_REQUEST,
+                },
+            )
+        return self
+
+    @property
+    def texts(self) -> list[str]:
+        """The inputs as a list, whatever shape the request used."""
+        return [self.inputs] if isinstance(self.inputs, str) else list(self.inputs)
+
+    @property
+    def is_batch(self) -> bool:
+        """True when ``inputs`` was a list, so the answer is a list too."""
+        return isinstance(self.inputs, list)
+
+    def to_endpoint_payload(self) -> dict[str, Any]:
+        """The JSON body sent to the endpoint: labels normalised to a list, unset options left out.
+
+        An omitted ``hypothesis_template`` is left to the model side, which owns the default
+        (``zstc_engine.protocol.DEFAULT_HYPOTHESIS_TEMPLATE``, the transformers pipeline's); options
+        left unset are not sent, so a Hugging Face-shaped request reaches the model unchanged.
+        """
+        payload = self.model_dump(mode="json", exclude_none=True)
+        if not self.parameters.return_evidence:  # the stock handler passes parameters to the pipeline as is
+            del payload["parameters"]["return_evidence"]
+        return payload
