@@ -40,7 +40,7 @@ from zstc_local.lambda_api import LocalLambdaApi
 from zstc_local.provision import LOCAL_RESOURCE_NAMES, local_template, provision
 from zstc_local.s3_notifications import S3NotificationBridge, subscriptions
 from zstc_local.template import TEMPLATE_PATH
-from zstc_local.transform_runner import TransformRunner
+from zstc_local.transform_runner import LocalTransformExecutor
 
 log = logging.getLogger("zstc.local")
 
@@ -86,7 +86,7 @@ class LocalStack:
         self.invoker: AsyncInvoker | None = None
         self.s3_bridge: S3NotificationBridge | None = None
         self.event_bus: LocalEventBus | None = None
-        self.transforms: TransformRunner | None = None
+        self.transforms: LocalTransformExecutor | None = None
         self._moto: Any = None
         self._saved_environ: dict[str, str] | None = None
         self._restore_console: Callable[[], None] | None = None
@@ -191,7 +191,7 @@ class LocalStack:
             subscriptions(self.template), self.client("sqs"), self.client("s3"), self.invoker
         )
         self.s3_bridge.start()
-        self.transforms = TransformRunner(
+        self.transforms = LocalTransformExecutor(
             self.client("sagemaker"), self.client("s3"), self.endpoint.url, self.event_bus.put
         )
         self.transforms.start()

@@ -74,7 +74,7 @@ def pack_records(lines: list[bytes], strategy: str, max_payload_bytes: int) -> I
         yield len(batch), b"".join(batch)
 
 
-class TransformRunner:
+class LocalTransformExecutor:
     """Watches the emulator for new transform jobs and runs each one in a thread."""
 
     def __init__(
