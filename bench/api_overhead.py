@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "layers" / "shared"), str(REPO / "local")]
 
 from botocore.client import BaseClient  # noqa: E402
-from tests.support.moto import MotoServer  # noqa: E402
+from tests.support.moto import MotoHarness  # noqa: E402
 
 from zstc_local.api_gateway import proxy_event  # noqa: E402
 from zstc_local.context import LocalLambdaContext  # noqa: E402
@@ -121,7 +121,7 @@ class EndpointTimer:
 
 def measure_warm(requests: int) -> dict[str, list[float]]:
     """Per-request handler time minus endpoint time, both handlers interleaved against one moto server."""
-    server = MotoServer()
+    server = MotoHarness()
     server.start()
     os.environ.update(LAMBDA_LIKE_ENV)
     os.environ.pop("LAMBDA_TASK_ROOT")  # in-process: no X-Ray daemon to send to

@@ -222,12 +222,13 @@ def main() -> None:
 
     import logging  # noqa: PLC0415
 
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
     from tests.support.moto import free_port  # noqa: PLC0415
+
+    from zstc_local.aws_emulator import MotoServer  # noqa: PLC0415
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
     os.environ.update({k: v for k, v in _env(url).items() if k.startswith("AWS_")})

@@ -10,7 +10,7 @@ import pytest
 from tests.support.api import ApiClient
 from tests.support.batch import BatchPath, create_batch_resources
 from tests.support.fake_sagemaker import FakeSageMaker
-from tests.support.moto import REGION, MotoServer
+from tests.support.moto import REGION, MotoHarness
 from zstc.core import aws
 from zstc_engine.classifier import Classifier
 from zstc_engine.loading import load_classifier
@@ -33,9 +33,9 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "zstc")  # each function sets i
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[MotoServer]:
+def moto_server() -> Iterator[MotoHarness]:
     """One moto server for the session (reset before each test that uses ``aws``)."""
-    server = MotoServer()
+    server = MotoHarness()
     server.start()
     yield server
     server.stop()
@@ -56,7 +56,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def moto(moto_server: MotoServer, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+def moto(moto_server: MotoHarness, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> MotoHarness:
     """The moto server, reset, with every AWS client pointed at it through AWS_ENDPOINT_URL."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
     moto_server.reset()
@@ -91,7 +91,7 @@ def make_api(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> ApiFactory:
 
 
 @pytest.fixture
-def api(moto: MotoServer, make_api: ApiFactory) -> ApiClient:
+def api(moto: MotoHarness, make_api: ApiFactory) -> ApiClient:
     """The api handler talking to the moto server."""
     return make_api()
 
@@ -103,7 +103,7 @@ def minilm() -> Classifier:
 
 
 @pytest.fixture
-def batch(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> BatchPath:
+def batch(moto: MotoHarness, monkeypatch: pytest.MonkeyPatch) -> BatchPath:
     """The data bucket and jobs table in moto, and the start_batch / process_results handlers."""
     template = local_template()
     create_batch_resources(template)

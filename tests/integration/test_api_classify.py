@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import ApiClient
-from tests.support.moto import MotoServer
+from tests.support.moto import MotoHarness
 from zstc.core import limits
 
 LABELS = ["Health", "Humor", "Personal Growth"]
@@ -23,7 +23,7 @@ def _answer(text: str, scores: dict[str, float]) -> dict[str, Any]:
     return {"sequence": text, "labels": list(scores), "scores": list(scores.values())}
 
 
-def test_single_text_returns_labels_sorted_by_score(api: ApiClient, moto: MotoServer) -> None:
+def test_single_text_returns_labels_sorted_by_score(api: ApiClient, moto: MotoHarness) -> None:
     # Given the endpoint answers with labels in an arbitrary order
     text = "read more books and do yoga every morning (single)"
     moto.queue_endpoint_results([_answer(text, {"Humor": 0.1, "Health": 0.6, "Personal Growth": 0.3})])
@@ -38,7 +38,7 @@ def test_single_text_returns_labels_sorted_by_score(api: ApiClient, moto: MotoSe
     }
 
 
-def test_list_input_returns_a_list_in_input_order(api: ApiClient, moto: MotoServer) -> None:
+def test_list_input_returns_a_list_in_input_order(api: ApiClient, moto: MotoHarness) -> None:
     texts = ["save money for a house (list 1)", "laugh more at bad jokes (list 2)"]
     moto.queue_endpoint_results(
         [
@@ -54,7 +54,7 @@ def test_list_input_returns_a_list_in_input_order(api: ApiClient, moto: MotoServ
     assert [item["labels"][0] for item in response.body] == ["Personal Growth", "Humor"]
 
 
-def test_multi_label_scores_are_independent(api: ApiClient, moto: MotoServer) -> None:
+def test_multi_label_scores_are_independent(api: ApiClient, moto: MotoHarness) -> None:
     text = "run a marathon and laugh about it (multi)"
     moto.queue_endpoint_results([_answer(text, {"Health": 0.9, "Humor": 0.7, "Personal Growth": 0.4})])
     response = api.classify(_payload(text, multi_label=True))
@@ -78,7 +78,7 @@ def test_multi_label_scores_are_independent(api: ApiClient, moto: MotoServer) ->
     ids=["not-json", "wrong-sequence", "missing-label", "short-scores", "score-out-of-range", "empty-list"],
 )
 def test_malformed_model_answer_is_a_502(
-    api: ApiClient, moto: MotoServer, answer: Any, says: str, request: pytest.FixtureRequest
+    api: ApiClient, moto: MotoHarness, answer: Any, says: str, request: pytest.FixtureRequest
 ) -> None:
     # Given an endpoint whose answer does not match the request
     text = f"a text for {request.node.name}"
@@ -201,7 +201,7 @@ BAD_REQUESTS: list[tuple[str, dict[str, Any], int, str, str]] = [
 )
 def test_bad_input_is_a_4xx_that_names_the_field(
     api: ApiClient,
-    moto: MotoServer,
+    moto: MotoHarness,
     case: str,
     request_args: dict[str, Any],
     status: int,
@@ -232,7 +232,7 @@ def test_unknown_route_is_a_json_404(api: ApiClient) -> None:
 
 
 def test_request_text_never_reaches_the_logs(
-    api: ApiClient, moto: MotoServer, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    api: ApiClient, moto: MotoHarness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a text with a marker that must not be logged
     secret = "SECRET-MARKER-4711 my private resolution"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ENDPOINT_NAME, ApiFactory
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
-from tests.support.moto import REGION, MotoServer, free_port
+from tests.support.moto import REGION, MotoHarness, free_port
 
 PAYLOAD = {"inputs": "stay dedicated to yoga", "parameters": {"candidate_labels": ["Health", "Career"]}}
 
@@ -94,7 +94,7 @@ def test_unreachable_runtime_is_a_503(make_api: ApiFactory, monkeypatch: pytest.
     assert response.body["error"]["code"] == "endpoint_unavailable"
 
 
-def _create_endpoint(moto: MotoServer) -> None:
+def _create_endpoint(moto: MotoHarness) -> None:
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     sagemaker.create_model(
         ModelName="zstc-model",
@@ -117,14 +117,14 @@ def _create_endpoint(moto: MotoServer) -> None:
     sagemaker.create_endpoint(EndpointName=ENDPOINT_NAME, EndpointConfigName="zstc-config")
 
 
-def test_health_is_200_when_the_endpoint_is_in_service(moto: MotoServer, make_api: ApiFactory) -> None:
+def test_health_is_200_when_the_endpoint_is_in_service(moto: MotoHarness, make_api: ApiFactory) -> None:
     _create_endpoint(moto)
     response = make_api().request("GET", "/health")
     assert response.status == 200, response.body
     assert response.body == {"endpoint_name": ENDPOINT_NAME, "status": "InService", "ready": True}
 
 
-def test_health_is_503_when_the_endpoint_is_missing(moto: MotoServer, make_api: ApiFactory) -> None:
+def test_health_is_503_when_the_endpoint_is_missing(moto: MotoHarness, make_api: ApiFactory) -> None:
     response = make_api().request("GET", "/health")
     assert response.status == 503, response.body
     assert response.body == {"endpoint_name": ENDPOINT_NAME, "status": "Missing", "ready": False}

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support.moto import REGION, MotoServer
+from tests.support.moto import REGION, MotoHarness
 from zstc_local.cli import main
 from zstc_local.client.api import ApiClient, RetryPolicy
 from zstc_local.client.errors import ApiError, CliError, ExitCode
@@ -224,7 +224,7 @@ def test_an_expired_upload_url_says_what_to_do(server: Recorder, tmp_path: Path)
 
 
 def test_stack_outputs_become_exports_and_the_target(
-    moto: MotoServer, server: Recorder, capsys: pytest.CaptureFixture[str]
+    moto: MotoHarness, server: Recorder, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a deployed stack with zstc's outputs
     template = {

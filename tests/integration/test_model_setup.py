@@ -22,7 +22,7 @@ import boto3
 import pytest
 
 from tests.support.jumpstart import DEBERTA_MODEL, STOCK_SCRIPT, ZSTC_MODEL, publish
-from tests.support.moto import REGION, MotoServer
+from tests.support.moto import REGION, MotoHarness
 from zstc_deploy.custom_resource import ResourceResult, answer_cloudformation
 from zstc_deploy.model_artifacts import InferenceCode, vendored_packages
 from zstc_deploy.model_setup import MODEL_ENVIRONMENT_DEFAULTS, ModelSetup, SetupProperties
@@ -42,7 +42,7 @@ ENTRY = "inference.py"
 
 
 @pytest.fixture
-def s3(moto: MotoServer, tmp_path: Path) -> Any:
+def s3(moto: MotoHarness, tmp_path: Path) -> Any:
     client = boto3.client("s3", region_name=REGION)
     publish(client, REGION, tmp_path)
     client.create_bucket(Bucket=ARTIFACTS)

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from tests.support.jumpstart import publish
-from tests.support.moto import REGION, MotoServer
+from tests.support.moto import REGION, MotoHarness
 from tests.support.moto_cloudformation import NOT_DEPLOYABLE_IN_MOTO, for_moto
 from tests.support.sam import translate
 from zstc_deploy.model_artifacts import InferenceCode
@@ -93,7 +93,7 @@ def _physical_ids(cloudformation: Any) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_the_stack_deploys_into_moto(moto: MotoServer, tmp_path: Path, profile: str) -> None:
+def test_the_stack_deploys_into_moto(moto: MotoHarness, tmp_path: Path, profile: str) -> None:
     parameters = PROFILES[profile]
     s3 = boto3.client("s3", region_name=REGION)
     attributes = _setup_attributes(s3, parameters, tmp_path)

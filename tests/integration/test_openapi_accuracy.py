@@ -21,7 +21,7 @@ from tests.conftest import ENDPOINT_NAME, ApiFactory
 from tests.support.api import ApiClient, ApiResponse
 from tests.support.batch import BatchPath, engine_answers, play_sagemaker
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
-from tests.support.moto import REGION, MotoServer
+from tests.support.moto import REGION, MotoHarness
 from zstc.contract.errors import ErrorResponse
 from zstc.core import limits
 from zstc_engine.classifier import Classifier
@@ -168,7 +168,7 @@ def _documented(schema: dict[str, Any]) -> set[tuple[str, str, int]]:
 
 
 @pytest.fixture
-def schema(moto: MotoServer, make_api: ApiFactory) -> dict[str, Any]:
+def schema(moto: MotoHarness, make_api: ApiFactory) -> dict[str, Any]:
     response = make_api().request("GET", "/openapi.json")
     assert response.status == 200
     document: dict[str, Any] = response.body if isinstance(response.body, dict) else json.loads(response.body)
@@ -196,7 +196,7 @@ def test_error_answers_are_documented_as_the_error_body_the_api_sends(schema: di
 @pytest.mark.parametrize("case", sorted(CASES), ids=lambda case: f"{case[0]} {case[1]} {case[2]}")
 def test_the_api_answers_each_documented_status(
     case: tuple[str, str, int],
-    moto: MotoServer,
+    moto: MotoHarness,
     make_api: ApiFactory,
     request: pytest.FixtureRequest,
 ) -> None:

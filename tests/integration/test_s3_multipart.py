@@ -8,14 +8,14 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support.moto import REGION, MotoServer
+from tests.support.moto import REGION, MotoHarness
 from zstc.core.s3 import MULTIPART_PART_BYTES, MultipartWriter, S3Store
 
 BUCKET = "multipart-test"
 
 
 @pytest.fixture
-def s3(moto: MotoServer) -> Any:
+def s3(moto: MotoHarness) -> Any:
     client = boto3.client("s3", region_name=REGION)
     client.create_bucket(Bucket=BUCKET)
     return client

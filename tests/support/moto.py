@@ -1,4 +1,9 @@
-"""A real moto server over HTTP for the tests, and helpers to talk to its control APIs."""
+"""A real moto server over HTTP for the tests, and helpers to talk to its control APIs.
+
+The server is the local stack's (:class:`zstc_local.aws_emulator.MotoServer`, with its fix for
+form-typed S3 PUT bodies), so integration tests run against the emulator users run; this module's
+:class:`MotoHarness` adds a free port and moto's control API (reset, canned endpoint answers).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ import socket
 import urllib.request
 from typing import Any
 
-from moto.server import ThreadedMotoServer
-
+from zstc.contract import media_types
+from zstc_local.aws_emulator import MotoServer
 from zstc_local.constants import ACCOUNT_ID, REGION
 
-__all__ = ["ACCOUNT_ID", "REGION", "MotoServer", "free_port"]
+__all__ = ["ACCOUNT_ID", "REGION", "MotoHarness", "free_port"]
 
 
 def free_port() -> int:
@@ -22,13 +27,13 @@ def free_port() -> int:
         return port
 
 
-class MotoServer:
-    """ThreadedMotoServer on a free loopback port."""
+class MotoHarness:
+    """The local stack's moto server on a free loopback port, and moto's control API."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = MotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
     def start(self) -> None:
         """Start serving in a background thread."""
@@ -47,7 +52,7 @@ class MotoServer:
         results = [
             {
                 "Body": json.dumps(body),
-                "ContentType": "application/json",
+                "ContentType": media_types.JSON,
                 "InvokedProductionVariant": "AllTraffic",
             }
             for body in bodies
@@ -61,7 +66,7 @@ class MotoServer:
         request = urllib.request.Request(
             self.url + path,
             data=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": media_types.JSON},
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=10) as response:
