@@ -46,10 +46,10 @@ def _env(moto_url: str) -> dict[str, str]:
 
 def step_start_batch(args: dict[str, Any]) -> dict[str, Any]:
     """start_batch's logic on one uploaded file."""
+    from zstc.batch.s3 import S3Store  # noqa: PLC0415
     from zstc.batch.start import StartBatch, UploadedObject  # noqa: PLC0415
     from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
     from zstc.batch.transform import SageMakerTransform  # noqa: PLC0415
-    from zstc.core.s3 import S3Store  # noqa: PLC0415
     from zstc.core.settings import BatchSettings  # noqa: PLC0415
 
     settings = BatchSettings(
@@ -65,8 +65,8 @@ def step_start_batch(args: dict[str, Any]) -> dict[str, Any]:
 def step_process_results(args: dict[str, Any]) -> dict[str, Any]:
     """process_results' logic for one completed transform job."""
     from zstc.batch.results import ProcessResults  # noqa: PLC0415
+    from zstc.batch.s3 import S3Store  # noqa: PLC0415
     from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
-    from zstc.core.s3 import S3Store  # noqa: PLC0415
     from zstc.core.settings import BatchSettings  # noqa: PLC0415
 
     settings = BatchSettings(DATA_BUCKET=args["bucket"], JOBS_TABLE=args["table"])

@@ -24,7 +24,7 @@ from zstc.contract.results import ResultPage
 from zstc.core import limits, snapstart
 from zstc.core.observability import logger, metrics, tracer
 from zstc.core.settings import ApiSettings, BatchSettings
-from zstc.realtime.classify import classify, health
+from zstc.realtime.classify import classify
 from zstc.realtime.endpoint import SageMakerEndpoint
 from zstc.rest import accurate_openapi, create_resolver, error_responses
 
@@ -40,15 +40,15 @@ endpoint = SageMakerEndpoint(
 )
 app = create_resolver()
 # SnapStart: the /jobs modules join the snapshot; restored environments re-seed and rebuild clients.
-snapstart.register(prime_modules=("zstc.batch.jobs", "zstc.batch.store", "zstc.core.s3"))
+snapstart.register(prime_modules=("zstc.batch.jobs", "zstc.batch.store", "zstc.batch.s3"))
 
 
 @cache
 def jobs() -> "JobsService":
     """The jobs logic, imported on first use: /classify's cold start does not pay for it."""
     from zstc.batch.jobs import JobsService  # noqa: PLC0415
+    from zstc.batch.s3 import S3Store  # noqa: PLC0415
     from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
-    from zstc.core.s3 import S3Store  # noqa: PLC0415
 
     return JobsService(
         batch_settings, DynamoJobStore(batch_settings.jobs_table), S3Store(batch_settings.data_bucket)
@@ -94,7 +94,7 @@ def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification
 )
 def get_health() -> Response[EndpointHealth]:
     """Report the configured endpoint's name and status."""
-    report = health(endpoint)
+    report = endpoint.health()
     return Response(status_code=200 if report.ready else 503, content_type=media_types.JSON, body=report)
 
 

@@ -10,11 +10,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zstc.batch.results import ProcessResults
+from zstc.batch.s3 import S3Store
 from zstc.batch.store import DynamoJobStore
 from zstc.batch.transform import SageMakerTransform
 from zstc.core import aws
 from zstc.core.observability import logger, metrics, tracer
-from zstc.core.s3 import S3Store
 from zstc.core.settings import BatchSettings
 
 settings = BatchSettings.from_env()

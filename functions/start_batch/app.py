@@ -7,11 +7,11 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from zstc.batch.s3 import S3Store
 from zstc.batch.start import StartBatch, UploadedObject
 from zstc.batch.store import DynamoJobStore
 from zstc.batch.transform import SageMakerTransform
 from zstc.core.observability import logger, metrics, tracer
-from zstc.core.s3 import S3Store
 from zstc.core.settings import BatchSettings
 
 settings = BatchSettings.from_env()

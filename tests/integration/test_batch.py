@@ -303,7 +303,7 @@ def test_duplicate_s3_event_starts_one_transform_job(batch: BatchPath) -> None:
 
 def test_crash_between_staging_and_transform_is_retried_without_a_second_job(batch: BatchPath) -> None:
     # Given an earlier attempt that staged the input and died before starting the transform job
-    from zstc.batch.records import JobChanges  # noqa: PLC0415
+    from zstc.batch.items import JobChanges  # noqa: PLC0415
     from zstc.batch.store import DynamoJobStore  # noqa: PLC0415
     from zstc.contract.jobs import JobStatus  # noqa: PLC0415
 

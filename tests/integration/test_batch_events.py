@@ -12,7 +12,7 @@ import pytest
 from tests.support.batch import BUCKET, TABLE, BatchPath
 from tests.support.moto import REGION
 from zstc.batch import layout
-from zstc.batch.records import JobChanges, new_job
+from zstc.batch.items import JobChanges, new_job
 from zstc.batch.store import DynamoJobStore
 from zstc.contract.jobs import JobStatus
 from zstc_local.context import LocalLambdaContext

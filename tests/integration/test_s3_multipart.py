@@ -9,7 +9,9 @@ import boto3
 import pytest
 
 from tests.support.moto import REGION, MotoHarness
-from zstc.core.s3 import MULTIPART_PART_BYTES, MultipartWriter, S3Store
+from zstc.batch.s3 import S3Store
+from zstc.contract import media_types
+from zstc.core.s3_io import MULTIPART_PART_BYTES, MultipartWriter
 
 BUCKET = "multipart-test"
 
@@ -24,7 +26,7 @@ def s3(moto: MotoHarness) -> Any:
 def test_a_large_stream_is_uploaded_in_parts(s3: Any) -> None:
     # Given 1 MB writes of about three parts' worth of data
     data = os.urandom(3 * MULTIPART_PART_BYTES + 12345)
-    with MultipartWriter(s3, BUCKET, "big.bin", "application/octet-stream") as writer:
+    with MultipartWriter(s3, BUCKET, "big.bin", media_types.OCTET_STREAM) as writer:
         for start in range(0, len(data), 1_000_000):
             writer.write(data[start : start + 1_000_000])
     # Then the object is whole, and each part (bounded: at most one part plus one write) is in memory once
@@ -36,7 +38,7 @@ def test_a_large_stream_is_uploaded_in_parts(s3: Any) -> None:
 
 
 def _write_then_fail(s3: Any) -> None:
-    with MultipartWriter(s3, BUCKET, "half.bin", "application/octet-stream") as writer:
+    with MultipartWriter(s3, BUCKET, "half.bin", media_types.OCTET_STREAM) as writer:
         writer.write(os.urandom(MULTIPART_PART_BYTES + 1))  # one part already uploaded
         raise RuntimeError("boom")
 
@@ -49,5 +51,5 @@ def test_an_error_inside_the_block_leaves_nothing(s3: Any) -> None:
 
 
 def test_an_empty_stream_makes_an_empty_object(s3: Any) -> None:
-    S3Store(BUCKET, lambda service: s3).concatenate([], "empty.csv", "text/csv")
+    S3Store(BUCKET).concatenate([], "empty.csv", media_types.CSV)
     assert s3.get_object(Bucket=BUCKET, Key="empty.csv")["Body"].read() == b""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey, TransformFinished
-from zstc.batch.records import JobChanges, JobRecord, now_iso
+from zstc.batch.items import JobChanges, JobItem, now_iso
 from zstc.contract.health import EndpointHealth
 from zstc.contract.jobs import JobStatus
 from zstc.contract.results import JobResult
@@ -24,17 +24,17 @@ class FakeJobStore:
     """Jobs and results in dicts; page keys are ``{"listing": ..., "offset": n}``."""
 
     def __init__(self) -> None:
-        self.jobs: dict[str, JobRecord] = {}
+        self.jobs: dict[str, JobItem] = {}
         self.results: dict[str, dict[int, JobResult]] = {}
         self.expiry: dict[str, int] = {}
 
-    def create(self, job: JobRecord) -> bool:
+    def create(self, job: JobItem) -> bool:
         if job.job_id in self.jobs:
             return False
         self.jobs[job.job_id] = job
         return True
 
-    def get(self, job_id: str) -> JobRecord | None:
+    def get(self, job_id: str) -> JobItem | None:
         return self.jobs.get(job_id)
 
     def update(
@@ -53,7 +53,7 @@ class FakeJobStore:
         if expected_checkpoint is not None and job.checkpoint != expected_checkpoint:
             return False
         updated = {**job.model_dump(), **changes.model_dump(exclude_unset=True), "updated_at": now_iso()}
-        self.jobs[job_id] = JobRecord.model_validate(updated)
+        self.jobs[job_id] = JobItem.model_validate(updated)
         return True
 
     def _page(
@@ -72,7 +72,7 @@ class FakeJobStore:
 
     def list_by_status(
         self, status: JobStatus, limit: int, start: PageKey | None
-    ) -> tuple[list[JobRecord], PageKey | None]:
+    ) -> tuple[list[JobItem], PageKey | None]:
         jobs = sorted(
             (job for job in self.jobs.values() if job.status == status),
             key=lambda j: j.created_at,

@@ -16,8 +16,8 @@ from tests.support.fakes import FakeJobStore, FakeObjectStore, FakeTransformRunn
 from zstc.batch import layout
 from zstc.batch.formats import READERS
 from zstc.batch.interfaces import TransformFinished
+from zstc.batch.items import ABSTAINED
 from zstc.batch.jobs import JobsService, encode_token
-from zstc.batch.records import ABSTAINED
 from zstc.batch.results import ProcessResults
 from zstc.batch.start import StartBatch, UploadedObject
 from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename

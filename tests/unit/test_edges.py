@@ -15,7 +15,7 @@ from zstc.contract.request import ClassifyRequest
 from zstc.core.errors import InvalidModelResponseError, ThrottledError
 from zstc.core.objects import binary_lines
 from zstc.core.settings import BatchSettings
-from zstc.realtime.classify import classify, health
+from zstc.realtime.classify import classify
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "batch"
 REQUEST = ClassifyRequest.model_validate({"inputs": ["a", "b"], "parameters": {"candidate_labels": "x, y"}})
@@ -43,12 +43,6 @@ def test_classify_refuses_an_answer_for_other_texts_and_passes_endpoint_errors_o
         )
     with pytest.raises(ThrottledError):
         classify(REQUEST, FakeEndpoint(answer=ThrottledError("slow down")))
-
-
-@pytest.mark.parametrize(("status", "ready"), [("InService", True), ("Updating", False), ("Missing", False)])
-def test_health_reports_readiness(status: str, ready: bool) -> None:
-    report = health(FakeEndpoint(status=status))
-    assert (report.status, report.ready) == (status, ready)
 
 
 @pytest.mark.parametrize(

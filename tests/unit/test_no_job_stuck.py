@@ -20,8 +20,8 @@ from tests.support.fakes import FakeJobStore, FakeObjectStore, FakeTransformRunn
 from tests.unit.test_batch_logic import FOREVER, LABELS, SETTINGS
 from zstc.batch import layout
 from zstc.batch.interfaces import TransformFinished
+from zstc.batch.items import JobChanges, JobItem
 from zstc.batch.jobs import JobsService
-from zstc.batch.records import JobChanges, JobRecord
 from zstc.batch.results import ProcessResults, bounded_histogram
 from zstc.batch.start import StartBatch, UploadedObject
 from zstc.contract.jobs import CreateJobRequest, JobStatus
@@ -117,7 +117,7 @@ class Harness:
             self.objects.put(layout.output_key(job_id, index), ("\n".join(lines) + "\n").encode())
         return TransformFinished(job_id, name, JobStatus.COMPLETED, None, "2026-11-29T00:00:00.000Z")
 
-    def job(self, job_id: str) -> JobRecord:
+    def job(self, job_id: str) -> JobItem:
         job = self.store.get(job_id)
         assert job is not None
         return job
@@ -162,7 +162,7 @@ START_STEPS = _clean_steps("start")
 RESULTS_STEPS = _clean_steps("results")
 
 
-def _assert_not_stuck(harness: Harness, job_id: str, logs: str) -> JobRecord:
+def _assert_not_stuck(harness: Harness, job_id: str, logs: str) -> JobItem:
     job = harness.job(job_id)
     if job.status == JobStatus.IN_PROGRESS:
         assert job_id in harness.transforms.started.values(), "InProgress without a transform job"

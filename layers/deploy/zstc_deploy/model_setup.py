@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zstc.core.observability import logger
-from zstc.core.s3 import MultipartWriter, S3Store
+from zstc.core.s3_io import MultipartWriter, head_object
 from zstc_deploy import jumpstart
 from zstc_deploy.custom_resource import ResourceResult
 from zstc_deploy.model_artifacts import ENTRY_SCRIPT, InferenceCode, code_digest, repack, write_sourcedir
@@ -163,7 +163,7 @@ class ModelSetup:
     ) -> str:
         """s3 URL of the model artifact with ``code_tarball``'s files as its code/ (built once)."""
         key = prefix + MODEL_TARBALL
-        if S3Store(bucket, lambda _service: self._s3).head(key) is not None:
+        if head_object(self._s3, bucket, key) is not None:
             logger.info("repacked artifact already staged", extra={"key": key})
             return f"s3://{bucket}/{key}"
         if model_url.endswith("/"):

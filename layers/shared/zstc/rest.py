@@ -99,15 +99,6 @@ def error_response(
     )
 
 
-def body_policy_error(event: Mapping[str, Any]) -> ZstcError | None:
-    """Check a request body's size and media type before any routing or parsing happens."""
-    try:
-        normalised_event(event)
-    except ZstcError as problem:
-        return problem
-    return None
-
-
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
 
 
@@ -273,7 +264,6 @@ __all__ = [
     "ERROR_RESPONSES",
     "ZstcResolver",
     "accurate_openapi",
-    "body_policy_error",
     "create_resolver",
     "error_response",
     "error_responses",

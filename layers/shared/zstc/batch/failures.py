@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from zstc.batch.interfaces import JobStore
-from zstc.batch.records import JobChanges
+from zstc.batch.items import JobChanges
 from zstc.contract.jobs import JobStatus
 from zstc.core.observability import logger
 

@@ -1,11 +1,10 @@
 """Batch input readers: one per format of :data:`zstc.contract.batch_input.INPUT_FILE_FORMATS`.
 
 A reader takes the uploaded file as a binary stream and yields normalised model requests
-(:class:`Record`) or :class:`Problem` s in file order, validating each record with the same schema
-and limits as POST /classify; nothing is held in memory beyond one record. A new format (Parquet,
-gzip-compressed JSON Lines, ...) is one entry in the contract's ``INPUT_FILE_FORMATS`` plus one reader
-function here, named in :data:`READERS`. The formats themselves are described in
-:mod:`zstc.contract.batch_input`.
+(:class:`ModelRequestLine`) or :class:`Problem` s in file order, validating each input record with the
+same schema and limits as POST /classify (:class:`zstc.contract.batch_input.InputRecord`); nothing is
+held in memory beyond one record. A new format (Parquet, gzip-compressed JSON Lines, ...) is one entry
+in the contract's ``INPUT_FILE_FORMATS`` plus one reader function here, named in :data:`READERS`.
 """
 
 from __future__ import annotations
@@ -48,8 +47,8 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class Record:
-    """A valid record as the model will receive it (one JSON line of a staged shard)."""
+class ModelRequestLine:
+    """A valid input record as the model will receive it: one JSON line of a staged shard."""
 
     line: int
     request: dict[str, Any]
@@ -59,14 +58,14 @@ class Record:
         return (json.dumps(self.request, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-Reader = Callable[[BinaryReader, InputSpec], Iterator[Record | Problem]]
+Reader = Callable[[BinaryReader, InputSpec], Iterator[ModelRequestLine | Problem]]
 
 
 def _parameters_json(parameters: ClassifyParameters) -> dict[str, Any]:
     return parameters.model_dump(mode="json", exclude_none=True)
 
 
-def _validated(line: int, payload: dict[str, Any], default_id: Any) -> Record | Problem:
+def _validated(line: int, payload: dict[str, Any], default_id: Any) -> ModelRequestLine | Problem:
     try:
         record = InputRecord.model_validate(payload)
     except ValidationError as error:
@@ -75,10 +74,10 @@ def _validated(line: int, payload: dict[str, Any], default_id: Any) -> Record | 
         return Problem(line, f"{where}: {first['msg']}" if where else first["msg"])
     request = record.to_endpoint_payload()
     request.pop("id", None)
-    return Record(line, {"id": record.id if record.id is not None else default_id, **request})
+    return ModelRequestLine(line, {"id": record.id if record.id is not None else default_id, **request})
 
 
-def read_jsonl(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
+def read_jsonl(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine | Problem]:
     """JSON Lines: one request object per ``\\n``-terminated line; blank lines are skipped."""
     defaults = _parameters_json(spec.parameters) if spec.parameters else None
     for number, raw in enumerate(binary_lines(stream), start=1):
@@ -104,7 +103,7 @@ def read_jsonl(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Probl
         yield _validated(number, payload, default_id=number)
 
 
-def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
+def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine | Problem]:
     """CSV (UTF-8, optional BOM, RFC 4180 quoting): a header row, then one record per row."""
     if spec.parameters is None:
         yield Problem(
@@ -172,11 +171,11 @@ READERS: dict[InputFormatName, Reader] = {"jsonl": read_jsonl, "csv": read_csv}
 """The reader of each input format (a test keeps its names and the contract's formats equal)."""
 
 
-def read_records(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem]:
+def read_records(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine | Problem]:
     """Records and problems of ``stream`` in file order; stops after the record limit with a problem."""
     count = 0
     for item in READERS[spec.format](stream, spec):
-        if isinstance(item, Record):
+        if isinstance(item, ModelRequestLine):
             count += 1
             if count > limits.MAX_BATCH_RECORDS:
                 yield Problem(item.line, f"more than {limits.MAX_BATCH_RECORDS} records; split the file")

@@ -1,7 +1,7 @@
 """The interfaces the batch logic needs at its AWS edges; adapters implement them.
 
-- :class:`JobStore`: job and result records (DynamoDB: :class:`zstc.batch.store.DynamoJobStore`).
-- :class:`ObjectStore`: the data bucket (S3: :class:`zstc.core.s3.S3Store`).
+- :class:`JobStore`: job items and result items (DynamoDB: :class:`zstc.batch.store.DynamoJobStore`).
+- :class:`ObjectStore`: the data bucket (S3: :class:`zstc.batch.s3.S3Store`).
 - :class:`TransformRunner`: runs a job's staged shards through the model and reports the end
   (SageMaker batch transform + EventBridge: :class:`zstc.batch.transform.SageMakerTransform`).
 
@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from zstc.batch.records import JobChanges, JobRecord
+from zstc.batch.items import JobChanges, JobItem
 from zstc.contract import media_types
 from zstc.contract.jobs import JobStatus
 from zstc.contract.results import JobResult
@@ -34,13 +34,13 @@ class ForeignPageKeyError(InvalidPageKeyError):
 
 
 class JobStore(Protocol):
-    """Job records and their result records. Every write is idempotent or conditional."""
+    """Job items and their result items. Every write is idempotent or conditional."""
 
-    def create(self, job: JobRecord) -> bool:
+    def create(self, job: JobItem) -> bool:
         """Store a new job; False when a job with its id exists (a duplicate delivery)."""
         ...
 
-    def get(self, job_id: str) -> JobRecord | None:
+    def get(self, job_id: str) -> JobItem | None:
         """The job (strongly consistent), or None."""
         ...
 
@@ -58,7 +58,7 @@ class JobStore(Protocol):
 
     def list_by_status(
         self, status: JobStatus, limit: int, start: PageKey | None
-    ) -> tuple[list[JobRecord], PageKey | None]:
+    ) -> tuple[list[JobItem], PageKey | None]:
         """Up to ``limit`` jobs in ``status``, newest first, and where to continue (None at the end).
 
         Raises :class:`InvalidPageKeyError` for a ``start`` this listing did not issue.
@@ -66,7 +66,7 @@ class JobStore(Protocol):
         ...
 
     def put_results(self, job_id: str, results: Sequence[JobResult], expires_at: int) -> None:
-        """Write result records (keyed by input position: a replay overwrites the same items)."""
+        """Write result items (keyed by input position: a replay overwrites the same items)."""
         ...
 
     def query_results(

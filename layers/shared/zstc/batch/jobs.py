@@ -13,7 +13,7 @@ import json
 from zstc.batch import layout
 from zstc.batch.formats import InputSpec
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, JobStore, ObjectStore, PageKey
-from zstc.batch.records import JobChanges, JobRecord, JobSource, new_job
+from zstc.batch.items import JobChanges, JobItem, JobSource, new_job
 from zstc.contract.jobs import CreateJobRequest, JobList, JobStatus, JobView, UploadTarget
 from zstc.contract.results import ResultPage
 from zstc.core import limits
@@ -60,14 +60,14 @@ def job_changes_for(
     )
 
 
-def job_view(job: JobRecord, upload: UploadTarget | None = None) -> JobView:
+def job_view(job: JobItem, upload: UploadTarget | None = None) -> JobView:
     """The API view of a stored job (internal attributes left out)."""
     return JobView.model_validate(
         {**job.model_dump(include=set(JobView.model_fields), mode="json"), "upload": upload}
     )
 
 
-def input_spec(job: JobRecord) -> InputSpec:
+def input_spec(job: JobItem) -> InputSpec:
     """How to read the job's uploaded file."""
     return InputSpec(
         format=job.format or "jsonl",
@@ -114,7 +114,7 @@ class JobsService:
             return JobList(jobs=[job_view(job) for job in jobs], next_token=encode_token(last))
         if next_token:
             raise InvalidRequestError("next_token needs the status it was issued for")
-        found: list[JobRecord] = []
+        found: list[JobItem] = []
         for each in JobStatus:
             found += self.jobs.list_by_status(each, limit, None)[0]
         found.sort(key=lambda job: job.created_at, reverse=True)
@@ -138,7 +138,7 @@ class JobsService:
             next_token=encode_token(last),
         )
 
-    def _job(self, job_id: str) -> JobRecord:
+    def _job(self, job_id: str) -> JobItem:
         job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
         if job is None:
             raise NotFoundError(f"no job {job_id}")

@@ -19,7 +19,7 @@ from typing import Any
 from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
-from zstc.batch.records import ABSTAINED, JobChanges, expiry_epoch, now_iso
+from zstc.batch.items import ABSTAINED, JobChanges, expiry_epoch, now_iso
 from zstc.contract import media_types
 from zstc.contract.answer import check_answer
 from zstc.contract.jobs import JobStatus
@@ -117,7 +117,7 @@ class ProcessResults:
         job = self.jobs.get(job_id)
         if job is None or job.status != JobStatus.IN_PROGRESS:
             return "ignored: job not in progress"
-        sizes, checkpoint = job.staged_records()
+        sizes, checkpoint = job.staged_shards()
         histogram = Counter(job.label_histogram)
         written = job.results_written or 0
         failed = job.records_failed or 0

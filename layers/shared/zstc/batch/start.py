@@ -19,8 +19,8 @@ from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
 from zstc.batch.formats import Problem, read_records
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformRunner
+from zstc.batch.items import JobChanges, JobItem, new_job, now_iso
 from zstc.batch.jobs import input_spec, job_changes_for
-from zstc.batch.records import JobChanges, JobRecord, new_job, now_iso
 from zstc.contract import media_types
 from zstc.contract.batch_input import format_for_filename, supported_extensions
 from zstc.contract.jobs import CreateJobRequest, JobStatus
@@ -194,7 +194,7 @@ class StartBatch:
             # Validating with this very upload: an earlier attempt stopped halfway; redo it (idempotent).
         return self._validate_and_start(job, name, upload.key)
 
-    def _validate_and_start(self, job: JobRecord, name: str, key: str) -> str:
+    def _validate_and_start(self, job: JobItem, name: str, key: str) -> str:
         job_id = job.job_id
         shards = ShardWriter(self.objects, job_id)
         problems: list[str] = []
@@ -232,7 +232,7 @@ class StartBatch:
         )
         return "started" if started else "already started"
 
-    def _job_from_metadata(self, job_id: str, filename: str, metadata: dict[str, str]) -> JobRecord:
+    def _job_from_metadata(self, job_id: str, filename: str, metadata: dict[str, str]) -> JobItem:
         """A job for a file uploaded straight to S3: format from the extension, options from metadata."""
         found = format_for_filename(filename)
         fields: dict[str, Any] = {"format": found.name if found else "jsonl", "filename": filename}
@@ -274,7 +274,7 @@ class StartBatch:
         logger.info("input rejected", extra={"job_id": job_id, "problems": len(problems)})
         return "rejected"
 
-    def _refuse_upload_to_rejected(self, job: JobRecord, upload: UploadedObject, version: str) -> str:
+    def _refuse_upload_to_rejected(self, job: JobItem, upload: UploadedObject, version: str) -> str:
         """A Rejected job is final: a later upload is not validated, and the job's problems say so.
 
         A duplicate event for the upload that was rejected changes nothing (same transform job name).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from zstc.batch import layout
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey
-from zstc.batch.records import JobChanges, JobRecord, now_iso
+from zstc.batch.items import JobChanges, JobItem, now_iso
 from zstc.contract.jobs import JobStatus
 from zstc.contract.results import JobResult
 from zstc.core import aws
@@ -86,17 +86,16 @@ def _check_page_key(start: PageKey | None, names: frozenset[str], pk: str | None
 class DynamoJobStore:
     """Job and result items in ``table_name``; the job item and its results share a partition."""
 
-    def __init__(self, table_name: str, client_factory: Callable[..., Any] = aws.client) -> None:
+    def __init__(self, table_name: str) -> None:
         self.table_name = table_name
-        self._client_factory = client_factory
 
     @property
     def _dynamodb(self) -> Any:
-        return self._client_factory("dynamodb")
+        return aws.client("dynamodb")
 
     # --- jobs -------------------------------------------------------------------------------------
 
-    def create(self, job: JobRecord) -> bool:
+    def create(self, job: JobItem) -> bool:
         """Store a new job; False when it already exists (a duplicate delivery)."""
         item = {"pk": layout.job_pk(job.job_id), "sk": layout.JOB_SK, **job.model_dump(mode="json")}
         try:
@@ -111,7 +110,7 @@ class DynamoJobStore:
             raise
         return True
 
-    def get(self, job_id: str) -> JobRecord | None:
+    def get(self, job_id: str) -> JobItem | None:
         """The job, or None."""
         response = self._dynamodb.get_item(
             TableName=self.table_name, Key=_job_key(job_id), ConsistentRead=True
@@ -166,7 +165,7 @@ class DynamoJobStore:
 
     def list_by_status(
         self, status: JobStatus, limit: int, start: PageKey | None
-    ) -> tuple[list[JobRecord], PageKey | None]:
+    ) -> tuple[list[JobItem], PageKey | None]:
         """Jobs with ``status``, newest first (the by-status index), and the key to continue from."""
         _check_page_key(start, layout.JOB_PAGE_KEY_NAMES)
         request: dict[str, Any] = {
@@ -184,8 +183,8 @@ class DynamoJobStore:
         return [self._job(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
 
     @staticmethod
-    def _job(item: dict[str, Any]) -> JobRecord:
-        return JobRecord.model_validate({k: v for k, v in deserialize(item).items() if k not in {"pk", "sk"}})
+    def _job(item: dict[str, Any]) -> JobItem:
+        return JobItem.model_validate({k: v for k, v in deserialize(item).items() if k not in {"pk", "sk"}})
 
     # --- results ----------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ Change" event (EventBridge) into a neutral :class:`zstc.batch.interfaces.Transfo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,13 +88,12 @@ _TERMINAL_STATES = {
 class SageMakerTransform:
     """Starts transform jobs (a name that already exists means "already started") and reads their end."""
 
-    def __init__(self, settings: BatchSettings, client_factory: Callable[..., Any] = aws.client) -> None:
+    def __init__(self, settings: BatchSettings) -> None:
         self.settings = settings
-        self._client_factory = client_factory
 
     def start(self, name: str, job_id: str) -> bool:
         """True when this call started the job, False when a job with this name already existed."""
-        sagemaker = self._client_factory("sagemaker")
+        sagemaker = aws.client("sagemaker")
         if self._exists(sagemaker, name):
             return False
         try:

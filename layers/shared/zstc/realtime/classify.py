@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from zstc.contract.answer import Classification, check_answer
-from zstc.contract.health import EndpointHealth
 from zstc.contract.request import ClassifyRequest
 from zstc.realtime.interfaces import ModelEndpoint
 
@@ -16,8 +15,3 @@ def classify(request: ClassifyRequest, endpoint: ModelEndpoint) -> list[Classifi
     """
     answer = endpoint.invoke_json(request.to_endpoint_payload())
     return check_answer(request, answer)
-
-
-def health(endpoint: ModelEndpoint) -> EndpointHealth:
-    """The endpoint's name, status and whether it can serve requests (for ``GET /health``)."""
-    return endpoint.health()

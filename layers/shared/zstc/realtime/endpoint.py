@@ -7,7 +7,6 @@ above this module handles botocore exceptions.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
@@ -33,8 +32,6 @@ _THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequ
 _UNAVAILABLE_CODES = frozenset({"ServiceUnavailable", "ModelNotReadyException"})
 _MAX_ECHOED_MESSAGE = 500
 
-ClientFactory = Callable[..., Any]
-
 
 class SageMakerEndpoint:
     """Calls ``InvokeEndpoint`` / ``DescribeEndpoint`` for ``endpoint_name``."""
@@ -45,17 +42,15 @@ class SageMakerEndpoint:
         *,
         read_timeout_seconds: float,
         max_attempts: int = 1,
-        client_factory: ClientFactory = aws.client,
     ) -> None:
         self.endpoint_name = endpoint_name
         self._read_timeout = read_timeout_seconds
         self._max_attempts = max_attempts
-        self._client_factory = client_factory
 
     @tracer.capture_method(capture_response=False)
     def invoke_json(self, payload: dict[str, Any]) -> Any:
         """Send ``payload`` as ``application/json`` and return the decoded JSON answer."""
-        runtime = self._client_factory(
+        runtime = aws.client(
             "sagemaker-runtime", read_timeout=self._read_timeout, max_attempts=self._max_attempts
         )
         try:
@@ -91,7 +86,7 @@ class SageMakerEndpoint:
     @tracer.capture_method(capture_response=False)
     def status(self) -> str:
         """The endpoint's ``EndpointStatus``, or ``Missing`` / ``Unreachable``."""
-        control = self._client_factory("sagemaker", read_timeout=5.0, max_attempts=2)
+        control = aws.client("sagemaker", read_timeout=5.0, max_attempts=2)
         try:
             described = control.describe_endpoint(EndpointName=self.endpoint_name)
         except ClientError as error:

@@ -1,4 +1,4 @@
-"""The stored job record (typed), and the rules that compute its time fields.
+"""The stored job item (typed), and the rules that compute its time fields.
 
 A job is one item, a result one item per input record (:class:`zstc.contract.results.JobResult`; see
 :mod:`zstc.batch.store`). Every reader and writer goes through these models: no code reads or writes
@@ -67,7 +67,7 @@ class JobChanges(BaseModel):
     results_location: str | None = None
 
 
-class JobRecord(JobChanges):
+class JobItem(JobChanges):
     """A job as stored: its identity and timestamps, plus every :class:`JobChanges` attribute."""
 
     model_config = ConfigDict(extra="ignore")  # an attribute a newer version wrote does not break reads
@@ -78,7 +78,7 @@ class JobRecord(JobChanges):
     updated_at: str
     label_histogram: dict[str, int] = Field(default_factory=dict)
 
-    def staged_records(self) -> tuple[list[int], int]:
+    def staged_shards(self) -> tuple[list[int], int]:
         """``(records per shard, shards already ingested)`` of a job whose transform started."""
         return list(self.shard_sizes or []), self.checkpoint or 0
 
@@ -97,10 +97,10 @@ def expiry_epoch(retention_days: int, now: float | None = None) -> int:
     return int(time.time() if now is None else now) + retention_days * SECONDS_PER_DAY
 
 
-def new_job(job_id: str, changes: JobChanges, retention_days: int) -> JobRecord:
-    """A new job record with timestamps and expiry, from its initial attributes."""
+def new_job(job_id: str, changes: JobChanges, retention_days: int) -> JobItem:
+    """A new job item with timestamps and expiry, from its initial attributes."""
     timestamp = now_iso()
-    return JobRecord.model_validate(
+    return JobItem.model_validate(
         {
             **changes.model_dump(exclude_none=True),
             "job_id": job_id,
