@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.moto import free_port
+from zstc.contract.jobs import TERMINAL_JOB_STATUSES
 from zstc_local.demo import all_results
 from zstc_local.stack import LocalStack, StackSettings
 from zstc_local.template import REPO_ROOT
@@ -60,7 +61,7 @@ def _wait(api: str, job_id: str, timeout: float = 90) -> dict[str, Any]:
     while time.monotonic() < deadline:
         status, job = _http("GET", f"{api}/jobs/{job_id}")
         assert status == 200, job
-        if job["status"] in {"Completed", "Rejected", "Failed", "Stopped"}:
+        if job["status"] in TERMINAL_JOB_STATUSES:
             return dict(job)
         time.sleep(0.3)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")

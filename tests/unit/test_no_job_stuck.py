@@ -24,12 +24,11 @@ from zstc.batch.items import JobChanges, JobItem
 from zstc.batch.jobs import JobsService
 from zstc.batch.results import ProcessResults, bounded_histogram
 from zstc.batch.start import StartBatch, UploadedObject
-from zstc.contract.jobs import CreateJobRequest, JobStatus
+from zstc.contract.jobs import TERMINAL_JOB_STATUSES, CreateJobRequest, JobStatus
 from zstc.core import limits
 
 SECRET = "confidential-record-text"
 LAMBDA_ATTEMPTS = 3  # template.yaml: MaximumRetryAttempts 2 on both functions
-TERMINAL = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.REJECTED, JobStatus.STOPPED}
 
 
 class InjectedFault(RuntimeError):
@@ -167,7 +166,7 @@ def _assert_not_stuck(harness: Harness, job_id: str, logs: str) -> JobItem:
     if job.status == JobStatus.IN_PROGRESS:
         assert job_id in harness.transforms.started.values(), "InProgress without a transform job"
     else:
-        assert job.status in TERMINAL, job.status
+        assert job.status in TERMINAL_JOB_STATUSES, job.status
     assert SECRET not in job.model_dump_json()
     assert SECRET not in logs
     return job
