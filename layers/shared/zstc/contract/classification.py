@@ -135,10 +135,21 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_descriptions", mode="before")
     @classmethod
     def _strip_description_keys(cls, value: Any) -> Any:
-        # keys name candidate labels, which are stripped ("Health " is "Health")
-        if isinstance(value, dict):
-            return {key.strip() if isinstance(key, str) else key: text for key, text in value.items()}
-        return value
+        # keys name candidate labels, which are stripped ("Health " is "Health"); two keys that strip
+        # to one label are refused, never one of them dropped by key order
+        if not isinstance(value, dict):
+            return value
+        stripped: dict[Any, Any] = {}
+        for key, text in value.items():
+            label = key.strip() if isinstance(key, str) else key
+            if label in stripped:
+                raise PydanticCustomError(
+                    "description_duplicate",
+                    'label_descriptions has two keys for the label "{label}" (keys are stripped of spaces)',
+                    {"label": label},
+                )
+            stripped[label] = text
+        return stripped
 
     @field_validator("label_descriptions")
     @classmethod
