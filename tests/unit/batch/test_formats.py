@@ -47,6 +47,13 @@ def test_malformed_quoting_anywhere_is_a_problem_with_its_line(data: str, line: 
     assert problems[0].line == line
 
 
+def test_a_header_naming_the_text_column_twice_is_a_problem_not_a_choice() -> None:
+    [problem] = _read("text,id,text\nrun a marathon,1,learn to cook\n")
+    assert isinstance(problem, Problem)
+    assert problem.line == 1
+    assert "text appears 2 times" in problem.reason
+
+
 _CELL = st.text(alphabet='ab ,"\n', max_size=6)
 
 

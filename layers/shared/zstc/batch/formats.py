@@ -163,6 +163,10 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[Record | Problem
     if missing:
         yield Problem(1, f"missing column(s) {', '.join(missing)}; {_describe_header(header)}")
         return
+    repeated = [c for c in (spec.text_column, spec.id_column) if c is not None and header.count(c) > 1]
+    if repeated:  # which of two "text" columns is the text? never chosen silently
+        yield Problem(1, f"column {repeated[0]} appears {header.count(repeated[0])} times in the header")
+        return
     text_index = header.index(spec.text_column)
     id_index = header.index(spec.id_column) if spec.id_column else None
     while True:
