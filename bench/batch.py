@@ -32,8 +32,8 @@ def _env(moto_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_ACCESS_KEY_ID": "local",  # the local stack's S3 checks presigned URLs against these
+        "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_DISABLED": "true",

@@ -14,6 +14,7 @@ from tests.support.moto import REGION, MotoHarness
 from zstc.core import aws
 from zstc_engine.classifier import Classifier
 from zstc_engine.loading import load_classifier
+from zstc_local.constants import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
 from zstc_local.endpoint import LocalEndpoint
 from zstc_local.handlers import Handler, load_handler
 from zstc_local.provision import local_template
@@ -43,9 +44,10 @@ def moto_server() -> Iterator[MotoHarness]:
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials and region; boto3 clients are rebuilt for the test."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    """The local stack's credentials (its S3 checks presigned URLs against them) and region; boto3
+    clients are rebuilt for the test."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_ACCESS_KEY)
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)

@@ -13,8 +13,10 @@ from typing import Any
 
 from zstc_engine.protocol import RequestError
 
-DEFAULT_MAX_WINDOWS = 64
-"""Windows one text may take (ZSTC_MAX_WINDOWS overrides); the API's character limit stays below it."""
+DEFAULT_MAX_WINDOWS = 96
+"""Windows one text may take (ZSTC_MAX_WINDOWS overrides). The API's ``zstc.core.limits.MAX_TEXT_WINDOWS``
+is the same number and its estimate of a text's windows is an upper bound of :func:`token_windows`'
+for windows of at least 254 tokens (tests hold both), so a text the API accepts fits here."""
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,13 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from zstc_local.constants import ACCOUNT_ID
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import Handler
-from zstc_local.http_server import BackgroundHttpServer
+from zstc_local.http_server import BackgroundHttpServer, RequestHandler
 from zstc_local.template import FunctionSpec
 
 log = logging.getLogger("zstc.local.api")
@@ -124,6 +123,9 @@ def _pattern(resource: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$")
 
 
+MISSING_AUTHENTICATION_TOKEN_BODY = b'{"message":"Missing Authentication Token"}'
+"""API Gateway's body for a method or path the API has no resource for."""
+
 API_MAX_IN_FLIGHT = 32
 """Requests the local API admits at once (running or queued for their function); more get 503."""
 
@@ -140,17 +142,29 @@ class LocalApi(BackgroundHttpServer):
         locks: dict[str, threading.Lock] | None = None,
         *,
         max_in_flight: int = API_MAX_IN_FLIGHT,
+        body_timeout_seconds: float | None = None,
     ) -> None:
         self.routes = routes
         self.handlers = handlers
         # One request at a time per function, as one Lambda execution environment does.
         self._locks = locks or {name: threading.Lock() for name in handlers}
-        super().__init__(_http_handler(self), host, port, name="local-api", max_in_flight=max_in_flight)
+        super().__init__(
+            _http_handler(self),
+            host,
+            port,
+            name="local-api",
+            max_in_flight=max_in_flight,
+            body_timeout_seconds=body_timeout_seconds,
+        )
 
     def dispatch(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        """Route one HTTP request to its handler as a proxy event; API Gateway's 403 for no route."""
+        """Route one HTTP request to its handler as a proxy event; API Gateway's 403 for no route.
+
+        Any method without a resource (OPTIONS, HEAD, TRACE... as the template declares no CORS and
+        no such method) gets API Gateway's own answer: 403 ``{"message": "Missing Authentication Token"}``.
+        """
         url = urlsplit(raw_path)
         for route in self.routes:
             parameters = route.match(method, url.path)
@@ -176,16 +190,8 @@ class LocalApi(BackgroundHttpServer):
         # What API Gateway answers for a path or method it has no resource for.
         return (
             403,
-            {"Content-Type": "application/json"},
-            json.dumps(
-                {
-                    "error": {
-                        "code": "MISSING_AUTHENTICATION_TOKEN",
-                        "message": "Missing Authentication Token",
-                        "details": [],
-                    }
-                }
-            ).encode(),
+            {"Content-Type": "application/json", "x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+            MISSING_AUTHENTICATION_TOKEN_BODY,
         )
 
 
@@ -216,12 +222,10 @@ def _http_response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     return int(result["statusCode"]), headers, body
 
 
-def _http_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+def _http_handler(api: LocalApi) -> type[RequestHandler]:
+    class Handler(RequestHandler):
         def _serve(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.body
             try:
                 status, headers, payload = api.dispatch(
                     self.command, self.path, dict(self.headers.items()), body
@@ -241,9 +245,11 @@ def _http_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _serve
 
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s " + format, self.address_string(), *args)

@@ -76,7 +76,7 @@ def get_json(url: str) -> tuple[int, Any]:
 def load_sample(path: Path = SAMPLE_PATH, limit: int | None = None) -> list[dict[str, str]]:
     """The annotated resolutions (id, text, category)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle, strict=True))
     return rows[:limit] if limit else rows
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from zstc.core.limits import SAGEMAKER_MAX_PAYLOAD_BYTES
@@ -19,7 +18,7 @@ from zstc_engine.classifier import Classifier
 from zstc_engine.protocol import RequestError
 from zstc_engine.serving import invoke
 from zstc_local.constants import ACCOUNT_ID
-from zstc_local.http_server import BackgroundHttpServer
+from zstc_local.http_server import BackgroundHttpServer, RequestHandler
 
 log = logging.getLogger("zstc.local.endpoint")
 _RUNTIME_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
@@ -36,9 +35,9 @@ class LocalEndpoint(BackgroundHttpServer):
         super().__init__(_handler_for(self), host, port, name="local-endpoint")
 
 
-def _handler_for(endpoint: LocalEndpoint) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def _handler_for(endpoint: LocalEndpoint) -> type[RequestHandler]:
+    class Handler(RequestHandler):
+        max_body_bytes = 100 * 1024 * 1024  # batch transform's largest MaxPayloadInMB
 
         def do_GET(self) -> None:
             if self.path.split("?")[0] == "/ping":
@@ -56,7 +55,7 @@ def _handler_for(endpoint: LocalEndpoint) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"message": f"no route GET {self.path}"})
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.body
             path = self.path.split("?")[0]
             match = _RUNTIME_PATH.match(path)
             if path == "/invocations":

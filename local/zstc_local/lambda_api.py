@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
 from zstc_local.async_invoke import AsyncFunction, AsyncInvoker
 from zstc_local.context import LocalLambdaContext
-from zstc_local.http_server import BackgroundHttpServer
+from zstc_local.http_server import BackgroundHttpServer, RequestHandler
 
 log = logging.getLogger("zstc.local.lambda")
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
@@ -39,12 +38,10 @@ class LocalLambdaApi(BackgroundHttpServer):
         return self.aliases.get(bare) or (bare if bare in self.functions else None)
 
 
-def _handler(api: LocalLambdaApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+def _handler(api: LocalLambdaApi) -> type[RequestHandler]:
+    class Handler(RequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.body
             match = _INVOKE_PATH.match(self.path.split("?")[0])
             function = api.resolve(match.group("name")) if match else None
             if function is None:

@@ -104,12 +104,11 @@ class LocalTransformExecutor:
     def _watch(self) -> None:
         while not self._stop.wait(self._poll_seconds):
             try:
-                summaries = self._sagemaker.list_transform_jobs(MaxResults=100)["TransformJobSummaries"]
+                names = self._job_names()
             except Exception:
                 log.exception("listing transform jobs failed")
                 continue
-            for summary in summaries:
-                name = summary["TransformJobName"]
+            for name in names:
                 if name not in self.jobs:
                     self.jobs[name] = TransformState(name, started_ms=int(time.time() * 1000))
                     thread = threading.Thread(
@@ -117,6 +116,13 @@ class LocalTransformExecutor:
                     )
                     self._threads.append(thread)
                     thread.start()
+
+    def _job_names(self) -> list[str]:
+        """Every transform job the emulator holds: all pages of ListTransformJobs (100 per page)."""
+        pages = self._sagemaker.get_paginator("list_transform_jobs").paginate(
+            PaginationConfig={"PageSize": 100}
+        )
+        return [summary["TransformJobName"] for page in pages for summary in page["TransformJobSummaries"]]
 
     def _run(self, name: str) -> None:
         state = self.jobs[name]

@@ -11,14 +11,13 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from zstc_local.api_gateway import LocalApi, routes_from
 from zstc_local.handlers import Handler
-from zstc_local.http_server import LISTEN_BACKLOG, BackgroundHttpServer
+from zstc_local.http_server import LISTEN_BACKLOG, BackgroundHttpServer, RequestHandler
 from zstc_local.provision import local_template
 
 CLIENTS = 24
@@ -92,4 +91,4 @@ def test_a_server_without_a_limit_queues_every_request_with_a_deep_backlog() -> 
     assert _post(int(api.url.rsplit(":", 1)[1]))[0] == 200
     api.stop()
     with pytest.raises(ValueError, match="max_in_flight"):
-        BackgroundHttpServer(BaseHTTPRequestHandler, "127.0.0.1", 0, "x", max_in_flight=0)
+        BackgroundHttpServer(RequestHandler, "127.0.0.1", 0, "x", max_in_flight=0)

@@ -115,7 +115,9 @@ def test_bad_options_are_422_naming_the_field(api: ApiClient, parameters: dict[s
 
 def test_the_pair_budget_counts_windows_and_templates(api: ApiClient) -> None:
     # 4 labels x 8 templates x 9 estimated windows is over the budget; one template fits
-    text = "word " * (8 * limits.WINDOW_CHARS_ESTIMATE // 5 + 1)
+    text = "word " * (
+        (limits.WINDOW_TOKENS + 7 * (limits.WINDOW_TOKENS - limits.WINDOW_TOKENS // 8)) // 5 + 1
+    )
     many = api.classify(
         {"inputs": text, "parameters": {"candidate_labels": LABELS, "hypothesis_template": ["{}"] * 8}}
     )

@@ -269,7 +269,7 @@ def test_results_are_served_only_for_completed_jobs_and_tokens_are_checked(batch
         batch.jobs.results(view.job_id, limit=10, next_token=None)
     with pytest.raises(InvalidRequestError, match="not a token this API issued"):
         batch.jobs.results(view.job_id, limit=10, next_token="%%%")
-    with pytest.raises(InvalidRequestError, match="needs the status"):
+    with pytest.raises(InvalidRequestError, match="issued for a listing with status"):
         batch.jobs.list(None, limit=10, next_token=encode_token({"listing": "x", "offset": 1}))
 
 

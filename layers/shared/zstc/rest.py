@@ -22,7 +22,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from zstc.contract import media_types
 from zstc.contract.errors import ErrorDetail, ErrorInfo, ErrorResponse
 from zstc.core import limits
-from zstc.core.errors import InvalidBodyError, PayloadTooLargeError, UnsupportedMediaTypeError, ZstcError
+from zstc.core.errors import (
+    InvalidBodyError,
+    InvalidQueryError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    ZstcError,
+)
 from zstc.core.jsontext import NO_POSITION, loads_strict
 from zstc.core.observability import logger, metrics
 
@@ -165,21 +171,56 @@ class ZstcResolver(APIGatewayRestResolver):
     """APIGatewayRestResolver whose body policy runs before routing and validation."""
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        """Answer 413/415 for an unacceptable body, else resolve the route as usual."""
+        """Answer 413/415 for an unacceptable body, 400 for a repeated query parameter, else route."""
         try:
             normalised = normalised_event(event)
+            self._check_query(normalised)
         except ZstcError as problem:
             return self._refused(problem)
         return super().resolve(normalised, context)
 
+    def _check_query(self, event: Mapping[str, Any]) -> None:
+        """One rule for every route: a query parameter the route declares may be given once.
+
+        API Gateway passes ``?limit=1&limit=3`` as ``multiValueQueryStringParameters``; taking the
+        first or the last would silently choose, so it is a 400 naming the parameter. Parameters a
+        route does not declare are ignored, repeated or not.
+        """
+        repeated = [
+            name
+            for name, values in (event.get("multiValueQueryStringParameters") or {}).items()
+            if isinstance(values, list) and len(values) > 1
+        ]
+        if not repeated:
+            return
+        method = str(event.get("httpMethod", "")).upper()
+        path = str(event.get("path", ""))
+        for route in self._static_routes + self._dynamic_routes:
+            if route.method == method and route.rule.match(path):
+                declared = {field.alias for field in route.dependant.query_params}
+                for name in repeated:
+                    if name in declared:
+                        raise InvalidQueryError(
+                            f"query parameter {name} is given more than once; send it once",
+                            [
+                                {
+                                    "loc": ["query", name],
+                                    "msg": "given more than once",
+                                    "type": "query_repeated",
+                                }
+                            ],
+                        )
+                return
+
     @staticmethod
     def _refused(problem: ZstcError) -> dict[str, Any]:
         _record_error(problem.code, problem.status)
+        details = [ErrorDetail.model_validate(detail) for detail in problem.details]
         return {
             "statusCode": problem.status.value,
             "headers": {"Content-Type": media_types.JSON},
             "body": ErrorResponse(
-                error=ErrorInfo(code=problem.code, message=problem.message)
+                error=ErrorInfo(code=problem.code, message=problem.message, details=details)
             ).model_dump_json(),
             "isBase64Encoded": False,
         }

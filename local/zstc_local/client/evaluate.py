@@ -119,8 +119,12 @@ def load_examples(
 
 def _rows(handle: Any, suffix: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if suffix == ".csv":
-        for index, row in enumerate(csv.DictReader(handle), start=2):
-            yield index, row
+        reader = csv.DictReader(handle, strict=True)  # an unterminated quote is an error, not a merged row
+        try:
+            for index, row in enumerate(reader, start=2):
+                yield index, row
+        except csv.Error as error:
+            raise CliError(f"{path} line {reader.line_num}: malformed CSV ({error})") from None
         return
     for index, line in enumerate(handle, start=1):
         if not line.strip():

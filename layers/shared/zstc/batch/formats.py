@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +103,31 @@ def read_jsonl(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLi
         yield _validated(number, payload, default_id=number)
 
 
+def strict_csv_reader(lines: Iterable[str]) -> Any:
+    """The one CSV reader of batch input: RFC 4180 quoting, strictly.
+
+    The csv module's default closes a quoted field left open at the end of the file, so
+    ``1,"I will run`` followed by two more lines became one record holding all three: rows lost
+    without a word. ``strict=True`` raises ``csv.Error`` instead (also for a quote inside an
+    unquoted field's continuation, ``"a"b``), which the reader reports with the record's line.
+    Returns the csv module's reader (an iterator of rows with ``line_num``).
+    """
+    return csv.reader(lines, strict=True)
+
+
+def _header(reader: Any) -> list[str] | Problem:
+    """The header row, or why there is none."""
+    try:
+        header: list[str] = next(reader)
+    except StopIteration:
+        return Problem(1, "the file has no header row")
+    except UnicodeDecodeError:
+        return Problem(1, "not valid UTF-8")
+    except csv.Error as error:
+        return Problem(1, f"malformed CSV in the header row: {error}")
+    return header
+
+
 def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine | Problem]:
     """CSV (UTF-8, optional BOM, RFC 4180 quoting): a header row, then one record per row."""
     if spec.parameters is None:
@@ -111,22 +136,23 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine
         )
         return
     parameters = _parameters_json(spec.parameters)
-    reader = csv.reader(codecs.iterdecode(binary_lines(stream), "utf-8-sig"))
-    try:
-        header = next(reader)
-    except StopIteration:
-        yield Problem(1, "the file has no header row")
-        return
-    except UnicodeDecodeError:
-        yield Problem(1, "not valid UTF-8")
+    reader = strict_csv_reader(codecs.iterdecode(binary_lines(stream), "utf-8-sig"))
+    header = _header(reader)
+    if isinstance(header, Problem):
+        yield header
         return
     missing = [c for c in (spec.text_column, spec.id_column) if c is not None and c not in header]
     if missing:
         yield Problem(1, f"missing column(s) {', '.join(missing)}; {_describe_header(header)}")
         return
+    repeated = [c for c in (spec.text_column, spec.id_column) if c is not None and header.count(c) > 1]
+    if repeated:  # which of two "text" columns is the text? never chosen silently
+        yield Problem(1, f"column {repeated[0]} appears {header.count(repeated[0])} times in the header")
+        return
     text_index = header.index(spec.text_column)
     id_index = header.index(spec.id_column) if spec.id_column else None
     while True:
+        started = reader.line_num + 1  # a quoted field may span lines: a record starts here
         try:
             row = next(reader)
         except StopIteration:
@@ -135,7 +161,7 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine
             yield Problem(reader.line_num + 1, "not valid UTF-8; stopped reading here")
             return
         except csv.Error as error:
-            yield Problem(reader.line_num, f"malformed CSV: {error}")
+            yield Problem(started, f"malformed CSV in the record starting on this line: {error}")
             return
         line = reader.line_num
         if not any(cell.strip() for cell in row):

@@ -43,6 +43,13 @@ class JobChanges(BaseModel):
     )
     input_location: str | None = None
     input_key: str | None = None
+    input_version: str | None = Field(
+        default=None, description="The version of input_location processed (S3 VersionId, else its ETag)."
+    )
+    notes: list[str] | None = Field(
+        default=None,
+        description="Uploads to the job's key after the one processed, which were not processed.",
+    )
     expires_at: int | None = Field(
         default=None, description="Epoch seconds: DynamoDB TTL of the job and results."
     )

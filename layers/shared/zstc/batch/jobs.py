@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from zstc.batch import layout
 from zstc.batch.formats import InputSpec
@@ -21,9 +23,18 @@ from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from zstc.core.settings import BatchSettings
 
 _FOREIGN_TOKEN = "next_token is not a token this API issued"  # noqa: S105 - a message, not a secret
+_ALL_STATUSES = "all"
+"""The key of a token of the listing over every status: ``{"all": {status: page key or null}}``."""
 
 
-def encode_token(key: PageKey | None) -> str | None:
+def token_error(message: str = _FOREIGN_TOKEN) -> InvalidRequestError:
+    """The 400 for a token we did not make for this listing, naming the ``next_token`` parameter."""
+    return InvalidRequestError(
+        message, [{"loc": ["query", "next_token"], "msg": message, "type": "next_token_invalid"}]
+    )
+
+
+def encode_token(key: Mapping[str, Any] | None) -> str | None:
     """An opaque pagination token for a store page key (None at the end of a listing)."""
     if not key:
         return None
@@ -35,12 +46,16 @@ def decode_token(token: str | None) -> PageKey | None:
     if not token:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidRequestError(_FOREIGN_TOKEN) from None
-    if not isinstance(key, dict):
-        raise InvalidRequestError(_FOREIGN_TOKEN)
+        key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")), parse_constant=_no_constant)
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):
+        raise token_error() from None
+    if not isinstance(key, dict) or not key:
+        raise token_error()
     return key
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def job_changes_for(
@@ -105,33 +120,81 @@ class JobsService:
         return job_view(self._job(job_id))
 
     def list(self, status: JobStatus | None, limit: int, next_token: str | None) -> JobList:
-        """Recent jobs (optionally of one status), newest first."""
+        """Recent jobs (optionally of one status), newest first, ``limit`` a page.
+
+        Without ``status`` the listing merges every status's newest-first listing, and its token holds
+        where each status's listing stands, so every job is reachable page by page.
+        """
         if status is not None:
+            start = decode_token(next_token)
+            if start is not None and _ALL_STATUSES in start:
+                raise token_error("next_token was issued for the listing without status")
             try:
-                jobs, last = self.jobs.list_by_status(status, limit, decode_token(next_token))
+                jobs, last = self.jobs.list_by_status(status, limit, start)
             except InvalidPageKeyError:
-                raise InvalidRequestError(_FOREIGN_TOKEN) from None
+                raise token_error() from None
             return JobList(jobs=[job_view(job) for job in jobs], next_token=encode_token(last))
-        if next_token:
-            raise InvalidRequestError("next_token needs the status it was issued for")
-        found: list[JobItem] = []
-        for each in JobStatus:
-            found += self.jobs.list_by_status(each, limit, None)[0]
-        found.sort(key=lambda job: job.created_at, reverse=True)
-        return JobList(jobs=[job_view(job) for job in found[:limit]])
+        return self._list_all(limit, next_token)
+
+    def _list_all(self, limit: int, next_token: str | None) -> JobList:
+        starts = self._all_starts(next_token)
+        fetched: dict[JobStatus, tuple[list[JobItem], PageKey | None]] = {}
+        try:
+            for each, start in starts.items():
+                fetched[each] = self.jobs.list_by_status(each, limit, start)
+        except InvalidPageKeyError:
+            raise token_error() from None
+        merged = sorted(
+            ((job, each) for each, (jobs, _) in fetched.items() for job in jobs),
+            key=lambda pair: pair[0].created_at,
+            reverse=True,
+        )[:limit]
+        taken = {each: sum(1 for _, source in merged if source == each) for each in fetched}
+        following: dict[str, Any] = {}
+        for each, (jobs, last) in fetched.items():
+            if taken[each] == len(jobs):  # all of this page shown: continue where the store stopped
+                if last:
+                    following[each.value] = dict(last)
+                continue
+            if taken[each] == 0:  # none shown: start from the same place next time
+                following[each.value] = None if starts[each] is None else dict(starts[each] or {})
+                continue
+            # part shown: the store's key after exactly the jobs shown
+            _, after = self.jobs.list_by_status(each, taken[each], starts[each])
+            following[each.value] = dict(after) if after else None
+        token = encode_token({_ALL_STATUSES: following}) if following else None
+        return JobList(jobs=[job_view(job) for job, _ in merged], next_token=token)
+
+    @staticmethod
+    def _all_starts(next_token: str | None) -> dict[JobStatus, PageKey | None]:
+        """Where each status's listing starts: from the top, or from the token's keys."""
+        if not next_token:
+            return dict.fromkeys(JobStatus)
+        token = decode_token(next_token) or {}
+        states = token.get(_ALL_STATUSES)
+        if set(token) != {_ALL_STATUSES} or not isinstance(states, dict):
+            raise token_error("next_token was issued for a listing with status")
+        starts: dict[JobStatus, PageKey | None] = {}
+        for name, key in states.items():
+            if name not in {each.value for each in JobStatus} or not (key is None or isinstance(key, dict)):
+                raise token_error()
+            starts[JobStatus(name)] = key
+        return starts
 
     def results(self, job_id: str, limit: int, next_token: str | None) -> ResultPage:
         """Results of a completed job in input order; 409 until it is Completed."""
         start = decode_token(next_token)
+        if start is not None and _ALL_STATUSES in start:
+            raise token_error()
         job = self._job(job_id)
         if job.status != JobStatus.COMPLETED:
             raise ConflictError(f"job {job_id} is {job.status}; results are served once it is Completed")
         try:
             results, last = self.jobs.query_results(job_id, limit, start)
         except ForeignPageKeyError:
-            raise InvalidRequestError("next_token belongs to another job") from None
+            raise token_error("next_token belongs to another job") from None
         except InvalidPageKeyError:
-            raise InvalidRequestError(_FOREIGN_TOKEN) from None
+            raise token_error() from None
         return ResultPage(
             job_id=job_id,
             results=results,

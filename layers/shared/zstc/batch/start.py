@@ -178,21 +178,31 @@ class StartBatch:
                 transform_job_name=name,
                 input_location=self.objects.uri(upload.key),
                 input_key=upload.key,
+                input_version=info.version,
             ),
             expected_statuses=[JobStatus.AWAITING_UPLOAD],
         )
         if not claimed:
-            current = self.jobs.get(job_id)
-            if current is None or current.transform_job_name != name:
-                status = current.status if current else None
-                logger.warning(
-                    "upload for a job that is not awaiting one", extra={"job_id": job_id, "status": status}
-                )
-                return f"ignored: job is {status} with another upload"
-            if current.status != JobStatus.VALIDATING:
-                return "already started"
+            outcome = self._not_claimed(job_id, name, upload, info.version)
+            if outcome is not None:
+                return outcome
             # Validating with this very upload: an earlier attempt stopped halfway; redo it (idempotent).
         return self._validate_and_start(job, name, upload.key)
+
+    def _not_claimed(self, job_id: str, name: str, upload: UploadedObject, version: str) -> str | None:
+        """What to do with an upload for a job no longer AwaitingUpload; None: validate it again."""
+        current = self.jobs.get(job_id)
+        if current is None or current.transform_job_name != name:
+            status = current.status if current else None
+            logger.warning(
+                "upload for a job that is not awaiting one", extra={"job_id": job_id, "status": status}
+            )
+            if current is not None:
+                self._note_ignored_upload(current, upload, version)
+            return f"ignored: job is {status} with another upload"
+        if current.status != JobStatus.VALIDATING:
+            return "already started"
+        return None
 
     def _validate_and_start(self, job: JobItem, name: str, key: str) -> str:
         job_id = job.job_id
@@ -297,6 +307,19 @@ class StartBatch:
         self.jobs.update(job.job_id, JobChanges(problems=problems), expected_statuses=[JobStatus.REJECTED])
         logger.warning("upload to a rejected job refused", extra={"job_id": job.job_id})
         return "refused: job is Rejected"
+
+    def _note_ignored_upload(self, job: JobItem, upload: UploadedObject, version: str) -> None:
+        """Say on the job that a later upload to its key was not processed (its results, if any, are
+        of ``input_version``), once per version: the presigned PUT cannot be refused by S3."""
+        note = (
+            f"a later upload ({PurePosixPath(upload.key).name}, version {version}) was not processed: "
+            f"the job was {job.status} with version {job.input_version}; create a new job for another file"
+        )
+        notes = list(job.notes or [])
+        if any(f"version {version})" in existing for existing in notes):
+            return
+        notes.append(_capped(note))
+        self.jobs.update(job.job_id, JobChanges(notes=notes), expected_statuses=[job.status])
 
     def _reject_unassigned(self, upload: UploadedObject, reason: str) -> str:
         report = {"key": upload.key, "status": JobStatus.REJECTED.value, "problems": [reason]}

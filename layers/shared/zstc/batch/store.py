@@ -71,16 +71,35 @@ def _is_conditional_check_failure(error: ClientError) -> bool:
     return bool(error.response["Error"]["Code"] == "ConditionalCheckFailedException")
 
 
-def _check_page_key(start: PageKey | None, names: frozenset[str], pk: str | None = None) -> None:
-    """Refuse a key this store did not issue for the listing (a hand-made or another job's token)."""
+_MAX_KEY_VALUE_CHARS = 1024
+
+
+def _check_page_key(
+    start: PageKey | None, names: frozenset[str], pk: str | None = None, status: str | None = None
+) -> None:
+    """Refuse a key this store did not issue for the listing (a hand-made or another job's token).
+
+    Every attribute of our keys is a DynamoDB string: ``{"S": "<text>"}`` and nothing else, so a
+    value of another type (which DynamoDB answers with a ValidationException) never reaches it.
+    """
     if start is None:
         return
     if set(start) != names or not all(
-        isinstance(value, dict) and len(value) == 1 for value in start.values()
+        isinstance(value, dict)
+        and set(value) == {"S"}
+        and isinstance(value["S"], str)
+        and 0 < len(value["S"]) <= _MAX_KEY_VALUE_CHARS
+        for value in start.values()
     ):
         raise InvalidPageKeyError("not a key of this listing")
     if pk is not None and start["pk"] != {"S": pk}:
         raise ForeignPageKeyError("a key of another job's listing")
+    if status is not None and start["status"] != {"S": status}:
+        raise ForeignPageKeyError("a key of another status's listing")
+
+
+def _is_invalid_start_key(error: ClientError) -> bool:
+    return bool(error.response["Error"]["Code"] == "ValidationException")
 
 
 class DynamoJobStore:
@@ -167,7 +186,7 @@ class DynamoJobStore:
         self, status: JobStatus, limit: int, start: PageKey | None
     ) -> tuple[list[JobItem], PageKey | None]:
         """Jobs with ``status``, newest first (the by-status index), and the key to continue from."""
-        _check_page_key(start, layout.JOB_PAGE_KEY_NAMES)
+        _check_page_key(start, layout.JOB_PAGE_KEY_NAMES, status=status.value)
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": layout.STATUS_INDEX,
@@ -177,10 +196,19 @@ class DynamoJobStore:
             "ExpressionAttributeValues": {":s": {"S": status.value}},
             "ScanIndexForward": False,
         }
-        if start:
-            request["ExclusiveStartKey"] = dict(start)
-        response = self._dynamodb.query(**request)
+        response = self._query(request, start)
         return [self._job(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
+
+    def _query(self, request: dict[str, Any], start: PageKey | None) -> Any:
+        """One Query; a start key DynamoDB refuses is an ``InvalidPageKeyError``, not a crash."""
+        if not start:
+            return self._dynamodb.query(**request)
+        try:
+            return self._dynamodb.query(**request, ExclusiveStartKey=dict(start))
+        except ClientError as error:
+            if _is_invalid_start_key(error):
+                raise InvalidPageKeyError("DynamoDB refused the start key") from None
+            raise
 
     @staticmethod
     def _job(item: dict[str, Any]) -> JobItem:
@@ -235,8 +263,6 @@ class DynamoJobStore:
                 ":r": {"S": layout.RESULT_SK_PREFIX},
             },
         }
-        if start:
-            request["ExclusiveStartKey"] = dict(start)
-        response = self._dynamodb.query(**request)
+        response = self._query(request, start)
         results = [JobResult.model_validate(deserialize(item)) for item in response.get("Items", [])]
         return results, response.get("LastEvaluatedKey")

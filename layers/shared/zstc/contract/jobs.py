@@ -128,12 +128,14 @@ class JobView(BaseModel):
     created_at: str
     updated_at: str
     input_location: str | None = None
+    input_version: str | None = None
     records: int | None = None
     results_written: int | None = None
     records_failed: int | None = None
     max_failed_share: float | None = None
     label_histogram: dict[str, int] | None = None
     problems: list[str] | None = None
+    notes: list[str] | None = None
     failure_reason: str | None = None
     results_location: str | None = None
     transform_job_name: str | None = None

@@ -7,6 +7,7 @@ The request is the Hugging Face / JumpStart zero-shot payload. Validators enforc
 from __future__ import annotations
 
 import string
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -95,10 +96,21 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_descriptions", mode="before")
     @classmethod
     def _strip_description_keys(cls, value: Any) -> Any:
-        # keys name candidate labels, which are stripped ("Health " is "Health")
-        if isinstance(value, dict):
-            return {key.strip() if isinstance(key, str) else key: text for key, text in value.items()}
-        return value
+        # keys name candidate labels, which are stripped ("Health " is "Health"); two keys that strip
+        # to one label are refused, never one of them dropped by key order
+        if not isinstance(value, dict):
+            return value
+        stripped: dict[Any, Any] = {}
+        for key, text in value.items():
+            label = key.strip() if isinstance(key, str) else key
+            if label in stripped:
+                raise PydanticCustomError(
+                    "description_duplicate",
+                    'label_descriptions has two keys for the label "{label}" (keys are stripped of spaces)',
+                    {"label": label},
+                )
+            stripped[label] = text
+        return stripped
 
     @field_validator("label_descriptions")
     @classmethod
@@ -226,9 +238,22 @@ def _check_template(template: str, where: str) -> None:
         )
 
 
+WINDOW_STEP_TOKENS = limits.WINDOW_TOKENS - limits.WINDOW_TOKENS // 8
+"""Tokens from one window's start to the next's (windows overlap by an eighth, as the engine's do)."""
+
+
+def estimated_tokens(text: str) -> int:
+    """An upper bound of the tokens the engine's tokenizers make of ``text``: its NFKD length."""
+    return len(unicodedata.normalize("NFKD", text))
+
+
 def estimated_windows(text: str) -> int:
-    """How many model windows the API budgets for ``text`` (``limits.WINDOW_CHARS_ESTIMATE`` per window)."""
-    return max(1, -(-len(text) // limits.WINDOW_CHARS_ESTIMATE))
+    """The model windows the API budgets for ``text``: an upper bound of the engine's (see
+    ``limits.MAX_TEXT_WINDOWS``), from :func:`estimated_tokens` in windows of ``limits.WINDOW_TOKENS``."""
+    tokens = estimated_tokens(text)
+    if tokens <= limits.WINDOW_TOKENS:
+        return 1
+    return 1 + -(-(tokens - limits.WINDOW_TOKENS) // WINDOW_STEP_TOKENS)
 
 
 class ClassifyRequest(BaseModel):
@@ -266,6 +291,18 @@ class ClassifyRequest(BaseModel):
                     "{where} has {length} characters; the limit is {limit}",
                     {"where": where, "length": len(text), "limit": limits.MAX_TEXT_CHARS},
                 )
+            if estimated_windows(text) > limits.MAX_TEXT_WINDOWS:
+                raise PydanticCustomError(
+                    "text_too_dense",
+                    "{where} may take {windows} model windows of {tokens} tokens (about one token per "
+                    "character once decomposed); the limit is {limit}: send a shorter text",
+                    {
+                        "where": where,
+                        "windows": estimated_windows(text),
+                        "tokens": limits.WINDOW_TOKENS,
+                        "limit": limits.MAX_TEXT_WINDOWS,
+                    },
+                )
         return inputs
 
     @field_validator("inputs")
@@ -285,10 +322,10 @@ class ClassifyRequest(BaseModel):
         if pairs > limits.MAX_PAIRS_PER_REQUEST:
             raise PydanticCustomError(
                 "too_many_pairs",
-                "inputs (in windows of about {window} characters) x candidate_labels x templates is {pairs} "
-                "premise/hypothesis pairs; the limit is {limit}",
+                "inputs (in windows of up to {window} tokens, one per character at most) x candidate_labels "
+                "x templates is {pairs} premise/hypothesis pairs; the limit is {limit}",
                 {
-                    "window": limits.WINDOW_CHARS_ESTIMATE,
+                    "window": limits.WINDOW_TOKENS,
                     "pairs": pairs,
                     "limit": limits.MAX_PAIRS_PER_REQUEST,
                 },

@@ -29,6 +29,13 @@ class InvalidRequestError(ZstcError):
     code = "invalid_request"
 
 
+class InvalidQueryError(ZstcError):
+    """A query parameter cannot be read as one value (given more than once, or a tampered token)."""
+
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid_query"
+
+
 class InvalidBodyError(ZstcError):
     """The request body's bytes cannot be read as text (not UTF-8, or broken base64)."""
 

@@ -13,10 +13,21 @@ MAX_TEXT_CHARS = 20_000
 """Characters per text. A text longer than the model's input is scored in overlapping windows (never
 silently truncated); the pair budget below bounds how many windows a request may take."""
 
-WINDOW_CHARS_ESTIMATE = 1_000
-"""Characters the API assumes one model window holds, to budget windows before the model sees a text:
-about 256 tokens of English, the offline model's window (bart-large-mnli's windows are ~4x larger, so
-the estimate errs on the safe side)."""
+WINDOW_TOKENS = 254
+"""Tokens of text in the smallest model window the engine uses (the offline MiniLM's 256 minus its two
+special tokens; bart-large-mnli's windows are ~4x larger). The engine overlaps windows by an eighth."""
+
+MAX_TEXT_WINDOWS = 96
+"""Model windows one text may take; the engine's ``zstc_engine.windows.DEFAULT_MAX_WINDOWS`` is the same
+number (a test keeps them equal), and the API refuses a text whose estimate is larger, before the model.
+
+The API cannot tokenise, so it estimates a text's windows as an upper bound of the engine's
+(``zstc.contract.request.estimated_windows``): at most one token per character of the text's
+compatibility decomposition (NFKD: a Hangul syllable is two or three jamo, each its own WordPiece;
+"\ufdfa" is 18 characters), in windows of ``WINDOW_TOKENS`` overlapping by an eighth. Dense text (CJK,
+code, ``a.a.``) really takes one token per character, so the bound is met, never undercut: a text the
+API accepts never fails at the model for its length, and the pair budget is the pairs the model runs.
+A 20,000-character text of one token per character takes 90 windows."""
 
 MAX_LABELS = 32
 """Candidate labels per request."""
@@ -26,7 +37,7 @@ MAX_LABEL_CHARS = 100
 
 MAX_PAIRS_PER_REQUEST = 256
 """Premise/hypothesis pairs the model scores for one request: the sum over texts of estimated
-windows x labels x templates. It bounds the endpoint's latency."""
+windows x labels x templates (an upper bound of what the model runs). It bounds the endpoint's latency."""
 
 MAX_TEMPLATE_CHARS = 200
 """Characters in a hypothesis template."""

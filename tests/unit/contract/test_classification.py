@@ -1,0 +1,50 @@
+"""The classification contract against hostile key normalisation: nothing silently dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from zstc.contract.classification import ClassifyRequest
+
+LABELS = ["Health", "Finance"]
+_SPACES = st.text(alphabet=" \t\n\u00a0\u3000\u2003", max_size=3)
+
+
+def _request(descriptions: dict[str, str]) -> dict[str, Any]:
+    return {
+        "inputs": "go for a run",
+        "parameters": {"candidate_labels": LABELS, "label_descriptions": descriptions},
+    }
+
+
+def test_description_keys_that_collide_after_stripping_are_a_422_naming_the_label() -> None:
+    # Given two descriptions of "Health", one keyed with a trailing space
+    body = _request({"Health": "exercise and sleep", "Health ": "doctors and medicine"})
+
+    # When validated, then it is refused, naming the field and the label, whatever the key order
+    for ordered in (body, _request(dict(reversed(list(body["parameters"]["label_descriptions"].items()))))):
+        with pytest.raises(ValidationError) as raised:
+            ClassifyRequest.model_validate(ordered)
+        [error] = raised.value.errors()
+        assert error["type"] == "description_duplicate"
+        assert error["loc"] == ("parameters", "label_descriptions")
+        assert '"Health"' in error["msg"]
+
+
+@given(before=_SPACES, after=_SPACES, other_before=_SPACES, other_after=_SPACES)
+def test_any_two_keys_naming_one_label_are_refused_and_one_key_is_kept(
+    before: str, after: str, other_before: str, other_after: str
+) -> None:
+    first, second = f"{before}Health{after}", f"{other_before}Health{other_after}"
+    if first == second:  # one key: accepted, stripped
+        request = ClassifyRequest.model_validate(_request({first: "exercise"}))
+        assert request.parameters.label_descriptions == {"Health": "exercise"}
+        return
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(_request({first: "exercise", second: "medicine"}))
+    assert raised.value.errors()[0]["type"] == "description_duplicate"
