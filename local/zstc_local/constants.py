@@ -7,11 +7,6 @@ ACCOUNT_ID = "123456789012"
 
 REGION = "us-east-1"
 
-DEFAULT_API_PORT = 3000
-DEFAULT_AWS_PORT = 5000
-DEFAULT_MODEL_PORT = 8080
-DEFAULT_LAMBDA_PORT = 3001
-
 LOCAL_ACCESS_KEY_ID = "local"
 LOCAL_SECRET_ACCESS_KEY = "local"  # noqa: S105 - the emulator's dummy credentials
 """The credentials every part of the local stack signs with; the local S3 checks presigned URLs with them."""

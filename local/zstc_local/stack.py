@@ -26,13 +26,7 @@ from zstc_local.api_gateway import LocalApi, routes_from
 from zstc_local.async_invoke import AsyncFunction, AsyncInvoker, dead_letter_to_sqs
 from zstc_local.console import configure as configure_console
 from zstc_local.console import named
-from zstc_local.constants import (
-    DEFAULT_API_PORT,
-    DEFAULT_AWS_PORT,
-    DEFAULT_LAMBDA_PORT,
-    DEFAULT_MODEL_PORT,
-    REGION,
-)
+from zstc_local.constants import REGION
 from zstc_local.endpoint import LocalEndpoint
 from zstc_local.event_rules import LocalEventBus, rules
 from zstc_local.handlers import Handler, load_handler
@@ -52,15 +46,19 @@ class StackError(RuntimeError):
     """The local stack cannot start; the message says what to change."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StackSettings:
-    """Where the parts listen and which model the endpoint serves."""
+    """Where the parts listen and which model the endpoint serves.
+
+    The ports have no defaults here: the ``zstc`` command owns them (``zstc_cli.ports``), tests and
+    benches pick free ones.
+    """
 
     host: str = "127.0.0.1"
-    api_port: int = DEFAULT_API_PORT
-    aws_port: int = DEFAULT_AWS_PORT
-    model_port: int = DEFAULT_MODEL_PORT
-    lambda_port: int = DEFAULT_LAMBDA_PORT
+    api_port: int
+    aws_port: int
+    model_port: int
+    lambda_port: int
     model_dir: str | None = None
     model_method: str | None = None
     template_path: Path = TEMPLATE_PATH
@@ -74,8 +72,8 @@ class StackSettings:
 class LocalStack:
     """Start with :meth:`start` (or as a context manager), stop with :meth:`stop`."""
 
-    def __init__(self, settings: StackSettings | None = None) -> None:
-        self.settings = settings or StackSettings()
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
         self.template = local_template(self.settings.template_path, self.settings.parameters)
         self.endpoint_name = self.template.parameters["ExistingEndpointName"]
         self.not_emulated: list[str] = []
@@ -312,7 +310,7 @@ def _require_free_port(host: str, port: int, flag: str) -> None:
 
 
 @contextmanager
-def running_stack(settings: StackSettings | None = None) -> Iterator[LocalStack]:
+def running_stack(settings: StackSettings) -> Iterator[LocalStack]:
     """A started stack for the duration of a ``with`` block."""
     stack = LocalStack(settings)
     stack.start()

@@ -1,7 +1,7 @@
 """What the running local stack tells people at start-up: the parts' URLs, the model, what is not emulated.
 
 Its own module so that both commands that print it (``zstc local up``, ``zstc demo``) import it and
-imports flow one way: cli -> demo -> summary -> stack.
+imports flow one way: zstc_cli -> summary -> stack.
 """
 
 from __future__ import annotations

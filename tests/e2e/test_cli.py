@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from tests.support.moto import free_port
-from zstc_local.cli import main
-from zstc_local.client.errors import ExitCode
-from zstc_local.client.report import PNG_PIXELS
-from zstc_local.evaluation import score
+from zstc_cli.main import main
+from zstc_cli.errors import ExitCode
+from zstc_cli.evaluation.report import PNG_PIXELS
+from zstc_cli.evaluation.metrics import score
 from zstc_local.stack import LocalStack
 from zstc_local.template import REPO_ROOT
 
@@ -190,10 +190,10 @@ def test_missing_labels_and_texts_are_usage_errors(api_url: str, capsys: pytest.
     code, _, err = _run(capsys, "classify", "x")
     assert (code, err.strip()) == (
         ExitCode.USAGE,
-        'zstc: --labels is required, e.g. --labels "Health,Finance,Career"',
+        'zstc: --labels is required, e.g. --labels "Health,Finance,Career" (or --labels-file FILE)',
     )
     code, _, err = _run(capsys, "classify", "--labels", "a,b")
-    assert code == ExitCode.USER_ERROR
+    assert code == ExitCode.USAGE
     assert "no text to classify" in err
     code, _, err = _run(capsys, "classify", "-f", "/nonexistent/texts.txt", "-l", "a,b")
     assert (code, err.strip()) == (
@@ -338,7 +338,7 @@ def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(
         [
             sys.executable,
             "-m",
-            "zstc_local.cli",
+            "zstc_cli",
             "--api-url",
             stack.api.url,
             "jobs",
@@ -485,10 +485,19 @@ def test_eval_input_mistakes_are_one_line(capsys: pytest.CaptureFixture[str], tm
 # --- the local stack's own commands ---------------------------------------------------------------
 
 
+def _ports(stack: LocalStack) -> list[str]:
+    """The running stack's ports as the flags every local command takes (the same four everywhere)."""
+    settings = stack.settings
+    return [
+        *("--api-port", str(settings.api_port), "--aws-port", str(settings.aws_port)),
+        *("--model-port", str(settings.model_port), "--lambda-port", str(settings.lambda_port)),
+    ]
+
+
 def test_local_invoke_mistakes_are_one_line(
     stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    ports = ["--aws-port", str(stack.settings.aws_port), "--model-port", str(stack.settings.model_port)]
+    ports = _ports(stack)
     code, _, err = _run(capsys, "local", "invoke", "ApiFunction", "--event", "nosuch.json", *ports)
     assert (code, err.strip()) == (
         ExitCode.USER_ERROR,
@@ -548,19 +557,8 @@ def test_generated_batch_events_replay_a_real_job(
     stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # Given the events of a real job on the running stack
-    settings = stack.settings
-    ports = ["--aws-port", str(settings.aws_port), "--model-port", str(settings.model_port)]
-    code, out, err = _run(
-        capsys,
-        "local",
-        "events",
-        "--out-dir",
-        str(tmp_path),
-        "--api-port",
-        str(settings.api_port),
-        "--aws-port",
-        str(settings.aws_port),
-    )
+    ports = _ports(stack)
+    code, out, err = _run(capsys, "local", "events", "--out-dir", str(tmp_path), *ports)
     assert code == 0, err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["s3_put.json", "transform_completed.json"]
     # When they are replayed to their functions

@@ -13,7 +13,8 @@ import pytest
 
 from tests.support.moto import free_port
 from zstc.contract.jobs import TERMINAL_JOB_STATUSES
-from zstc_local.demo import all_results
+from zstc_cli.client.api import HttpApiClient
+from zstc_cli.client.target import AuthMode, Target
 from zstc_local.stack import LocalStack, StackSettings
 from zstc_local.template import REPO_ROOT
 
@@ -67,6 +68,11 @@ def _wait(api: str, job_id: str, timeout: float = 90) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
 
 
+def _results(api_url: str, job_id: str) -> list[dict[str, Any]]:
+    """Every result of the job through the zstc command's client (pages of 200)."""
+    return list(HttpApiClient(Target(api_url=api_url, auth=AuthMode.NONE)).results(job_id, 200))
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     with LocalStack(_settings()) as running:
@@ -84,7 +90,7 @@ def test_jsonl_job_over_http(stack: LocalStack) -> None:
     job = _wait(stack.api.url, job_id)
     assert job["status"] == "Completed", job
     assert job["records"] == job["results_written"] == 60
-    results = all_results(stack.api.url, job_id)
+    results = _results(stack.api.url, job_id)
     assert [r["record_id"] for r in results] == [f"t{i}" for i in range(60)]
     assert [r["top_label"] for r in results[:2]] == ["Health", "Finance"]
 
@@ -101,7 +107,7 @@ def test_csv_job_over_http(stack: LocalStack) -> None:
     assert job["status"] == "Completed", job
     assert job["records"] == 500
     assert sum(job["label_histogram"].values()) == 500
-    results = all_results(stack.api.url, job_id)
+    results = _results(stack.api.url, job_id)
     assert results[0]["record_id"] == "nyr-0001"
     assert len(results) == 500
 

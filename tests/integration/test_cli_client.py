@@ -18,10 +18,10 @@ import boto3
 import pytest
 
 from tests.support.moto import REGION, MotoHarness
-from zstc_local.cli import main
-from zstc_local.client.api import ApiClient, RetryPolicy
-from zstc_local.client.errors import ApiError, CliError, ExitCode
-from zstc_local.client.target import AuthMode, Target, resolve_target
+from zstc_cli.client.api import HttpApiClient, RetryPolicy
+from zstc_cli.client.target import AuthMode, Target, resolve_target
+from zstc_cli.errors import ApiError, CliError, ExitCode
+from zstc_cli.main import main
 
 ANSWER = {"sequence": "x", "labels": ["a", "b"], "scores": [0.75, 0.25]}
 
@@ -90,10 +90,10 @@ def _error(status: int, code: str = "endpoint_unavailable") -> tuple[int, bytes,
 
 def _client(
     server: Recorder, auth: AuthMode = AuthMode.NONE, api_key: str | None = None
-) -> tuple[ApiClient, list[float]]:
+) -> tuple[HttpApiClient, list[float]]:
     slept: list[float] = []
     target = Target(api_url=server.url, auth=auth, api_key=api_key, region="eu-west-1")
-    return ApiClient(target, RetryPolicy(retries=2), sleep=slept.append), slept
+    return HttpApiClient(target, RetryPolicy(retries=2), sleep=slept.append), slept
 
 
 # --- target selection -----------------------------------------------------------------------------

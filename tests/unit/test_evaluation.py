@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from zstc_local.client.errors import CliError
-from zstc_local.client.evaluate import Example, Variant, build_variants, run_variant
-from zstc_local.evaluation import majority_baseline, score
+from zstc_cli.errors import CliError
+from zstc_cli.evaluation.variants import Example, Variant, build_variants, run_variant
+from zstc_cli.evaluation.metrics import majority_baseline, score
 
 
 def test_scores_match_a_hand_computation() -> None:

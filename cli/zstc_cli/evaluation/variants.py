@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zstc.contract.classification import estimated_windows
-from zstc.core.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
-from zstc_local.client.errors import CliError
-from zstc_local.evaluation import Scores, majority_baseline, score
+from zstc_cli.client.chunks import request_chunks
+from zstc_cli.errors import CliError
+from zstc_cli.evaluation.metrics import Scores, majority_baseline, score
 
 Classify = Callable[[dict[str, Any]], list[dict[str, Any]]]
 """Sends one classify request (the contract's JSON) and returns one classification per text."""
@@ -63,29 +62,6 @@ class VariantResult:
     seconds: float
 
 
-def request_chunks(texts: Sequence[str], parameters: Mapping[str, Any]) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` slices of ``texts`` that each fit one request with ``parameters``.
-
-    A request may hold ``MAX_TEXTS_PER_REQUEST`` texts and ``MAX_PAIRS_PER_REQUEST`` premise/hypothesis
-    pairs: per text, its estimated windows x labels x templates (the API's own count,
-    ``zstc.contract.classification.estimated_windows``). A text over the budget on its own goes alone
-    (the API then says why).
-    """
-    templates = parameters.get("hypothesis_template")
-    per_window = len(parameters.get("candidate_labels") or [1]) * (
-        len(templates) if isinstance(templates, list) else 1
-    )
-    start, pairs = 0, 0
-    for index, text in enumerate(texts):
-        cost = estimated_windows(text) * per_window
-        if index > start and (index - start >= MAX_TEXTS_PER_REQUEST or pairs + cost > MAX_PAIRS_PER_REQUEST):
-            yield start, index
-            start, pairs = index, 0
-        pairs += cost
-    if start < len(texts):
-        yield start, len(texts)
-
-
 def load_examples(
     path: Path, text_column: str, truth_column: str, id_column: str | None = None
 ) -> list[Example]:
@@ -108,13 +84,18 @@ def load_examples(
         for column in (text_column, truth_column, *([id_column] if id_column else [])):
             if column not in row:
                 raise CliError(f"{path} line {line}: no column {column!r} (it has {', '.join(row)})")
-        text, truth = str(row[text_column] or ""), str(row[truth_column] or "").strip()
+        text, truth = _cell(row[text_column]), _cell(row[truth_column]).strip()
         if not text.strip() or not truth:
             raise CliError(f"{path} line {line}: empty {text_column if not text.strip() else truth_column}")
         examples.append(Example(str(row[id_column]) if id_column else str(len(examples) + 1), text, truth))
     if not examples:
         raise CliError(f"{path} has no examples")
     return examples
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell or JSON value as text: ``None`` is empty, ``0`` is ``"0"`` (a class may be a number)."""
+    return "" if value is None else str(value)
 
 
 def _rows(handle: Any, suffix: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -155,6 +136,7 @@ def build_variants(
     phrasings: Path | None = None,
     descriptions: Path | None = None,
     variants_file: Path | None = None,
+    label_descriptions: Mapping[str, str] | None = None,
 ) -> list[Variant]:
     """The variants to compare, the labels as given first.
 
@@ -162,6 +144,8 @@ def build_variants(
     - ``phrasings``: JSON ``{"variant name": {"Class": "label text", ...}, ...}``.
     - ``descriptions``: JSON ``{"Class": "a description", ...}``, sent as ``label_descriptions`` (the
       answers still name the classes).
+    - ``label_descriptions``: the descriptions a ``label,description`` labels file gave, as
+      ``descriptions`` (one of the two).
     - ``variants_file``: JSON ``[{"name": ..., "parameters": {...}, "labels": {"Class": "text"}}]``:
       any request parameters, passed as they are.
     Raises ``CliError`` for a file of the wrong shape or a rewrite naming an unknown class.
@@ -177,9 +161,15 @@ def build_variants(
             raise CliError(f"phrasings file {phrasings}: expected {{variant name: {{class: label}}}}")
         for name, mapping in document.items():
             variants.append(Variant(f"phrasing: {name}", dict(base), _label_map(mapping, classes, phrasings)))
+    if descriptions is not None and label_descriptions:
+        raise CliError("--labels-file has descriptions already: drop --descriptions or the file's column")
     if descriptions is not None:
         mapping, _ = read_label_map(descriptions, classes, skip_unknown=True)
         variants.append(Variant("label descriptions", {**base, "label_descriptions": mapping}))
+    elif label_descriptions:
+        variants.append(
+            Variant("label descriptions", {**base, "label_descriptions": dict(label_descriptions)})
+        )
     if variants_file is not None:
         document = _read_json(variants_file, "variants file")
         if not isinstance(document, list):

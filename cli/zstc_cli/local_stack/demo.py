@@ -2,23 +2,25 @@
 
 Starts the local stack, classifies the seed example through ``POST /classify`` (single- and
 multi-label), classifies the resolutions sample and reports accuracy / macro-F1 against the
-annotated category beside the majority-class baseline, then stops the stack.
+annotated category beside the majority-class baseline, then stops the stack. Every call goes
+through the command's one API client (``HttpApiClient``) and its request-size rule (``request_chunks``).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
+import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from zstc.core.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
-from zstc_local.evaluation import majority_baseline, score
+from zstc_cli.client.api import TERMINAL_JOB_STATUSES, HttpApiClient
+from zstc_cli.client.chunks import request_chunks
+from zstc_cli.client.target import AuthMode, Target
+from zstc_cli.errors import CliError, ExitCode
+from zstc_cli.evaluation.metrics import majority_baseline, score
 from zstc_local.stack import LocalStack, StackSettings, running_stack
 from zstc_local.summary import describe
 from zstc_local.template import REPO_ROOT
@@ -39,6 +41,7 @@ SEED_LABELS = [
     "Education",
     "Time Management",
 ]
+RESULTS_PAGE_SIZE = 200
 DESCRIPTIONS_PATH = REPO_ROOT / "examples" / "resolutions-descriptions.json"
 QUALITY_NOTE = (
     "Macro-F1 weighs the 10 categories equally (always answering the majority class scores near 0):\n"
@@ -47,30 +50,6 @@ QUALITY_NOTE = (
     "  The offline model is a small English sentence-embedding model; the deployed NLI model\n"
     "  (bart-large-mnli) is stronger."
 )
-
-
-def post_json(url: str, payload: Any) -> tuple[int, Any]:
-    """POST JSON, return (status, decoded body), for 2xx and 4xx/5xx alike."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def get_json(url: str) -> tuple[int, Any]:
-    """GET JSON, return (status, decoded body)."""
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def load_sample(path: Path = SAMPLE_PATH, limit: int | None = None) -> list[dict[str, str]]:
@@ -93,37 +72,27 @@ def load_descriptions(classes: list[str], path: Path = DESCRIPTIONS_PATH) -> dic
 
 
 def classify_sample(
-    api_url: str, rows: list[dict[str, str]], labels: list[str], options: dict[str, Any] | None = None
+    client: HttpApiClient,
+    rows: list[dict[str, str]],
+    labels: list[str],
+    options: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Top label per row, sent in requests of the API's maximum size, with ``options`` as parameters."""
+    """Top label per row, in requests within the API's limits, with ``options`` as parameters."""
+    parameters = {"candidate_labels": labels, **(options or {})}
+    texts = [row["text"] for row in rows]
     predicted: list[str] = []
-    per_request = min(MAX_TEXTS_PER_REQUEST, MAX_PAIRS_PER_REQUEST // len(labels))
-    for start in range(0, len(rows), per_request):
-        chunk = rows[start : start + per_request]
-        payload = {
-            "inputs": [row["text"] for row in chunk],
-            "parameters": {"candidate_labels": labels, **(options or {})},
-        }
-        status, answer = post_json(f"{api_url}/classify", payload)
-        if status != 200:
-            raise RuntimeError(f"POST /classify answered {status}: {answer}")
-        predicted += [item["labels"][0] for item in answer]
+    for start, end in request_chunks(texts, parameters):
+        answers = client.classify({"inputs": texts[start:end], "parameters": parameters})
+        predicted += [item["labels"][0] for item in answers]
     return predicted
 
 
-def put_file(url: str, body: bytes) -> int:
-    """PUT a file to a presigned URL; returns the HTTP status."""
-    request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": "text/csv"})
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return int(response.status)
-
-
-def _csv_bytes(rows: list[dict[str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+def _write_csv(rows: list[dict[str, str]], path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def _progress(done: int, total: int, status: str, interactive: bool) -> None:
@@ -137,60 +106,41 @@ def _progress(done: int, total: int, status: str, interactive: bool) -> None:
         print(line.rstrip(), flush=True)
 
 
-def run_batch_job(stack: LocalStack, rows: list[dict[str, str]], classes: list[str]) -> dict[str, Any]:
+def run_batch_job(
+    client: HttpApiClient, stack: LocalStack, rows: list[dict[str, str]], classes: list[str]
+) -> dict[str, Any]:
     """POST /jobs, PUT the CSV to the upload URL, follow the job to its end; returns the job."""
-    assert stack.api is not None
     assert stack.transforms is not None
-    api = stack.api.url
-    status, job = post_json(
-        f"{api}/jobs",
+    job = client.create_job(
         {
             "format": "csv",
             "candidate_labels": classes,
             "id_column": "id",
             "label_descriptions": load_descriptions(classes),
             "filename": "resolutions.csv",
-        },
+        }
     )
-    if status != 201:
-        raise RuntimeError(f"POST /jobs answered {status}: {job}")
-    print(
-        f"\nPOST {api}/jobs -> {status}: job {job['job_id']} {job['status']}, "
-        f"upload to {job['upload']['key']}"
-    )
-    print(f"PUT {len(rows)} rows to the presigned URL -> {put_file(job['upload']['url'], _csv_bytes(rows))}")
+    print(f"\nPOST /jobs: job {job['job_id']} {job['status']}, upload to {job['upload']['key']}")
+    with tempfile.TemporaryDirectory(prefix="zstc-demo-") as folder:
+        client.upload(job["upload"]["url"], _write_csv(rows, Path(folder) / "resolutions.csv"), "text/csv")
+    print(f"PUT {len(rows)} rows to the presigned URL: uploaded")
     deadline = time.monotonic() + 300
     shown: tuple[int, str] | None = None
     interactive = sys.stdout.isatty()
     while time.monotonic() < deadline:
-        _, job = get_json(f"{api}/jobs/{job['job_id']}")
+        job = client.get_job(job["job_id"])
         transform = stack.transforms.jobs.get(job.get("transform_job_name") or "")
         done = len(rows) if job["status"] == "Completed" else (transform.records_done if transform else 0)
         # a pipe gets a line when the status changes, a terminal every step of the bar
         if shown is None or job["status"] != shown[1] or (interactive and done != shown[0]):
             _progress(done, len(rows), job["status"], interactive)
             shown = (done, job["status"])
-        if job["status"] in {"Completed", "Rejected", "Failed", "Stopped"}:
+        if job["status"] in TERMINAL_JOB_STATUSES:
             if interactive:
                 print()
-            return dict(job)
+            return job
         time.sleep(0.25)
-    raise RuntimeError(f"job {job['job_id']} did not finish in 300 s")
-
-
-def all_results(api_url: str, job_id: str) -> list[dict[str, Any]]:
-    """Every result of a job, paging with next_token."""
-    results: list[dict[str, Any]] = []
-    token = None
-    while True:
-        query = "limit=200" + (f"&next_token={token}" if token else "")
-        status, page = get_json(f"{api_url}/jobs/{job_id}/results?{query}")
-        if status != 200:
-            raise RuntimeError(f"GET results answered {status}: {page}")
-        results += page["results"]
-        token = page["next_token"]
-        if not token:
-            return results
+    raise CliError(f"job {job['job_id']} did not finish in 300 s", ExitCode.JOB_UNSUCCESSFUL)
 
 
 def _report(title: str, truth: list[str], predictions: dict[str, list[str]], classes: list[str]) -> None:
@@ -215,30 +165,26 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
     with running_stack(settings) as stack:
         assert stack.api is not None
         print(describe(stack))
-        status, health = get_json(f"{stack.api.url}/health")
-        print(f"\nGET /health -> {status} {health}")
+        client = HttpApiClient(Target(api_url=stack.api.url, auth=AuthMode.NONE))
+        print(f"\nGET /health: {client.health()}")
 
         print(f"\nPOST {stack.api.url}/classify\n  text: {SEED_TEXT}")
         for multi_label in (False, True):
-            status, answer = post_json(
-                f"{stack.api.url}/classify",
+            answer = client.classify(
                 {
                     "inputs": SEED_TEXT,
                     "parameters": {"candidate_labels": SEED_LABELS, "multi_label": multi_label},
                 },
             )
-            if status != 200:
-                print(f"POST /classify answered {status}: {answer}")
-                return 1
-            _show(f"{'multi' if multi_label else 'single'}-label (HTTP {status}):", answer)
+            _show(f"{'multi' if multi_label else 'single'}-label:", answer)
 
         rows = load_sample(limit=sample_size)
         classes = sorted({row["category"] for row in rows})
         head = rows[:realtime_sample]
         descriptions = load_descriptions(classes)
         clock = time.monotonic()
-        plain = classify_sample(stack.api.url, head, classes)
-        described = classify_sample(stack.api.url, head, classes, {"label_descriptions": descriptions})
+        plain = classify_sample(client, head, classes)
+        described = classify_sample(client, head, classes, {"label_descriptions": descriptions})
         elapsed = time.monotonic() - clock
         _report(
             f"Real time: {len(head)} resolutions tweets through POST /classify, twice, in {elapsed:.1f} s",
@@ -256,7 +202,7 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
             "start_batch -> batch transform -> EventBridge -> process_results -> DynamoDB)"
         )
         clock = time.monotonic()
-        job = run_batch_job(stack, rows, classes)
+        job = run_batch_job(client, stack, rows, classes)
         if job["status"] != "Completed":
             print(f"job ended {job['status']}: {job.get('failure_reason') or job.get('problems')}")
             return 1
@@ -269,7 +215,7 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
             f"{job['records']} records, "
             f"{job['results_written']} results\n  top labels: {histogram}\n  CSV: {job['results_location']}"
         )
-        results = all_results(stack.api.url, job["job_id"])
+        results = list(client.results(job["job_id"], RESULTS_PAGE_SIZE))
         print(f"\nGET /jobs/{job['job_id']}/results (first 5 of {len(results)}):")
         truth_by_id = {row["id"]: row["category"] for row in rows}
         for result in results[:5]:

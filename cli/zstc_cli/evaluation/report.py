@@ -7,8 +7,8 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from zstc_local.client.evaluate import Example, VariantResult, worst_confusions
-from zstc_local.evaluation import Scores
+from zstc_cli.evaluation.metrics import Scores
+from zstc_cli.evaluation.variants import Example, VariantResult, worst_confusions
 
 PNG_SIZE_INCHES = (8.0, 7.0)
 PNG_DPI = 100

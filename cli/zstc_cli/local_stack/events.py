@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from zstc_local.client.api import TERMINAL_JOB_STATUSES, ApiClient
-from zstc_local.client.errors import CliError, ExitCode
-from zstc_local.client.target import AuthMode, Target
+from zstc_cli.client.api import TERMINAL_JOB_STATUSES, HttpApiClient
+from zstc_cli.client.target import AuthMode, Target
+from zstc_cli.errors import CliError, ExitCode
 from zstc_local.constants import REGION
 from zstc_local.template import REPO_ROOT
 from zstc_local.transform_runner import transform_state_change_event
@@ -35,7 +35,7 @@ def generate(api_url: str, aws_url: str, out_dir: Path, timeout_seconds: float =
     """
     import boto3  # noqa: PLC0415
 
-    client = ApiClient(Target(api_url=api_url.rstrip("/"), auth=AuthMode.NONE))
+    client = HttpApiClient(Target(api_url=api_url.rstrip("/"), auth=AuthMode.NONE))
     job = client.create_job(
         {"format": "csv", "candidate_labels": ["Health", "Finance", "Family"], "id_column": "id"}
     )

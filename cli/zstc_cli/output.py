@@ -11,8 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from zstc_local.client.errors import CliError
-from zstc_local.evaluation import Scores
+from zstc_cli.errors import CliError
+from zstc_cli.evaluation.metrics import Scores
 
 RESULT_COLUMNS = (
     "position",

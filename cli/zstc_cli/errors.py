@@ -1,7 +1,7 @@
 """What can go wrong in a ``zstc`` command, each with its documented exit code.
 
-Every failure a user can cause or meet ends as one line on stderr and one of these codes, never a
-traceback (README, "Command line").
+Every failure a user can cause or meet ends as one line on stderr, ``zstc: <what>``, and one of these
+codes, never a traceback (docs/cli.md, "Exit codes and errors"). ``zstc_cli.main`` prints them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ class ExitCode(IntEnum):
 
     OK = 0
     USER_ERROR = 1
-    """A bad option value, a missing or unreadable file, a file without the expected columns."""
+    """A mistake in the input: a missing or unreadable file, a file without the expected columns."""
     USAGE = 2
-    """The command line itself is wrong (unknown option, missing argument): Click's code."""
+    """The command line itself is wrong: unknown option, missing argument or text, a bad option value."""
     API_REFUSED = 3
     """The API answered 4xx: the request was refused (validation, unknown job, not finished...)."""
     API_FAILED = 4
@@ -59,6 +59,6 @@ class ApiError(CliError):
 
 
 class UnreachableError(CliError):
-    """No answer at all: connection refused, DNS failure, timeout."""
+    """No zstc API answered: connection refused, DNS failure, timeout, or another service answered."""
 
     exit_code = ExitCode.UNREACHABLE

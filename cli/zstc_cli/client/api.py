@@ -16,17 +16,20 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from zstc_local.client.errors import ApiError, CliError, UnreachableError
-from zstc_local.client.target import AuthMode, Target
+from zstc_cli.client.target import AuthMode, Target
+from zstc_cli.errors import ApiError, CliError, UnreachableError
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 """Answers worth retrying when idempotent: throttled, unavailable, timed out (a 502 model error is not)."""
 
 TERMINAL_JOB_STATUSES = frozenset({"Completed", "Rejected", "Failed", "Stopped"})
+"""A job in one of these statuses never changes again."""
+JSON_MEDIA_TYPE = "application/json"
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,12 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
-class ApiClient:
-    """Calls the API at ``target``; every failure raises ``ApiError`` or ``UnreachableError``."""
+class HttpApiClient:
+    """Calls the zstc API at ``target`` over HTTP; every failure raises a ``CliError``.
+
+    ``ApiError`` for an error answer of the API (4xx/5xx with its JSON error body), ``UnreachableError``
+    when nothing answers or the service at the URL is not a zstc API (it answered HTML, say).
+    """
 
     def __init__(
         self,
@@ -130,9 +137,9 @@ class ApiClient:
         pairs = {key: value for key, value in (query or {}).items() if value is not None}
         url = f"{self.target.api_url}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
         data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": JSON_MEDIA_TYPE}
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = JSON_MEDIA_TYPE
 
         def attempt() -> Any:
             request = urllib.request.Request(
@@ -140,15 +147,25 @@ class ApiClient:
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                    return json.loads(response.read() or b"null")
+                    return self._decode(response.status, response.headers, response.read())
             except urllib.error.HTTPError as error:
                 if error.code in accept_statuses:
-                    return json.loads(error.read() or b"null")
+                    return self._decode(error.code, error.headers, error.read())
                 raise
 
         return self._with_retries(
             method, path, attempt, idempotent=method == "GET" if idempotent is None else idempotent
         )
+
+    def _decode(self, status: int, headers: Any, raw: bytes) -> Any:
+        """The JSON of a zstc answer; ``UnreachableError`` when the answer is not JSON (another service)."""
+        content_type = headers.get("Content-Type") or ""
+        if content_type.split(";")[0].strip().lower() == JSON_MEDIA_TYPE:
+            try:
+                return json.loads(raw or b"null")
+            except ValueError:
+                pass
+        raise not_zstc(self.target.api_url, status, content_type, raw)
 
     def _with_retries(
         self,
@@ -159,7 +176,7 @@ class ApiClient:
         idempotent: bool,
         error: Callable[[str, str, urllib.error.HTTPError], CliError] | None = None,
     ) -> Any:
-        to_error = error or _api_error
+        to_error = error or partial(_api_error, self.target.api_url)
         tries = 1 + (self.retry.retries if idempotent else 0)
         for number in range(1, tries + 1):
             try:
@@ -228,8 +245,18 @@ def _path_part(value: str) -> str:
     return quote(value, safe="")
 
 
-def _api_error(method: str, path: str, failure: urllib.error.HTTPError) -> ApiError:
-    """The one-line error for an API answer: our JSON error body, API Gateway's, or the raw text."""
+def not_zstc(api_url: str, status: int, content_type: str, raw: bytes) -> UnreachableError:
+    """The error for an answer that is not the zstc API's: the URL names another service."""
+    kind = content_type.split(";", maxsplit=1)[0].strip() or "no Content-Type"
+    text = " ".join(raw.decode("utf-8", "replace").split())[:80]
+    return UnreachableError(
+        f"the service at {api_url} is not a zstc API (got {kind}, HTTP {status}: {text!r}); "
+        "check --api-url / ZSTC_API_URL"
+    )
+
+
+def _api_error(api_url: str, method: str, path: str, failure: urllib.error.HTTPError) -> CliError:
+    """The one-line error for an API answer: our JSON error body, API Gateway's, else not a zstc API."""
     raw = failure.read()
     failure.close()
     route = urlsplit(path).path
@@ -243,8 +270,7 @@ def _api_error(method: str, path: str, failure: urllib.error.HTTPError) -> ApiEr
     if isinstance(body, dict) and "message" in body:  # API Gateway's own answers (403, 429, ...)
         code = failure.headers.get("x-amzn-ErrorType", "gateway_error").split(":")[0]
         return ApiError(method, route, failure.code, code, str(body["message"]))
-    text = raw.decode("utf-8", "replace").strip().splitlines()
-    return ApiError(method, route, failure.code, "http_error", text[0][:200] if text else failure.reason)
+    return not_zstc(api_url, failure.code, failure.headers.get("Content-Type") or "", raw)
 
 
 def _upload_error(method: str, path: str, failure: urllib.error.HTTPError) -> CliError:

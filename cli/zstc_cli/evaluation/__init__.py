@@ -1,0 +1,1 @@
+"""``zstc eval``: label variants, their scores against annotated examples (scikit-learn), the report."""

@@ -1,0 +1,131 @@
+"""Candidate labels from ``--labels`` or ``--labels-file``, and the steering parameters of a request.
+
+The rule for ``--labels``: labels are comma-separated, each stripped (``"Health, Finance"`` is two
+labels). A value with spaces but no comma is refused, since ``"Health Finance Career"`` is almost
+always three labels typed the wrong way; one label with spaces, or labels holding commas, come from
+``--labels-file``: one label per line, or a CSV whose header is ``label,description`` (the
+descriptions are then sent as ``label_descriptions``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zstc_cli.errors import CliError, ExitCode
+
+LABELS_FILE_HEADER = ("label", "description")
+"""The header that makes a ``--labels-file`` a CSV of labels and their descriptions."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Candidate labels in order, and the descriptions a labels file gave (label -> text)."""
+
+    names: list[str]
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def parse_labels(value: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]`` (the API checks the rest: empty, duplicate, too long).
+
+    Raises ``CliError`` (exit 2) for a value with spaces and no comma (see the module docstring).
+    """
+    if "," not in value and len(value.split()) > 1:
+        suggestion = ",".join(value.split())
+        raise CliError(
+            f'--labels "{value}" has spaces but no comma: labels are comma-separated, e.g. '
+            f'--labels "{suggestion}"; for one label with spaces use --labels-file FILE',
+            ExitCode.USAGE,
+        )
+    return [part.strip() for part in value.split(",")]
+
+
+def read_labels_file(path: Path) -> Labels:
+    """Labels one per line (blank lines skipped, no other parsing), or a ``label,description`` CSV.
+
+    Raises ``CliError`` (exit 1) for an unreadable or empty file, or a CSV row without a label.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise CliError(f"cannot read --labels-file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"--labels-file {path} is not UTF-8 text") from None
+    lines = text.splitlines()
+    first = next(csv.reader([lines[0]]), []) if lines else []
+    if tuple(cell.strip().lower() for cell in first) != LABELS_FILE_HEADER:
+        names = [line.strip() for line in lines if line.strip()]
+        if not names:
+            raise CliError(f"--labels-file {path} has no labels")
+        return Labels(names)
+    names, descriptions = [], {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if number == 1 or not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(LABELS_FILE_HEADER) or not row[0].strip():
+            raise CliError(f"--labels-file {path} line {number}: expected label,description")
+        names.append(row[0].strip())
+        if len(row) > 1 and row[1].strip():
+            descriptions[row[0].strip()] = row[1].strip()
+    if not names:
+        raise CliError(f"--labels-file {path} has no labels")
+    return Labels(names, descriptions)
+
+
+def resolve_labels(labels: str | None, labels_file: Path | None) -> Labels | None:
+    """The labels ``--labels`` or ``--labels-file`` give (``None`` when neither is given; both: exit 2)."""
+    if labels is not None and labels_file is not None:
+        raise CliError("use --labels or --labels-file, not both", ExitCode.USAGE)
+    if labels_file is not None:
+        return read_labels_file(labels_file)
+    if labels is not None and labels.strip():
+        return Labels(parse_labels(labels))
+    return None
+
+
+def steering(
+    labels: Labels | None,
+    templates: list[str] | None,
+    descriptions: Path | None,
+    threshold: float | None,
+    evidence: bool,
+) -> dict[str, Any]:
+    """The request parameters the steering options ask for (only those given).
+
+    Descriptions come from ``--descriptions`` (JSON; keys that are not candidates are left out with a
+    note on stderr) or from a ``label,description`` labels file, not both (exit 2).
+    """
+    parameters: dict[str, Any] = {}
+    if templates:
+        parameters["hypothesis_template"] = templates[0] if len(templates) == 1 else list(templates)
+    if descriptions is not None:
+        if labels is None:
+            raise CliError(
+                "--descriptions needs --labels: descriptions describe candidate labels", ExitCode.USAGE
+            )
+        if labels.descriptions:
+            raise CliError(
+                "--labels-file has descriptions already: drop --descriptions or the file's column",
+                ExitCode.USAGE,
+            )
+        from zstc_cli.evaluation.variants import read_label_map  # noqa: PLC0415
+        from zstc_cli.output import console  # noqa: PLC0415
+
+        described, skipped = read_label_map(descriptions, labels.names, skip_unknown=True)
+        if skipped:
+            console(stderr=True).print(
+                f"note: {descriptions} describes {', '.join(skipped)}, not among --labels; not sent"
+            )
+        if described:
+            parameters["label_descriptions"] = described
+    elif labels is not None and labels.descriptions:
+        parameters["label_descriptions"] = dict(labels.descriptions)
+    if threshold is not None:
+        parameters["threshold"] = threshold
+    if evidence:
+        parameters["return_evidence"] = True
+    return parameters
