@@ -90,6 +90,7 @@ pytest: setup
 test: lint typecheck template-lint pytest
 
 bench: $(BIN)/.installed
+	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/precision.py

@@ -35,10 +35,10 @@ sys.path[:0] = [str(REPO / "inference"), str(REPO / "local")]
 import torch  # noqa: E402
 
 from common import SHARED_DATA  # noqa: E402
+from zstc_cli.evaluation.metrics import majority_baseline, score  # noqa: E402
 from zstc_engine.embedding import EmbeddingClassifier  # noqa: E402
 from zstc_engine.loading import load_classifier  # noqa: E402
 from zstc_engine.protocol import ClassificationTask  # noqa: E402
-from zstc_cli.evaluation.metrics import majority_baseline, score  # noqa: E402
 
 SAMPLES = {"resolutions": "resolutions-sample.csv", "agnews": "agnews-sample.csv"}
 PIPELINE_TEMPLATE = "This example is {}."

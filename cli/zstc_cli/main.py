@@ -93,7 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args=list(sys.argv[1:] if argv is None else argv), prog_name="zstc", standalone_mode=False
         )
     except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad value
-        print(f"zstc: {_usage_message(error)}", file=sys.stderr)
+        if type(error).__name__ == "NoArgsIsHelpError":  # `zstc jobs`: the group's help, as Click shows it
+            print(str(error), file=sys.stderr)
+        else:
+            print(f"zstc: {_usage_message(error)}", file=sys.stderr)
         return int(getattr(error, "exit_code", ExitCode.USAGE))
     except typer.Abort:  # Ctrl-C outside a command's own handling
         print("zstc: interrupted", file=sys.stderr)

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from tests.support.moto import free_port
-from zstc_cli.main import main
 from zstc_cli.errors import ExitCode
-from zstc_cli.evaluation.report import PNG_PIXELS
 from zstc_cli.evaluation.metrics import score
+from zstc_cli.evaluation.report import PNG_PIXELS
+from zstc_cli.main import main
 from zstc_local.stack import LocalStack
 from zstc_local.template import REPO_ROOT
 

@@ -255,3 +255,83 @@ def test_stack_outputs_become_exports_and_the_target(
     # And an unknown stack is one line, exit 5
     assert main(["stack", "env", "no-such-stack"]) == ExitCode.UNREACHABLE
     assert capsys.readouterr().err.startswith("zstc: cannot read stack 'no-such-stack': ")
+
+
+# --- the command's target and its first-hour mistakes --------------------------------------------
+
+
+def test_the_local_default_follows_zstc_api_port(
+    server: Recorder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the stack moved with ZSTC_API_PORT (as `zstc local up` reads it) and no URL set
+    monkeypatch.delenv("ZSTC_API_URL", raising=False)
+    monkeypatch.setenv("ZSTC_API_PORT", server.url.rsplit(":", 1)[1])
+    assert resolve_target().api_url == server.url
+    # When classify runs with no target option, Then it calls that port
+    server.answers = [(200, json.dumps([ANSWER]).encode(), "application/json")]
+    assert main(["classify", "x", "-l", "a,b", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == ANSWER
+    assert [request.path for request in server.received] == ["/classify"]
+
+
+def test_target_options_after_the_command_are_used(
+    server: Recorder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ZSTC_API_URL", raising=False)
+    server.answers = [(200, json.dumps([ANSWER]).encode(), "application/json")]
+    argv = ["classify", "x", "-l", "a,b", "--json", "--api-url", server.url, "--api-key", "k-1"]
+    assert main(argv) == 0, capsys.readouterr().err
+    [request] = server.received
+    assert request.headers["x-api-key"] == "k-1"
+
+
+@pytest.mark.parametrize("status", [200, 404, 500])
+def test_another_service_at_the_url_is_named_not_a_zstc_api(
+    server: Recorder, status: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a web server (HTML) where the API should be
+    server.answers = [(status, b"<!doctype html><html><body>Hello</body></html>", "text/html")] * 4
+    # When classify calls it
+    code = main(["--api-url", server.url, "--retries", "0", "classify", "x", "-l", "a,b"])
+    # Then the one line says what answered, not an API error with HTML in it
+    err = capsys.readouterr().err
+    assert code == ExitCode.UNREACHABLE
+    assert err.startswith(
+        f"zstc: the service at {server.url} is not a zstc API (got text/html, HTTP {status}: "
+    )
+    assert err.count("\n") == 1
+
+
+def test_labels_file_sends_labels_with_commas_and_their_descriptions(
+    server: Recorder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text('label,description\n"Health, Fitness",exercise\nFinance,\n', encoding="utf-8")
+    answer = {"sequence": "x", "labels": ["Health, Fitness", "Finance"], "scores": [0.6, 0.4]}
+    server.answers = [(200, json.dumps([answer]).encode(), "application/json")]
+    assert main(["classify", "x", "--labels-file", str(labels), "--api-url", server.url]) == 0
+    [request] = server.received
+    assert json.loads(request.body)["parameters"] == {
+        "candidate_labels": ["Health, Fitness", "Finance"],
+        "multi_label": False,
+        "label_descriptions": {"Health, Fitness": "exercise"},
+    }
+    assert "Health, Fitness" in capsys.readouterr().out
+
+
+def test_jobs_submit_checks_a_csv_header_before_creating_the_job(
+    server: Recorder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a CSV whose text column is "tweet"
+    path = tmp_path / "tweets.csv"
+    path.write_text(
+        "id,tweet\n1,read more books before breakfast\n2,run a marathon in May\n", encoding="utf-8"
+    )
+    # When it is submitted with the default --text-column
+    code = main(["jobs", "submit", str(path), "-l", "a,b", "--api-url", server.url])
+    # Then nothing reaches the API, and the error suggests the column
+    assert code == ExitCode.USER_ERROR
+    assert server.received == []
+    assert capsys.readouterr().err.strip() == (
+        f"zstc: {path}: no column 'text' for the text (it has id, tweet); pass --text-column tweet"
+    )

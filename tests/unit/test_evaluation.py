@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from zstc_cli.errors import CliError
-from zstc_cli.evaluation.variants import Example, Variant, build_variants, run_variant
 from zstc_cli.evaluation.metrics import majority_baseline, score
+from zstc_cli.evaluation.variants import Example, Variant, build_variants, run_variant
 
 
 def test_scores_match_a_hand_computation() -> None:

@@ -9,21 +9,13 @@ Usage:
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from zstc_cli.local_options import MODEL_FIELDS, WIRING_FIELDS, LocalStackOptions, local_stack_options
 from zstc_cli.options import examples
-
-STATE_LOST_NOTE = (
-    "stopped. Local state (jobs, uploads, results) lived in memory and is gone; "
-    "resubmit jobs after the next `zstc local up`."
-)
 
 local_app = typer.Typer(
     help="The offline local stack (no AWS account, no Docker).",
@@ -42,29 +34,10 @@ def up(*, stack: LocalStackOptions) -> None:
 
     Ctrl-C or SIGTERM stops it; its state (jobs, uploads, results) is in memory only.
     """
-    from zstc_cli.local_stack.settings import emulator_errors, stack_settings  # noqa: PLC0415
-    from zstc_local.stack import LocalStack  # noqa: PLC0415
-    from zstc_local.summary import describe  # noqa: PLC0415
+    from zstc_cli.local_stack.settings import stack_settings  # noqa: PLC0415
+    from zstc_cli.local_stack.up import serve  # noqa: PLC0415
 
-    settings = stack_settings(stack)
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    with emulator_errors():
-        running = LocalStack(settings)
-        running.start()
-    try:
-        print(describe(running), flush=True)
-        print("Ctrl-C to stop.", flush=True)
-        stop.wait()
-    finally:
-        print("stopping...", flush=True)
-        running.stop()
-        print(STATE_LOST_NOTE, flush=True)
+    serve(stack_settings(stack))
 
 
 @local_stack_options(without=MODEL_FIELDS)

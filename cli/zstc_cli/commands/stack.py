@@ -13,7 +13,8 @@ import typer
 
 from zstc_cli.options import examples
 
-stack_app = typer.Typer(help="A deployed stack's outputs.", no_args_is_help=True)
+STACK_EXAMPLES = examples('eval "$(zstc stack env zstc)"', "zstc stack env zstc --region eu-west-1")
+stack_app = typer.Typer(help="A deployed stack's outputs.", no_args_is_help=True, epilog=STACK_EXAMPLES)
 
 
 def env(
@@ -42,7 +43,5 @@ def _snake(name: str) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the ``stack`` group to the root command."""
-    stack_app.command(
-        "env", epilog=examples('eval "$(zstc stack env zstc)"', "zstc stack env zstc --region eu-west-1")
-    )(env)
+    stack_app.command("env", epilog=STACK_EXAMPLES)(env)
     app.add_typer(stack_app, name="stack")
