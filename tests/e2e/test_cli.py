@@ -321,7 +321,7 @@ def test_job_errors_are_one_line(api_url: str, capsys: pytest.CaptureFixture[str
     assert (code, err.strip()) == (ExitCode.USER_ERROR, f"zstc: no such file: {tmp_path / 'none.csv'}")
     (tmp_path / "x.txt").write_text("hello", encoding="utf-8")
     code, _, err = _run(capsys, "jobs", "submit", str(tmp_path / "x.txt"), "-l", "a")
-    assert "must be a .csv or .jsonl file" in err
+    assert "must be a .jsonl or .csv file" in err
     sample = _sample(tmp_path, 2)
     code, _, err = _run(capsys, "jobs", "submit", str(sample))
     assert code == ExitCode.API_REFUSED

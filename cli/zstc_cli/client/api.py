@@ -21,15 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from zstc.contract import media_types
 from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.errors import ApiError, CliError, UnreachableError
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 """Answers worth retrying when idempotent: throttled, unavailable, timed out (a 502 model error is not)."""
-
-TERMINAL_JOB_STATUSES = frozenset({"Completed", "Rejected", "Failed", "Stopped"})
-"""A job in one of these statuses never changes again."""
-JSON_MEDIA_TYPE = "application/json"
 
 
 @dataclass(frozen=True)
@@ -137,9 +134,9 @@ class HttpApiClient:
         pairs = {key: value for key, value in (query or {}).items() if value is not None}
         url = f"{self.target.api_url}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
         data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"Accept": JSON_MEDIA_TYPE}
+        headers = {"Accept": media_types.JSON}
         if data is not None:
-            headers["Content-Type"] = JSON_MEDIA_TYPE
+            headers["Content-Type"] = media_types.JSON
 
         def attempt() -> Any:
             request = urllib.request.Request(
@@ -160,7 +157,7 @@ class HttpApiClient:
     def _decode(self, status: int, headers: Any, raw: bytes) -> Any:
         """The JSON of a zstc answer; ``UnreachableError`` when the answer is not JSON (another service)."""
         content_type = headers.get("Content-Type") or ""
-        if content_type.split(";")[0].strip().lower() == JSON_MEDIA_TYPE:
+        if content_type.split(";")[0].strip().lower() == media_types.JSON:
             try:
                 return json.loads(raw or b"null")
             except ValueError:

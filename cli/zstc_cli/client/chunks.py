@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from zstc.contract.classification import estimated_windows
+from zstc.contract.request import estimated_windows
 from zstc.core.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
 
 
@@ -18,7 +18,7 @@ def request_chunks(texts: Sequence[str], parameters: Mapping[str, Any]) -> Itera
 
     A request may hold ``MAX_TEXTS_PER_REQUEST`` texts and ``MAX_PAIRS_PER_REQUEST`` premise/hypothesis
     pairs: per text, its estimated windows x labels x templates (the API's own count,
-    ``zstc.contract.classification.estimated_windows``). A text over the budget on its own goes alone
+    ``zstc.contract.request.estimated_windows``). A text over the budget on its own goes alone
     (the API then says why).
     """
     templates = parameters.get("hypothesis_template")

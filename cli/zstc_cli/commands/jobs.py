@@ -37,9 +37,6 @@ from zstc_cli.options import (
 if TYPE_CHECKING:
     from zstc_cli.client.api import HttpApiClient
 
-INPUT_CONTENT_TYPES = {".csv": "text/csv", ".jsonl": "application/jsonlines"}
-"""The media type each batch input's upload is sent with, by file extension."""
-
 jobs_app = typer.Typer(
     help="Batch jobs: submit a file, follow it, export its results.",
     no_args_is_help=True,
@@ -78,20 +75,21 @@ def submit(
     A CSV's header is checked here first: a missing --text-column or --id-column is refused
     before anything is created or uploaded. The labels (csv: required) apply to every record.
     """
+    from zstc.contract.batch_input import format_for_filename, supported_extensions  # noqa: PLC0415
     from zstc_cli.inputs import check_csv_header  # noqa: PLC0415
     from zstc_cli.labels import resolve_labels, steering  # noqa: PLC0415
     from zstc_cli.output import console  # noqa: PLC0415
 
-    suffix = file.suffix.lower()
-    if suffix not in INPUT_CONTENT_TYPES:
-        raise CliError(f"{file}: batch input must be a .csv or .jsonl file")
+    input_format = format_for_filename(file.name)
+    if input_format is None:
+        raise CliError(f"{file}: batch input must be a {supported_extensions()} file")
     if not file.is_file():
         raise CliError(f"no such file: {file}")
     chosen = resolve_labels(labels, labels_file)
-    if suffix == ".csv":
+    if input_format.name == "csv":
         check_csv_header(file, text_column, id_column)
     body: dict[str, Any] = {
-        "format": suffix.lstrip("."),
+        "format": input_format.name,
         "multi_label": multi_label,
         "text_column": text_column,
         "filename": file.name,
@@ -105,7 +103,7 @@ def submit(
     job = client.create_job(body)
     err = console(stderr=True)
     err.print(f"job {job['job_id']} created; uploading {file.name} ({file.stat().st_size} bytes)")
-    client.upload(job["upload"]["url"], file, INPUT_CONTENT_TYPES[suffix])
+    client.upload(job["upload"]["url"], file, input_format.media_type)
     if not wait:
         console().print(job["job_id"])
         err.print(f"follow it with: zstc jobs status {job['job_id']}")
@@ -126,7 +124,7 @@ def follow(client: HttpApiClient, job_id: str, poll_seconds: float) -> None:
         TimeElapsedColumn,
     )
 
-    from zstc_cli.client.api import TERMINAL_JOB_STATUSES  # noqa: PLC0415
+    from zstc.contract.jobs import TERMINAL_JOB_STATUSES, JobStatus  # noqa: PLC0415
     from zstc_cli.output import console, job_summary  # noqa: PLC0415
 
     err = console(stderr=True)
@@ -145,7 +143,7 @@ def follow(client: HttpApiClient, job_id: str, poll_seconds: float) -> None:
                 job = client.get_job(job_id)
                 records = job.get("records")
                 done = job.get("results_written") or 0
-                if job["status"] == "Completed" and records is not None:
+                if job["status"] == JobStatus.COMPLETED and records is not None:
                     done = records
                 progress.update(task, description=f"{job['status']:<12}", total=records, completed=done)
                 if job["status"] in TERMINAL_JOB_STATUSES:
@@ -158,7 +156,7 @@ def follow(client: HttpApiClient, job_id: str, poll_seconds: float) -> None:
             ExitCode.INTERRUPTED,
         ) from None
     console().print(job_summary(job))
-    if job["status"] != "Completed":
+    if job["status"] != JobStatus.COMPLETED:
         raise CliError(f"job {job_id} ended {job['status']}", ExitCode.JOB_UNSUCCESSFUL)
 
 

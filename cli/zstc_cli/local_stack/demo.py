@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zstc_cli.client.api import TERMINAL_JOB_STATUSES, HttpApiClient
+from zstc.contract import media_types
+from zstc.contract.jobs import TERMINAL_JOB_STATUSES, JobStatus
+from zstc_cli.client.api import HttpApiClient
 from zstc_cli.client.chunks import request_chunks
 from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.errors import CliError, ExitCode
@@ -122,7 +124,8 @@ def run_batch_job(
     )
     print(f"\nPOST /jobs: job {job['job_id']} {job['status']}, upload to {job['upload']['key']}")
     with tempfile.TemporaryDirectory(prefix="zstc-demo-") as folder:
-        client.upload(job["upload"]["url"], _write_csv(rows, Path(folder) / "resolutions.csv"), "text/csv")
+        path = _write_csv(rows, Path(folder) / "resolutions.csv")
+        client.upload(job["upload"]["url"], path, media_types.CSV)
     print(f"PUT {len(rows)} rows to the presigned URL: uploaded")
     deadline = time.monotonic() + 300
     shown: tuple[int, str] | None = None
@@ -130,7 +133,11 @@ def run_batch_job(
     while time.monotonic() < deadline:
         job = client.get_job(job["job_id"])
         transform = stack.transforms.jobs.get(job.get("transform_job_name") or "")
-        done = len(rows) if job["status"] == "Completed" else (transform.records_done if transform else 0)
+        done = (
+            len(rows)
+            if job["status"] == JobStatus.COMPLETED
+            else (transform.records_done if transform else 0)
+        )
         # a pipe gets a line when the status changes, a terminal every step of the bar
         if shown is None or job["status"] != shown[1] or (interactive and done != shown[0]):
             _progress(done, len(rows), job["status"], interactive)
@@ -203,7 +210,7 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
         )
         clock = time.monotonic()
         job = run_batch_job(client, stack, rows, classes)
-        if job["status"] != "Completed":
+        if job["status"] != JobStatus.COMPLETED:
             print(f"job ended {job['status']}: {job.get('failure_reason') or job.get('problems')}")
             return 1
         histogram = ", ".join(

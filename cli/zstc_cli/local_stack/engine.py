@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.request import ClassifyRequest
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.evaluation.variants import Classify
 from zstc_engine.loading import ModelLoadError, load_classifier

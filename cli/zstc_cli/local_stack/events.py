@@ -14,7 +14,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from zstc_cli.client.api import TERMINAL_JOB_STATUSES, HttpApiClient
+from zstc.contract import media_types
+from zstc.contract.jobs import TERMINAL_JOB_STATUSES, JobStatus
+from zstc_cli.client.api import HttpApiClient
 from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.errors import CliError, ExitCode
 from zstc_local.constants import REGION
@@ -42,16 +44,16 @@ def generate(api_url: str, aws_url: str, out_dir: Path, timeout_seconds: float =
     upload_file = out_dir / "sample.csv"
     out_dir.mkdir(parents=True, exist_ok=True)
     upload_file.write_bytes(SAMPLE)
-    client.upload(job["upload"]["url"], upload_file, "text/csv")
+    client.upload(job["upload"]["url"], upload_file, media_types.CSV)
     deadline = time.monotonic() + timeout_seconds
-    while job["status"] not in TERMINAL_JOB_STATUSES or job["status"] == "AwaitingUpload":
+    while job["status"] not in TERMINAL_JOB_STATUSES or job["status"] == JobStatus.AWAITING_UPLOAD:
         if time.monotonic() > deadline:
             raise CliError(
                 f"job {job['job_id']} did not finish in {timeout_seconds:.0f} s", ExitCode.UNREACHABLE
             )
         time.sleep(0.25)
         job = client.get_job(job["job_id"])
-    if job["status"] != "Completed":
+    if job["status"] != JobStatus.COMPLETED:
         raise CliError(f"job {job['job_id']} ended {job['status']}", ExitCode.JOB_UNSUCCESSFUL)
     s3, sagemaker = (
         boto3.client(
