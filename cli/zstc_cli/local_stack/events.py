@@ -19,7 +19,7 @@ from zstc.contract.jobs import TERMINAL_JOB_STATUSES, JobStatus
 from zstc_cli.client.api import HttpApiClient
 from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.errors import CliError, ExitCode
-from zstc_local.constants import REGION
+from zstc_local.constants import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, REGION
 from zstc_local.template import REPO_ROOT
 from zstc_local.transform_runner import transform_state_change_event
 
@@ -60,8 +60,8 @@ def generate(api_url: str, aws_url: str, out_dir: Path, timeout_seconds: float =
             service,
             endpoint_url=aws_url,
             region_name=REGION,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - the emulator's dummy credentials
+            aws_access_key_id=LOCAL_ACCESS_KEY_ID,
+            aws_secret_access_key=LOCAL_SECRET_ACCESS_KEY,
         )
         for service in ("s3", "sagemaker")
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from zstc_cli.errors import CliError, UnreachableError
 from zstc_local.console import configure, named
-from zstc_local.constants import REGION
+from zstc_local.constants import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, REGION
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import load_handler
 from zstc_local.provision import local_template
@@ -51,8 +51,8 @@ def invoke(function: str, event: Path, settings: StackSettings) -> Any:
     for part, (flag, port) in parts.items():
         check_listening(host, port, part, flag)
     environment = {
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_ACCESS_KEY,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_ENDPOINT_URL": f"http://{host}:{settings.aws_port}",

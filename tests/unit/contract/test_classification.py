@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from zstc.contract.classification import ClassifyRequest
+from zstc.contract.request import ClassifyRequest
 
 LABELS = ["Health", "Finance"]
 _SPACES = st.text(alphabet=" \t\n\u00a0\u3000\u2003", max_size=3)

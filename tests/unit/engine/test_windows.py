@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zstc.contract.classification import estimated_windows
+from zstc.contract.request import estimated_windows
 from zstc.core import limits
 from zstc_engine.classifier import Classifier
 from zstc_engine.windows import DEFAULT_MAX_WINDOWS, token_windows
