@@ -25,13 +25,17 @@ from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS, length_sorted_batches
 from zstc_engine.classifier import Classifier
 from zstc_engine.protocol import ClassificationResult, ClassificationTask
 from zstc_engine.scoring import score_text
-from zstc_engine.windows import DEFAULT_MAX_WINDOWS, token_windows
+from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
 
 DEFAULT_TEMPLATES = ("This text is about {}.", "The topic is {}.")
 """Templates when a request gives none (bench/quality.py: best raw-label macro-F1 on both samples)."""
 DEFAULT_TEMPERATURE = 0.05
 DEFAULT_THRESHOLD = 0.25
-LABEL_CACHE_SIZE = 4096
+LABEL_CACHE_SIZE = 16_384
+"""Hypothesis vectors kept (LRU): 500 labels x 2 templates x their parts fit several times over; a
+MiniLM vector is 1.5 KB, so the cache holds at most 25 MB."""
+LABEL_SET_CACHE_SIZE = 8
+"""Label sets whose stacked hypothesis matrix is kept (LRU; 500 labels: about 1.5 MB each)."""
 
 
 class EmbeddingClassifier(Classifier):
@@ -62,11 +66,44 @@ class EmbeddingClassifier(Classifier):
         self.max_windows = max_windows
         self.description = description
         self._hypothesis_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._label_sets: OrderedDict[
+            tuple[tuple[str, ...], tuple[str, ...]], tuple[torch.Tensor, torch.Tensor]
+        ] = OrderedDict()
 
     default_templates = DEFAULT_TEMPLATES
 
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
-        """Embed all windows of all texts of all tasks together; hypotheses come from the cache."""
+        """Embed all windows of all texts of all tasks together; hypotheses come from the cache.
+
+        Per task, one matrix product of its windows with its label set's hypotheses and one
+        segment max over each label's hypotheses: the cost per text is flat in the label count.
+        """
+        results: list[list[ClassificationResult]] = []
+        for task, (plan, similarity) in zip(tasks, self.label_similarity(tasks), strict=True):
+            task_results = []
+            offset = 0
+            k = task.shortlist_size(None, 0)
+            for text, windows in plan:
+                best = similarity[offset : offset + len(windows)]  # [windows, labels]
+                offset += len(windows)
+                ranking = None
+                if k is not None:  # the model's own ranking: only its top k are scored
+                    ranking = rank_labels(best)
+                    best = best[:, ranking[:k]]
+                logits = (best - self.threshold if task.scored_alone else best) / self.temperature
+                task_results.append(score_text(text, task, logits.unsqueeze(-1), windows, "max", ranking))
+            results.append(task_results)
+        return results
+
+    def label_similarity(
+        self, tasks: Sequence[ClassificationTask]
+    ) -> list[tuple[list[tuple[str, list[Window]]], torch.Tensor]]:
+        """Per task: its texts with their windows, and the cosine similarity of each window to each
+        label (its best hypothesis), shaped ``[windows of all its texts, labels]``.
+
+        All windows of all tasks are embedded in shared batches. The NLI method's shortlist ranks
+        labels with this too (:mod:`zstc_engine.nli`).
+        """
         plans = [
             [
                 (text, token_windows(self.tokenizer, text, self.max_length - 2, max_windows=self.max_windows))
@@ -77,25 +114,37 @@ class EmbeddingClassifier(Classifier):
         window_vectors = self.embed(
             [window.of(text) for plan in plans for text, windows in plan for window in windows]
         )
-        results: list[list[ClassificationResult]] = []
+        answers = []
         offset = 0
         for task, plan in zip(tasks, plans, strict=True):
-            hypotheses, owners = self._hypotheses(task)
-            vectors = self._hypothesis_vectors(hypotheses)
-            task_results = []
-            for text, windows in plan:
-                similarity = (
-                    window_vectors[offset : offset + len(windows)] @ vectors.T
-                )  # [windows, hypotheses]
-                offset += len(windows)
-                best = torch.stack(
-                    [similarity[:, owners == index].max(dim=1).values for index in range(len(task.labels))],
-                    dim=1,
-                )
-                logits = (best - self.threshold if task.scored_alone else best) / self.temperature
-                task_results.append(score_text(text, task, logits.unsqueeze(-1), windows, "max"))
-            results.append(task_results)
-        return results
+            count = sum(len(windows) for _, windows in plan)
+            vectors, owners = self._label_set(task)
+            similarity = window_vectors[offset : offset + count] @ vectors.T  # [windows, hypotheses]
+            offset += count
+            best = torch.full((count, len(task.labels)), -torch.inf, dtype=similarity.dtype)
+            best.scatter_reduce_(1, owners.expand(count, -1), similarity, reduce="amax")
+            answers.append((plan, best))
+        return answers
+
+    def _label_set(self, task: ClassificationTask) -> tuple[torch.Tensor, torch.Tensor]:
+        """The task's hypothesis vectors ``[hypotheses, dim]`` and the label index of each, kept per
+        label set (phrases and templates): a repeated label set costs one lookup."""
+        key = (task.phrases(), task.templates(self.default_templates))
+        cached = self._label_sets.get(key)
+        if cached is not None:
+            self._label_sets.move_to_end(key)
+            return cached
+        hypotheses, owners = self._hypotheses(task)
+        entry = (self._hypothesis_vectors(hypotheses), owners)
+        self._label_sets[key] = entry
+        while len(self._label_sets) > LABEL_SET_CACHE_SIZE:
+            self._label_sets.popitem(last=False)
+        return entry
+
+    def cache_bytes(self) -> int:
+        """Bytes of tensor data the hypothesis and label-set caches hold."""
+        tensors = [*self._hypothesis_cache.values(), *(t for entry in self._label_sets.values() for t in entry)]
+        return sum(t.element_size() * t.nelement() for t in tensors)
 
     def _hypotheses(self, task: ClassificationTask) -> tuple[list[str], torch.Tensor]:
         """Every hypothesis of every label, and the index of the label each belongs to."""
@@ -140,6 +189,12 @@ class EmbeddingClassifier(Classifier):
         while len(self._hypothesis_cache) > LABEL_CACHE_SIZE:
             self._hypothesis_cache.popitem(last=False)
         return vectors
+
+
+def rank_labels(similarity: torch.Tensor) -> list[int]:
+    """Label indices by their best window's similarity, best first (ties keep the request order);
+    ``similarity`` is ``[windows, labels]``."""
+    return [int(i) for i in similarity.max(dim=0).values.argsort(descending=True, stable=True)]
 
 
 _PART_SEPARATORS = re.compile(r"\s*(?:[/&+|,;:]|\band\b|\bor\b)\s*", re.IGNORECASE)

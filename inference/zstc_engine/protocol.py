@@ -2,10 +2,11 @@
 
 One request is ``{"inputs": str | [str], "parameters": {"candidate_labels": [str] | "a, b",
 "multi_label": bool, "hypothesis_template": str | [str], "label_descriptions": {label: str},
-"threshold": float, "return_evidence": bool}}`` plus an optional ``"id"`` (JSON Lines); every
-parameter but ``candidate_labels`` is optional. The answer for one text is ``{"sequence", "labels",
-"scores"}`` with labels sorted by score, plus ``predicted_labels`` when a threshold is given and
-``windows`` / ``evidence`` when evidence is asked for; a list input is answered with a list. The
+"threshold": float, "return_evidence": bool, "shortlist": int | false, "top_k": int}}`` plus an
+optional ``"id"`` (JSON Lines); every parameter but ``candidate_labels`` is optional. The answer for
+one text is ``{"sequence", "labels", "scores"}`` with labels sorted by score, plus ``predicted_labels``
+when a threshold is given, ``windows`` / ``evidence`` when evidence is asked for and ``shortlist`` (the
+labels the model scored) when a shortlist left labels unscored; a list input is answered with a list. The
 API validates requests with its pydantic schema before they get here; this parser is the
 container's own guard, so it checks structure, not the API's limits.
 """
@@ -16,7 +17,7 @@ import json
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_HYPOTHESIS_TEMPLATE = "This example is {}."
 JSON = "application/json"
@@ -33,6 +34,8 @@ _PARAMETER_KEYS = frozenset(
         "label_descriptions",
         "threshold",
         "return_evidence",
+        "shortlist",
+        "top_k",
     }
 )
 
@@ -58,6 +61,24 @@ class ClassificationTask:
     label_descriptions: tuple[str | None, ...] = ()
     threshold: float | None = None
     return_evidence: bool = False
+    shortlist: int | Literal[False] | None = None
+    """How many labels the model scores after a first-stage ranking: ``k``; ``False``, every label;
+    ``None``, the method's default (:meth:`shortlist_size`)."""
+    top_k: int | None = None
+    """List only the ``top_k`` best labels in the answer (None: all)."""
+
+    def shortlist_size(self, default_k: int | None, above: int) -> int | None:
+        """The number of labels to score after ranking, or None when every label is scored.
+
+        ``default_k`` applies when the request says nothing and there are more than ``above`` labels;
+        a shortlist at least as long as the labels is no shortlist (plain scoring, pipeline parity).
+        """
+        if self.shortlist is False:
+            return None
+        k = self.shortlist
+        if k is None:
+            k = default_k if len(self.labels) > above else None
+        return k if k is not None and k < len(self.labels) else None
 
     def templates(self, default: tuple[str, ...]) -> tuple[str, ...]:
         """The templates to use: the request's, else ``default`` (the method's)."""
@@ -103,6 +124,8 @@ class ClassificationResult:
     """When asked for: one per label, in the order of ``labels``."""
     windows: int = 1
     """How many token windows the text took."""
+    shortlist: tuple[str, ...] | None = None
+    """With a shortlist: the labels the model scored, best first (the others score 0)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of the zero-shot contract; extras only when asked for."""
@@ -117,6 +140,8 @@ class ClassificationResult:
             answer["windows"] = self.windows
         if self.evidence is not None:
             answer["evidence"] = [item.to_json() for item in self.evidence]
+        if self.shortlist is not None:
+            answer["shortlist"] = list(self.shortlist)
         return answer
 
 
@@ -138,23 +163,35 @@ def sorted_result(
     task: ClassificationTask | None = None,
     evidence: list[Evidence] | None = None,
     windows: int = 1,
+    unscored: tuple[str, ...] = (),
 ) -> ClassificationResult:
-    """Order labels by descending score (ties keep the request order) and add what ``task`` asks for."""
+    """Order labels by descending score (ties keep the request order) and add what ``task`` asks for.
+
+    ``unscored`` are labels a shortlist left out: they follow the scored ones with score 0, in the
+    order given (the first stage's ranking), and the result names the scored ones (``shortlist``).
+    ``evidence`` covers the scored labels. ``task.top_k`` caps the labels listed; the threshold rule
+    is applied to every label first.
+    """
     order = sorted(range(len(labels)), key=lambda index: -scores[index])
-    ordered_labels = tuple(labels[i] for i in order)
-    ordered_scores = tuple(float(scores[i]) for i in order)
+    ordered_labels = tuple(labels[i] for i in order) + unscored
+    ordered_scores = tuple(float(scores[i]) for i in order) + (0.0,) * len(unscored)
+    ordered_evidence = tuple(evidence[i] for i in order) if evidence is not None else None
     predicted = None
     if task is not None and task.threshold is not None:
         predicted = predicted_labels(
             ordered_labels, ordered_scores, task.threshold, multi_label=task.multi_label
         )
+    if task is not None and task.top_k is not None:
+        ordered_labels, ordered_scores = ordered_labels[: task.top_k], ordered_scores[: task.top_k]
+        ordered_evidence = ordered_evidence[: task.top_k] if ordered_evidence is not None else None
     return ClassificationResult(
         sequence,
         ordered_labels,
         ordered_scores,
         predicted_labels=predicted,
-        evidence=tuple(evidence[i] for i in order) if evidence is not None else None,
+        evidence=ordered_evidence,
         windows=windows,
+        shortlist=tuple(labels[i] for i in order) if unscored else None,
     )
 
 
@@ -188,6 +225,8 @@ def parse_request(obj: Any, where: str = "request") -> ClassificationTask:
         label_descriptions=_descriptions(parameters.get("label_descriptions"), labels, where),
         threshold=_threshold(parameters.get("threshold"), where),
         return_evidence=_flag(parameters.get("return_evidence", False), "return_evidence", where),
+        shortlist=_shortlist(parameters.get("shortlist"), where),
+        top_k=_count(parameters.get("top_k"), "top_k", where),
     )
 
 
@@ -250,6 +289,20 @@ def _threshold(value: Any, where: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise RequestError(f"{where}: parameters.threshold must be a number from 0 to 1")
     return float(value)
+
+
+def _shortlist(value: Any, where: str) -> int | Literal[False] | None:
+    if value is False:
+        return False
+    return _count(value, "shortlist", where, "or false")
+
+
+def _count(value: Any, name: str, where: str, alternative: str = "") -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RequestError(f"{where}: parameters.{name} must be a positive integer {alternative}".rstrip())
+    return value
 
 
 def _flag(value: Any, name: str, where: str) -> bool:

@@ -18,6 +18,7 @@ With one window and one template this is exactly the pipeline's math.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import torch
@@ -34,11 +35,20 @@ def score_text(
     logits: torch.Tensor,
     windows: list[Window],
     pooling: HypothesisPooling,
+    ranking: Sequence[int] | None = None,
 ) -> ClassificationResult:
-    """One text's result from its ``[windows, labels, hypotheses]`` label logits."""
+    """One text's result from its ``[windows, labels, hypotheses]`` label logits.
+
+    With a shortlist, ``ranking`` is the first stage's order of ``task.labels`` (indices, best first)
+    and ``logits`` hold its first ``k`` labels only: those are scored (softmax over them alone for
+    single-label), the rest follow with score 0.
+    """
     per_window = logits.mean(dim=-1) if pooling == "mean" else logits.max(dim=-1).values
     label_logits, best_window = per_window.max(dim=0)
     scores = _normalise(label_logits, task.scored_alone)
+    scored = list(range(len(task.labels))) if ranking is None else list(ranking[: logits.shape[1]])
+    labels = tuple(task.labels[i] for i in scored)
+    unscored = () if ranking is None else tuple(task.labels[i] for i in ranking[len(scored) :])
     evidence = None
     if task.return_evidence:
         window_scores = _normalise(per_window, task.scored_alone)
@@ -49,10 +59,16 @@ def score_text(
                 end=windows[int(w)].end,
                 score=float(window_scores[int(w), index]),
             )
-            for index, (label, w) in enumerate(zip(task.labels, best_window, strict=True))
+            for index, (label, w) in enumerate(zip(labels, best_window, strict=True))
         ]
     return sorted_result(
-        text, task.labels, scores.tolist(), task=task, evidence=evidence, windows=len(windows)
+        text,
+        labels,
+        scores.tolist(),
+        task=task,
+        evidence=evidence,
+        windows=len(windows),
+        unscored=unscored,
     )
 
 

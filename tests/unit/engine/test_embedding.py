@@ -1,0 +1,124 @@
+"""The embedding method with many labels: one matrix product and a segment max per task, cached label sets."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from zstc_engine.embedding import EmbeddingClassifier
+from zstc_engine.loading import load_classifier
+from zstc_engine.protocol import ClassificationResult, ClassificationTask
+from zstc_engine.scoring import score_text
+
+BANKING = Path(__file__).resolve().parents[4] / "shared" / "data" / "banking77-sample.csv"
+COMPOUND = ("Health & Fitness", "Family/Friends/Relationships", "Finance", "Career", "Humor", "Sports")
+TEXTS = (
+    "I lost my card yesterday and the app still shows it as active.",
+    "Going to the gym three times a week and eating better this year!",
+    " ".join(["Markets fell sharply after the central bank raised rates."] * 60),  # several windows
+)
+
+
+@pytest.fixture(scope="module")
+def minilm() -> EmbeddingClassifier:
+    classifier = load_classifier(environ={})
+    assert isinstance(classifier, EmbeddingClassifier)
+    return classifier
+
+
+def _many_labels(count: int) -> tuple[str, ...]:
+    labels = list(COMPOUND)
+    if BANKING.is_file():
+        with BANKING.open(encoding="utf-8", newline="") as handle:
+            labels += sorted({row["category"] for row in csv.DictReader(handle)})
+    labels += [f"topic number {index}" for index in range(count)]
+    return tuple(dict.fromkeys(labels))[:count]
+
+
+def _per_label_loop(classifier: EmbeddingClassifier, task: ClassificationTask) -> list[ClassificationResult]:
+    """The scoring as it was: a Python loop over labels, one mask per label (the reference)."""
+    hypotheses, owners = classifier._hypotheses(task)
+    vectors = classifier.embed(hypotheses)
+    results = []
+    for text in task.texts:
+        from zstc_engine.windows import token_windows  # noqa: PLC0415
+
+        windows = token_windows(classifier.tokenizer, text, classifier.max_length - 2)
+        similarity = classifier.embed([w.of(text) for w in windows]) @ vectors.T
+        best = torch.stack(
+            [similarity[:, owners == index].max(dim=1).values for index in range(len(task.labels))], dim=1
+        )
+        logits = (best - classifier.threshold if task.scored_alone else best) / classifier.temperature
+        results.append(score_text(text, task, logits.unsqueeze(-1), windows, "max"))
+    return results
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+@pytest.mark.parametrize("count", [1, 7, 120])
+def test_vectorised_scores_equal_the_per_label_loop(
+    minilm: EmbeddingClassifier, count: int, multi_label: bool
+) -> None:
+    # Given texts (one of several windows) and labels, compound ones among them
+    task = ClassificationTask(
+        texts=TEXTS, labels=_many_labels(count), multi_label=multi_label, is_batch=True, threshold=0.3,
+        return_evidence=True,
+    )
+    # When the engine scores them, and the per-label loop does
+    results, reference = minilm.classify(task), _per_label_loop(minilm, task)
+    # Then labels, scores, decisions and evidence agree (float rounding of one matrix product aside)
+    for result, expected in zip(results, reference, strict=True):
+        assert result.labels[:3] == expected.labels[:3]
+        by_label = dict(zip(expected.labels, expected.scores, strict=True))
+        assert [by_label[label] for label in result.labels] == pytest.approx(list(result.scores), abs=1e-6)
+        assert result.predicted_labels == expected.predicted_labels
+        assert result.evidence is not None and expected.evidence is not None
+        spans = {e.label: (e.start, e.end) for e in expected.evidence}
+        assert {e.label: (e.start, e.end) for e in result.evidence} == spans
+        assert result.windows == expected.windows and result.shortlist is None
+
+
+def test_a_label_set_is_embedded_once_and_then_looked_up(minilm: EmbeddingClassifier) -> None:
+    # Given 500 labels scored once
+    task = ClassificationTask(texts=TEXTS[:2], labels=_many_labels(500), is_batch=True)
+    minilm.classify(task)
+    embedded: list[int] = []
+    original = minilm.embed
+
+    def spy(sentences: list[str]) -> torch.Tensor:
+        embedded.append(len(sentences))
+        return original(sentences)
+
+    minilm.embed = spy  # type: ignore[method-assign,assignment]
+    try:
+        # When the same label set comes back with other texts
+        minilm.classify(ClassificationTask(texts=("another text",), labels=task.labels))
+    finally:
+        minilm.embed = original  # type: ignore[method-assign]
+    # Then only the text is embedded, and the caches hold the set (a few MB)
+    assert embedded == [1]
+    assert 0 < minilm.cache_bytes() < 64 * 1024**2
+
+
+def test_an_explicit_shortlist_scores_the_models_own_top_k(minilm: EmbeddingClassifier) -> None:
+    # Given a request asking for a shortlist of 5 of 40 labels
+    labels = _many_labels(40)
+    full = minilm.classify(ClassificationTask(texts=TEXTS[:1], labels=labels))[0]
+    [result] = minilm.classify(ClassificationTask(texts=TEXTS[:1], labels=labels, shortlist=5))
+    # Then the same top 5 are scored (softmax over them alone), the rest follow at 0 in ranking order
+    assert result.shortlist == full.labels[:5]
+    assert result.labels == full.labels
+    assert sum(result.scores[:5]) == pytest.approx(1.0)
+    assert set(result.scores[5:]) == {0.0}
+    assert result.to_json()["shortlist"] == list(full.labels[:5])
+
+
+def test_top_k_caps_the_labels_listed(minilm: EmbeddingClassifier) -> None:
+    labels = _many_labels(30)
+    full = minilm.classify(ClassificationTask(texts=TEXTS[:1], labels=labels, threshold=0.0))[0]
+    [capped] = minilm.classify(ClassificationTask(texts=TEXTS[:1], labels=labels, threshold=0.0, top_k=3))
+    assert capped.labels == full.labels[:3]
+    assert capped.scores == full.scores[:3]
+    assert capped.predicted_labels == full.predicted_labels  # the decision is made on every label
