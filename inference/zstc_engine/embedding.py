@@ -91,7 +91,9 @@ class EmbeddingClassifier(Classifier):
                     ranking = rank_labels(best)
                     best = best[:, ranking[:k]]
                 logits = (best - self.threshold if task.scored_alone else best) / self.temperature
-                task_results.append(score_text(text, task, logits.unsqueeze(-1), windows, "max", ranking))
+                task_results.append(
+                    score_text(text, task, logits.unsqueeze(-1), windows, "max", ranking=ranking)
+                )
             results.append(task_results)
         return results
 
@@ -143,7 +145,10 @@ class EmbeddingClassifier(Classifier):
 
     def cache_bytes(self) -> int:
         """Bytes of tensor data the hypothesis and label-set caches hold."""
-        tensors = [*self._hypothesis_cache.values(), *(t for entry in self._label_sets.values() for t in entry)]
+        tensors = [
+            *self._hypothesis_cache.values(),
+            *(t for entry in self._label_sets.values() for t in entry),
+        ]
         return sum(t.element_size() * t.nelement() for t in tensors)
 
     def _hypotheses(self, task: ClassificationTask) -> tuple[list[str], torch.Tensor]:

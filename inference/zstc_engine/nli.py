@@ -129,7 +129,7 @@ class NliClassifier(Classifier):
                 raw = logits[offset : offset + size].reshape(len(windows), k, template_count, -1)
                 offset += size
                 task_results.append(
-                    score_text(text, task, self._label_logits(raw, task), windows, "mean", ranking)
+                    score_text(text, task, self._label_logits(raw, task), windows, "mean", ranking=ranking)
                 )
             results.append(task_results)
         return results

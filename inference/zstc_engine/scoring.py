@@ -35,6 +35,7 @@ def score_text(
     logits: torch.Tensor,
     windows: list[Window],
     pooling: HypothesisPooling,
+    *,
     ranking: Sequence[int] | None = None,
 ) -> ClassificationResult:
     """One text's result from its ``[windows, labels, hypotheses]`` label logits.

@@ -63,7 +63,11 @@ def test_vectorised_scores_equal_the_per_label_loop(
 ) -> None:
     # Given texts (one of several windows) and labels, compound ones among them
     task = ClassificationTask(
-        texts=TEXTS, labels=_many_labels(count), multi_label=multi_label, is_batch=True, threshold=0.3,
+        texts=TEXTS,
+        labels=_many_labels(count),
+        multi_label=multi_label,
+        is_batch=True,
+        threshold=0.3,
         return_evidence=True,
     )
     # When the engine scores them, and the per-label loop does
@@ -74,10 +78,12 @@ def test_vectorised_scores_equal_the_per_label_loop(
         by_label = dict(zip(expected.labels, expected.scores, strict=True))
         assert [by_label[label] for label in result.labels] == pytest.approx(list(result.scores), abs=1e-6)
         assert result.predicted_labels == expected.predicted_labels
-        assert result.evidence is not None and expected.evidence is not None
+        assert result.evidence is not None
+        assert expected.evidence is not None
         spans = {e.label: (e.start, e.end) for e in expected.evidence}
         assert {e.label: (e.start, e.end) for e in result.evidence} == spans
-        assert result.windows == expected.windows and result.shortlist is None
+        assert result.windows == expected.windows
+        assert result.shortlist is None
 
 
 def test_a_label_set_is_embedded_once_and_then_looked_up(minilm: EmbeddingClassifier) -> None:

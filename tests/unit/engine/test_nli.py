@@ -1,0 +1,145 @@
+"""The NLI method with many labels: a retriever shortlists labels per text, the NLI model scores the top k."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.tiny_models import build_tiny_bart_nli
+from zstc_engine.classifier import classify_each
+from zstc_engine.embedding import EmbeddingClassifier, rank_labels
+from zstc_engine.loading import load_classifier
+from zstc_engine.nli import DEFAULT_SHORTLIST, SHORTLIST_ABOVE, NliClassifier, ShortlistUnavailableError
+from zstc_engine.protocol import ClassificationTask, RecordFailure
+
+LABELS = (*tuple(f"label {index}" for index in range(40)), "banking", "sports", "health")
+TEXTS = ("my card payment was declined", "the match ended in a draw")
+
+
+class CountingNli(NliClassifier):
+    """Records how many premise/hypothesis pairs reach the model."""
+
+    pairs: list[int]
+
+    def _pair_logits(self, pairs: list[tuple[str, str]]) -> object:  # type: ignore[override]
+        self.pairs.append(len(pairs))
+        return super()._pair_logits(pairs)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> CountingNli:
+    directory = build_tiny_bart_nli(tmp_path_factory.mktemp("tiny-bart") / "model", model_max_length=128)
+    loaded = load_classifier(directory, environ={"ZSTC_LINEAR_KERNEL": "default"})
+    assert isinstance(loaded, NliClassifier)
+    assert isinstance(loaded.retriever, EmbeddingClassifier)
+    loaded.__class__ = CountingNli
+    assert isinstance(loaded, CountingNli)
+    loaded.pairs = []
+    return loaded
+
+
+def _retriever_ranking(engine: NliClassifier, task: ClassificationTask) -> list[list[int]]:
+    assert engine.retriever is not None
+    [(plan, similarity)] = engine.retriever.label_similarity([task])
+    rankings, offset = [], 0
+    for _, windows in plan:
+        rankings.append(rank_labels(similarity[offset : offset + len(windows)]))
+        offset += len(windows)
+    return rankings
+
+
+def test_many_labels_are_shortlisted_by_default_and_the_top_k_scored(engine: CountingNli) -> None:
+    # Given more labels than the default threshold and no shortlist parameter
+    assert len(LABELS) > SHORTLIST_ABOVE
+    task = ClassificationTask(texts=TEXTS, labels=LABELS, is_batch=True)
+    engine.pairs.clear()
+    results = engine.classify(task)
+    # Then the model scored k pairs per text, the retriever's top k
+    assert engine.pairs == [DEFAULT_SHORTLIST * len(TEXTS)]
+    for result, ranking in zip(results, _retriever_ranking(engine, task), strict=True):
+        top = {LABELS[i] for i in ranking[:DEFAULT_SHORTLIST]}
+        assert result.shortlist is not None
+        assert set(result.shortlist) == top
+        # every label is listed; the scored ones first, summing to 1, the rest 0 in the retriever's order
+        assert set(result.labels) == set(LABELS)
+        assert result.labels[:DEFAULT_SHORTLIST] == result.shortlist
+        assert sum(result.scores) == pytest.approx(1.0)
+        assert set(result.scores[DEFAULT_SHORTLIST:]) == {0.0}
+        rest = [LABELS[i] for i in ranking[DEFAULT_SHORTLIST:]]
+        assert list(result.labels[DEFAULT_SHORTLIST:]) == rest
+
+
+def test_shortlisted_scores_are_plain_nli_over_the_shortlist(engine: CountingNli) -> None:
+    # Given a shortlist of 5
+    [result] = engine.classify(ClassificationTask(texts=TEXTS[:1], labels=LABELS, shortlist=5))
+    assert result.shortlist is not None
+    # When the same labels are asked for without a shortlist
+    [plain] = engine.classify(ClassificationTask(texts=TEXTS[:1], labels=result.shortlist))
+    # Then the scores are the same
+    assert plain.labels == result.labels[:5]
+    assert plain.scores == pytest.approx(result.scores[:5], abs=1e-6)
+
+
+@pytest.mark.parametrize("shortlist", [False, len(LABELS), len(LABELS) + 10])
+def test_no_shortlist_or_one_as_long_as_the_labels_is_plain_nli(
+    engine: CountingNli, shortlist: int | bool
+) -> None:
+    engine.pairs.clear()
+    [result] = engine.classify(ClassificationTask(texts=TEXTS[:1], labels=LABELS, shortlist=shortlist))
+    assert engine.pairs == [len(LABELS)]
+    assert result.shortlist is None
+    assert "shortlist" not in result.to_json()
+    assert sum(result.scores) == pytest.approx(1.0)
+    assert min(result.scores) > 0
+
+
+def test_few_labels_are_scored_in_full_by_default(engine: CountingNli) -> None:
+    engine.pairs.clear()
+    [result] = engine.classify(ClassificationTask(texts=TEXTS[:1], labels=LABELS[:SHORTLIST_ABOVE]))
+    assert engine.pairs == [SHORTLIST_ABOVE]
+    assert result.shortlist is None
+
+
+def test_multi_label_evidence_and_top_k_with_a_shortlist(engine: CountingNli) -> None:
+    task = ClassificationTask(
+        texts=TEXTS[:1],
+        labels=LABELS,
+        multi_label=True,
+        shortlist=6,
+        top_k=4,
+        threshold=0.0,
+        return_evidence=True,
+    )
+    [result] = engine.classify(task)
+    assert result.shortlist is not None
+    assert len(result.shortlist) == 6
+    assert result.labels == result.shortlist[:4]  # top_k caps what is listed
+    assert result.evidence is not None
+    assert [e.label for e in result.evidence] == list(result.labels)
+    assert result.predicted_labels is not None
+    assert len(result.predicted_labels) == len(LABELS)
+
+
+def test_an_explicit_shortlist_without_a_retriever_fails_only_its_record(engine: CountingNli) -> None:
+    retriever, engine.retriever = engine.retriever, None
+    try:
+        asked = ClassificationTask(texts=TEXTS[:1], labels=LABELS, shortlist=5)
+        default = ClassificationTask(texts=TEXTS[:1], labels=LABELS)
+        with pytest.raises(ShortlistUnavailableError, match=r"parameters\.shortlist"):
+            engine.classify(asked)
+        failed, plain = classify_each(engine, [asked, default])
+        # the default falls back to every label: the answer says nothing was left out
+        assert isinstance(failed, RecordFailure)
+        assert "retriever" in failed.reason
+        assert not isinstance(plain, RecordFailure)
+        assert plain[0].shortlist is None
+    finally:
+        engine.retriever = retriever
+
+
+def test_no_retriever_when_the_setting_says_none(tmp_path: Path) -> None:
+    directory = build_tiny_bart_nli(tmp_path / "model")
+    loaded = load_classifier(directory, environ={"ZSTC_RETRIEVER_DIR": "none"})
+    assert isinstance(loaded, NliClassifier)
+    assert loaded.retriever is None
