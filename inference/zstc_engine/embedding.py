@@ -2,7 +2,7 @@
 
 Texts and hypotheses are embedded with mean pooling and compared by cosine similarity. A label has
 several hypotheses: each template of the request (default :data:`DEFAULT_TEMPLATES`) applied to
-each of its phrases, the label (or its description) and the parts of a compound one ("Health &
+each of its phrases (an identifier-like label as words, :func:`label_words`), the label (or its description) and the parts of a compound one ("Health &
 Fitness" -> "Health", "Fitness"; a description's comma-separated parts), and it takes the similarity
 of its best hypothesis. Single-label scores are a softmax over labels of similarity / temperature;
 multi-label scores (and a lone label) are independent: sigmoid((similarity - threshold) /
@@ -157,7 +157,7 @@ class EmbeddingClassifier(Classifier):
         hypotheses: list[str] = []
         owners: list[int] = []
         for index, phrase in enumerate(task.phrases()):
-            for variant in phrase_variants(phrase):
+            for variant in phrase_variants(label_words(phrase)):
                 for template in templates:
                     hypotheses.append(template.format(variant))
                     owners.append(index)
@@ -200,6 +200,18 @@ def rank_labels(similarity: torch.Tensor) -> list[int]:
     """Label indices by their best window's similarity, best first (ties keep the request order);
     ``similarity`` is ``[windows, labels]``."""
     return [int(i) for i in similarity.max(dim=0).values.argsort(descending=True, stable=True)]
+
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
+
+
+def label_words(phrase: str) -> str:
+    """An identifier-like label as words for its hypotheses: ``"card_arrival"`` -> ``"card arrival"``,
+    ``"cardArrival"`` -> ``"card Arrival"``. Only phrases without spaces are touched; answers keep
+    the label as the request wrote it."""
+    if " " in phrase.strip():
+        return phrase
+    return " ".join(_CAMEL_BOUNDARY.sub(" ", phrase).replace("_", " ").split()) or phrase
 
 
 _PART_SEPARATORS = re.compile(r"\s*(?:[/&+|,;:]|\band\b|\bor\b)\s*", re.IGNORECASE)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from zstc_engine.embedding import EmbeddingClassifier
+from zstc_engine.embedding import EmbeddingClassifier, label_words
 from zstc_engine.loading import load_classifier
 from zstc_engine.protocol import ClassificationResult, ClassificationTask
 from zstc_engine.scoring import score_text
@@ -128,3 +128,29 @@ def test_top_k_caps_the_labels_listed(minilm: EmbeddingClassifier) -> None:
     assert capped.labels == full.labels[:3]
     assert capped.scores == full.scores[:3]
     assert capped.predicted_labels == full.predicted_labels  # the decision is made on every label
+
+
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [
+        ("card_arrival", "card arrival"),
+        ("cardArrival", "card Arrival"),
+        ("Refund_not_showing_up", "Refund not showing up"),
+        ("iPhone", "iPhone"),
+        ("Health & Fitness", "Health & Fitness"),
+        ("snake_case label", "snake_case label"),  # a phrase with spaces is the user's wording
+        ("_", "_"),
+    ],
+)
+def test_label_words(label: str, words: str) -> None:
+    assert label_words(label) == words
+
+
+def test_an_identifier_like_label_is_compared_as_words_and_answered_as_given(
+    minilm: EmbeddingClassifier,
+) -> None:
+    text = ("where is the card you sent me?",)
+    [spaced] = minilm.classify(ClassificationTask(texts=text, labels=("card arrival", "exchange rate")))
+    [snake] = minilm.classify(ClassificationTask(texts=text, labels=("card_arrival", "exchange_rate")))
+    assert snake.labels == tuple(label.replace(" ", "_") for label in spaced.labels)
+    assert snake.scores == pytest.approx(spaced.scores)
