@@ -95,6 +95,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/precision.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/labels.py
 
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(BIN)/.installed
