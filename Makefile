@@ -110,6 +110,7 @@ clean:
 IMAGE_VENV := .venv-image
 IMAGE_PYTHON ?= $(shell command -v python3.12 || echo $(PYTHON))
 IMAGE_TESTS := tests/unit/test_engine_parity.py tests/unit/test_embedding_engine.py tests/unit/test_entry_script.py \
+	tests/unit/engine/test_embedding.py tests/unit/engine/test_nli.py tests/unit/engine/test_protocol.py \
 	tests/unit/test_classifier.py tests/unit/test_precision.py tests/unit/test_kernels.py
 
 $(IMAGE_VENV)/bin/.installed: inference/image-stack.txt local/offline-model.txt layers/deploy/requirements.txt
