@@ -1,7 +1,8 @@
 """The classification answer (one per text) and the check of a model's answer against its request.
 
 The endpoint's answer is never passed through unchecked (real-time and batch alike): it must hold one
-classification per input text, in input order, over exactly the requested labels, with valid scores.
+classification per input text, in input order, over exactly the requested labels (the best ``top_k``
+of them with ``top_k``), with valid scores; a ``shortlist`` names candidate labels, the others score 0.
 """
 
 from __future__ import annotations
@@ -47,7 +48,15 @@ class Classification(BaseModel):
         default=None, ge=1, description="How many model windows the text took (with return_evidence)."
     )
     evidence: list[Evidence] | None = Field(
-        default=None, description="With return_evidence: one per label, in the order of labels."
+        default=None,
+        description="With return_evidence: one per scored label listed, in the order of labels.",
+    )
+    shortlist: list[str] | None = Field(
+        default=None,
+        description=(
+            "With a shortlist: the labels the model scored, best first; the other labels score 0. "
+            "Absent: every label was scored."
+        ),
     )
 
     @model_serializer(mode="wrap")
@@ -70,7 +79,7 @@ class Classification(BaseModel):
         evidence = None
         if self.evidence is not None:
             by_label = {item.label: item for item in self.evidence}
-            evidence = [by_label[self.labels[i]] for i in order]
+            evidence = [by_label[self.labels[i]] for i in order if self.labels[i] in by_label]
         return self.model_copy(
             update={
                 "labels": [self.labels[i] for i in order],
@@ -106,18 +115,39 @@ def check_answer(request: ClassifyRequest, answer: Any) -> list[Classification]:
             raise InvalidModelResponseError(
                 f"classification {index} is for a different text than inputs[{index}]"
             )
-        if len(result.labels) != len(expected_labels) or set(result.labels) != expected_labels:
-            raise InvalidModelResponseError(
-                f"classification {index} does not score exactly the candidate labels"
-            )
+        _check_labels(request, index, result, expected_labels)
         # With one label the NLI math is entailment vs contradiction (as transformers does): no sum rule.
         sums_to_one = not request.parameters.multi_label and len(expected_labels) > 1
-        if sums_to_one and abs(sum(result.scores) - 1.0) > _SINGLE_LABEL_SUM_TOLERANCE:
+        total = sum(result.scores)
+        listed_all = len(result.labels) == len(expected_labels)
+        if sums_to_one and (
+            total > 1.0 + _SINGLE_LABEL_SUM_TOLERANCE
+            or (listed_all and abs(total - 1.0) > _SINGLE_LABEL_SUM_TOLERANCE)
+        ):
             raise InvalidModelResponseError(
-                f"classification {index}: single-label scores sum to {sum(result.scores):.4f}, not 1"
+                f"classification {index}: single-label scores sum to {total:.4f}, not 1"
             )
         results.append(_checked_extras(request, index, result.sorted_by_score()))
     return results
+
+
+def _check_labels(request: ClassifyRequest, index: int, result: Classification, expected: set[str]) -> None:
+    """Exactly the candidate labels (the best ``top_k`` of them with ``top_k``); a shortlist names
+    distinct candidate labels of the model's choosing, and every other label listed scores 0."""
+    listed = set(result.labels)
+    top_k = request.parameters.top_k
+    count = len(expected) if top_k is None else min(top_k, len(expected))
+    if len(result.labels) != count or len(listed) != count or not listed <= expected:
+        raise InvalidModelResponseError(f"classification {index} does not score exactly the candidate labels")
+    if result.shortlist is None:
+        return
+    scored = set(result.shortlist)
+    if len(scored) != len(result.shortlist) or not scored <= expected or not result.shortlist:
+        raise InvalidModelResponseError(f"classification {index}: the shortlist is not of candidate labels")
+    if any(
+        score != 0 for label, score in zip(result.labels, result.scores, strict=True) if label not in scored
+    ):
+        raise InvalidModelResponseError(f"classification {index}: a label outside the shortlist has a score")
 
 
 def predicted_labels(
@@ -141,14 +171,25 @@ def _checked_extras(request: ClassifyRequest, index: int, result: Classification
         predicted = predicted_labels(
             result.labels, result.scores, parameters.threshold, multi_label=parameters.multi_label
         )
-        if result.predicted_labels is None or sorted(result.predicted_labels) != sorted(predicted):
+        given = result.predicted_labels
+        # top_k lists fewer labels than the rule was applied to: beyond them, only candidate labels
+        # scoring no more than the last one listed can be predicted
+        unlisted = set(given or []) - set(result.labels)
+        capped = len(result.labels) < len(parameters.candidate_labels)
+        if (
+            given is None
+            or sorted(set(given) - unlisted) != sorted(predicted)
+            or (unlisted and not (capped and unlisted <= set(parameters.candidate_labels)))
+        ):
             raise InvalidModelResponseError(
                 f"classification {index}: predicted_labels do not follow the threshold rule"
             )
+        predicted = list(given)
     evidence, windows = None, result.windows
     if parameters.return_evidence:
-        if result.evidence is None or [item.label for item in result.evidence] != result.labels:
-            raise InvalidModelResponseError(f"classification {index}: evidence must cover every label")
+        scored = [label for label in result.labels if result.shortlist is None or label in result.shortlist]
+        if result.evidence is None or [item.label for item in result.evidence] != scored:
+            raise InvalidModelResponseError(f"classification {index}: evidence must cover every scored label")
         if windows is None or any(not 0 <= e.start < e.end <= len(result.sequence) for e in result.evidence):
             raise InvalidModelResponseError(f"classification {index}: evidence spans are outside the text")
         evidence = result.evidence

@@ -6,13 +6,13 @@ The results of a job (GET /jobs/{id}/results and the results CSV) are in :mod:`z
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename
-from zstc.contract.request import CandidateLabels, ClassifyParameters, Threshold
+from zstc.contract.request import CandidateLabels, ClassifyParameters, Shortlist, Threshold
 from zstc.core import limits
 
 
@@ -54,6 +54,12 @@ class CreateJobRequest(BaseModel):
         default=None, description="As in POST /classify: results carry predicted_labels."
     )
     return_evidence: bool = Field(default=False, description="As in POST /classify: results carry evidence.")
+    shortlist: Shortlist | None = Field(
+        default=None, description="As in POST /classify: how many labels the NLI model scores per text."
+    )
+    top_k: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="As in POST /classify: results list only the top_k labels."
+    )
     text_column: str = Field(default="text", min_length=1, max_length=100)
     id_column: str | None = Field(default=None, min_length=1, max_length=100)
     filename: str | None = Field(
@@ -106,6 +112,8 @@ class CreateJobRequest(BaseModel):
             label_descriptions=self.label_descriptions,
             threshold=self.threshold,
             return_evidence=self.return_evidence,
+            shortlist=self.shortlist,
+            top_k=self.top_k,
         )
 
 

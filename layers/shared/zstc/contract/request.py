@@ -41,6 +41,17 @@ def _int_as_float(value: Any) -> Any:
 Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
 """A score threshold, 0 to 1 (integers accepted)."""
 
+
+def _refuse_true(value: Any) -> Any:
+    """``shortlist: true`` would say nothing about k; only false (no shortlist) is a flag."""
+    if value is True:
+        raise PydanticCustomError("shortlist_true", "shortlist must be a positive integer or false")
+    return value
+
+
+Shortlist = Annotated[Annotated[int, Field(ge=1)] | bool, BeforeValidator(_refuse_true)]
+"""A shortlist's size k (>= 1), or false (every label scored); ``Literal[False]`` would admit 0."""
+
 CandidateLabels = Annotated[
     list[str],
     BeforeValidator(_split_comma_labels, json_schema_input_type=list[str] | str),
@@ -92,6 +103,23 @@ class ClassifyParameters(BaseModel):
             "that window's score, and how many windows the text took."
         ),
     )
+    shortlist: Shortlist | None = Field(
+        default=None,
+        description=(
+            "NLI method: how many labels the NLI model scores per text after a bi-encoder ranks them all "
+            f"(k), or false for every label. Omitted: a shortlist of {limits.DEFAULT_SHORTLIST} above "
+            f"{limits.SHORTLIST_ABOVE} labels. The answer lists the other labels with score 0 and names the "
+            "scored ones in shortlist."
+        ),
+    )
+    top_k: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="List only the top_k best labels in the answer (default: all)."
+    )
+
+    @property
+    def scored_labels(self) -> int:
+        """How many labels the NLI model scores per window: the shortlist's size, else every label."""
+        return scored_label_count(len(self.candidate_labels), self.shortlist)
 
     @field_validator("label_descriptions", mode="before")
     @classmethod
@@ -256,6 +284,23 @@ def estimated_windows(text: str) -> int:
     return 1 + -(-(tokens - limits.WINDOW_TOKENS) // WINDOW_STEP_TOKENS)
 
 
+def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
+    """How many of ``labels`` candidate labels the NLI model scores per window with ``shortlist``
+    (k, false, or None for the endpoint's default: :data:`limits.DEFAULT_SHORTLIST` above
+    :data:`limits.SHORTLIST_ABOVE` labels)."""
+    if shortlist is None:
+        shortlist = limits.DEFAULT_SHORTLIST if labels > limits.SHORTLIST_ABOVE else False
+    return labels if shortlist is False or shortlist is True else min(labels, shortlist)
+
+
+def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
+    """The NLI model's premise/hypothesis pairs for ``texts``: estimated windows x scored labels (the
+    shortlist's size when there is one) x templates. The embedding method costs texts x windows, which
+    this bounds; the API budgets this one because it does not know the endpoint's method."""
+    per_window = parameters.scored_labels * max(1, len(parameters.templates))
+    return sum(estimated_windows(text) for text in texts) * per_window
+
+
 class ClassifyRequest(BaseModel):
     """A real-time classification request: one text or a list of texts, and the parameters."""
 
@@ -317,13 +362,13 @@ class ClassifyRequest(BaseModel):
 
     @model_validator(mode="after")
     def _check_pairs(self) -> ClassifyRequest:
-        per_window = len(self.parameters.candidate_labels) * max(1, len(self.parameters.templates))
-        pairs = sum(estimated_windows(text) for text in self.texts) * per_window
+        pairs = model_cost(self.texts, self.parameters)
         if pairs > limits.MAX_PAIRS_PER_REQUEST:
             raise PydanticCustomError(
                 "too_many_pairs",
-                "inputs (in windows of up to {window} tokens, one per character at most) x candidate_labels "
-                "x templates is {pairs} premise/hypothesis pairs; the limit is {limit}",
+                "inputs (in windows of up to {window} tokens, one per character at most) x scored labels "
+                "(candidate_labels, or the shortlist) x templates is {pairs} premise/hypothesis pairs; the "
+                "limit is {limit}",
                 {
                     "window": limits.WINDOW_TOKENS,
                     "pairs": pairs,

@@ -29,15 +29,26 @@ code, ``a.a.``) really takes one token per character, so the bound is met, never
 API accepts never fails at the model for its length, and the pair budget is the pairs the model runs.
 A 20,000-character text of one token per character takes 90 windows."""
 
-MAX_LABELS = 32
-"""Candidate labels per request."""
+MAX_LABELS = 500
+"""Candidate labels per request, JSON Lines record and job. Above :data:`SHORTLIST_ABOVE` labels the NLI
+method scores a shortlist, so the model's cost is bounded by the pair budget below, not by this."""
+
+SHORTLIST_ABOVE = 32
+"""The endpoint's default: requests with more labels than this are shortlisted (NLI method) unless
+they say ``"shortlist": false``. The engine's own copy (``zstc_engine.nli``) is kept equal by a test."""
+
+DEFAULT_SHORTLIST = 32
+"""Labels the NLI model scores per text under the default shortlist (``zstc_engine.nli``: the same)."""
 
 MAX_LABEL_CHARS = 100
 """Characters per candidate label."""
 
 MAX_PAIRS_PER_REQUEST = 256
 """Premise/hypothesis pairs the model scores for one request: the sum over texts of estimated
-windows x labels x templates (an upper bound of what the model runs). It bounds the endpoint's latency."""
+windows x scored labels x templates (an upper bound of what the model runs; scored labels: the
+shortlist when there is one). It bounds the endpoint's latency. The API does not know which method the
+endpoint runs, so it budgets the NLI method's cost, the costlier one: the embedding method's (texts x
+windows) is below it."""
 
 MAX_TEMPLATE_CHARS = 200
 """Characters in a hypothesis template."""

@@ -1,0 +1,82 @@
+"""The request schema with many labels: 500 labels, shortlist and top_k, the model-cost budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from zstc.contract.request import ClassifyRequest, model_cost
+from zstc.core import limits
+from zstc_engine import nli
+from zstc_engine.protocol import parse_request
+
+MANY = [f"intent {index}" for index in range(limits.MAX_LABELS)]
+
+
+def _request(inputs: Any = "a text", **parameters: Any) -> ClassifyRequest:
+    return ClassifyRequest.model_validate(
+        {"inputs": inputs, "parameters": {"candidate_labels": MANY, **parameters}}
+    )
+
+
+def test_the_api_and_the_engine_share_the_shortlist_defaults() -> None:
+    # The engine cannot import the shared layer: this keeps the two copies equal
+    assert (limits.DEFAULT_SHORTLIST, limits.SHORTLIST_ABOVE) == (nli.DEFAULT_SHORTLIST, nli.SHORTLIST_ABOVE)
+
+
+def test_500_labels_pass_and_501_are_refused_naming_the_field() -> None:
+    assert len(_request().parameters.candidate_labels) == limits.MAX_LABELS
+    with pytest.raises(ValidationError) as error:
+        _request(candidate_labels=[*MANY, "one more"])
+    problem = error.value.errors()[0]
+    assert problem["loc"] == ("parameters", "candidate_labels")
+    assert f"has {limits.MAX_LABELS + 1} labels; the limit is {limits.MAX_LABELS}" in problem["msg"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "parameters", "scored"),
+    [
+        (500, {}, limits.DEFAULT_SHORTLIST),
+        (limits.SHORTLIST_ABOVE, {}, limits.SHORTLIST_ABOVE),
+        (500, {"shortlist": 8}, 8),
+        (5, {"shortlist": 8}, 5),
+        (80, {"shortlist": False}, 80),
+    ],
+)
+def test_the_cost_counts_the_labels_the_model_scores(
+    labels: int, parameters: dict[str, Any], scored: int
+) -> None:
+    request = _request(["short", "x" * 1500], candidate_labels=MANY[:labels], **parameters)
+    assert request.parameters.scored_labels == scored
+    assert model_cost(request.texts, request.parameters) == 3 * scored  # 1 + 2 estimated windows
+
+
+def test_the_budget_refuses_every_label_scored_over_256_pairs() -> None:
+    with pytest.raises(ValidationError, match="is 500 premise/hypothesis pairs; the limit is 256"):
+        _request(shortlist=False)
+    with pytest.raises(ValidationError, match="is 288 premise/hypothesis pairs"):
+        _request(["t"] * 9)  # 9 texts x the default shortlist of 32
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("shortlist", 0), ("shortlist", True), ("shortlist", "8"), ("top_k", 0), ("top_k", 1.0)],
+)
+def test_bad_shortlist_or_top_k_names_the_field(field: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as error:
+        _request(**{field: value})
+    assert all(problem["loc"][:2] == ("parameters", field) for problem in error.value.errors())
+
+
+@pytest.mark.parametrize("parameters", [{}, {"shortlist": 8, "top_k": 3}, {"shortlist": False}, {"top_k": 1}])
+def test_the_engine_parses_what_the_api_sends(parameters: dict[str, Any]) -> None:
+    request = _request(candidate_labels=MANY[:40], **parameters)
+    task = parse_request(request.to_endpoint_payload())
+    assert task.shortlist == request.parameters.shortlist
+    assert task.top_k == request.parameters.top_k
+    assert task.shortlist_size(nli.DEFAULT_SHORTLIST, nli.SHORTLIST_ABOVE) in {
+        None,
+        request.parameters.scored_labels,
+    }
