@@ -257,6 +257,7 @@ class ProcessResults:
             predicted_labels=classification.predicted_labels,
             windows=classification.windows,
             evidence=classification.evidence,
+            shortlist=classification.shortlist,
         )
 
 

@@ -21,8 +21,8 @@ from zstc.contract.answer import Evidence
 class JobResult(BaseModel):
     """One input record's classification (or why the model could not score it), in input order.
 
-    The options' extras (predicted_labels, windows, evidence) and error appear only when the record has
-    them.
+    The options' extras (predicted_labels, windows, evidence, shortlist) and error appear only when the
+    record has them.
     """
 
     position: int = Field(description="0-based position of the record in the input file.")
@@ -42,6 +42,9 @@ class JobResult(BaseModel):
         default=None, description="Model windows the text took (with return_evidence)."
     )
     evidence: list[Evidence] | None = Field(default=None, description="With return_evidence (as /classify).")
+    shortlist: list[str] | None = Field(
+        default=None, description="With a shortlist: the labels the model scored (as /classify)."
+    )
     error: str | None = Field(
         default=None, description="Why the model could not score this record; None when it was scored."
     )
@@ -52,7 +55,7 @@ class JobResult(BaseModel):
         return {key: value for key, value in data.items() if value is not None or key not in _EXTRAS}
 
 
-_EXTRAS = frozenset({"predicted_labels", "windows", "evidence", "error"})
+_EXTRAS = frozenset({"predicted_labels", "windows", "evidence", "shortlist", "error"})
 
 
 class ResultPage(BaseModel):
@@ -74,12 +77,13 @@ RESULTS_CSV_COLUMNS: tuple[str, ...] = (
     "predicted_labels",
     "windows",
     "evidence",
+    "shortlist",
     "error",
 )
 """The results CSV's columns: :class:`JobResult`'s fields, in its order. A value the result does not
-have is empty; list and object values (labels, scores, predicted_labels, evidence) are JSON."""
+have is empty; list and object values (labels, scores, predicted_labels, evidence, shortlist) are JSON."""
 
-_JSON_COLUMNS = frozenset({"labels", "scores", "predicted_labels", "evidence"})
+_JSON_COLUMNS = frozenset({"labels", "scores", "predicted_labels", "evidence", "shortlist"})
 
 
 class TextWriter(Protocol):
