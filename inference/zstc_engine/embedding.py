@@ -2,8 +2,9 @@
 
 Texts and hypotheses are embedded with mean pooling and compared by cosine similarity. A label has
 several hypotheses: each template of the request (default :data:`DEFAULT_TEMPLATES`) applied to
-each of its phrases (an identifier-like label as words, :func:`label_words`), the label (or its description) and the parts of a compound one ("Health &
-Fitness" -> "Health", "Fitness"; a description's comma-separated parts), and it takes the similarity
+each of its phrases, the label (or its description; an identifier-like label as words,
+:func:`label_words`) and the parts of a compound one ("Health & Fitness" -> "Health", "Fitness"; a
+description's comma-separated parts), and it takes the similarity
 of its best hypothesis. Single-label scores are a softmax over labels of similarity / temperature;
 multi-label scores (and a lone label) are independent: sigmoid((similarity - threshold) /
 temperature). Long texts are windowed; a label takes its best window (:mod:`zstc_engine.scoring`).

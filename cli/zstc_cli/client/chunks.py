@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from zstc.contract.request import estimated_windows
+from zstc.contract.request import estimated_windows, scored_label_count
 from zstc.core.limits import MAX_PAIRS_PER_REQUEST, MAX_TEXTS_PER_REQUEST
 
 
@@ -17,14 +17,17 @@ def request_chunks(texts: Sequence[str], parameters: Mapping[str, Any]) -> Itera
     """``(start, end)`` slices of ``texts`` that each fit one request with ``parameters``.
 
     A request may hold ``MAX_TEXTS_PER_REQUEST`` texts and ``MAX_PAIRS_PER_REQUEST`` premise/hypothesis
-    pairs: per text, its estimated windows x labels x templates (the API's own count,
+    pairs: per text, its estimated windows x scored labels (the shortlist's size) x templates (the API's count,
     ``zstc.contract.request.estimated_windows``). A text over the budget on its own goes alone
     (the API then says why).
     """
     templates = parameters.get("hypothesis_template")
-    per_window = len(parameters.get("candidate_labels") or [1]) * (
-        len(templates) if isinstance(templates, list) else 1
+    shortlist = parameters.get("shortlist")
+    labels = scored_label_count(
+        len(parameters.get("candidate_labels") or [1]),
+        shortlist if isinstance(shortlist, int) else None,  # an int or a bool; anything else: the API says
     )
+    per_window = labels * (len(templates) if isinstance(templates, list) else 1)
     start, pairs = 0, 0
     for index, text in enumerate(texts):
         cost = estimated_windows(text) * per_window
