@@ -23,10 +23,11 @@ RESULT_COLUMNS = (
     "scores",
     "predicted_labels",
     "evidence",
+    "shortlist",
     "error",
 )
 """CSV export columns; list and object values as JSON, a value the result does not have left empty."""
-_JSON_COLUMNS = frozenset({"labels", "scores", "predicted_labels", "evidence"})
+_JSON_COLUMNS = frozenset({"labels", "scores", "predicted_labels", "evidence", "shortlist"})
 """Columns of ``zstc jobs results --out x.csv``: the API's result fields (lists as JSON)."""
 
 BAR_WIDTH = 30
@@ -49,8 +50,8 @@ def classification_table(answer: dict[str, Any], title: str) -> Table:
         if predicted is not None:
             row.append("✓" if label in predicted else "")
         if evidence:
-            span = evidence[label]
-            row.append(f"{span['start']}-{span['end']} ({span['score']:.3f})")
+            span = evidence.get(label)  # a shortlist's evidence covers the scored labels only
+            row.append("" if span is None else f"{span['start']}-{span['end']} ({span['score']:.3f})")
         table.add_row(*row)
     if predicted == []:
         table.caption = "no label reaches the threshold (abstained)"
