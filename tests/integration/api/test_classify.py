@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import ApiClient
-from tests.support.moto import MotoServer
+from tests.support.moto import MotoHarness
 from zstc.core import limits
 
 MANY = [f"intent {index}" for index in range(limits.MAX_LABELS)]
@@ -19,7 +19,7 @@ def _shortlisted_answer(text: str, labels: list[str], k: int) -> dict[str, Any]:
     return {"sequence": text, "labels": labels, "scores": scores, "shortlist": labels[:k]}
 
 
-def test_500_labels_are_accepted_and_the_shortlist_is_returned(api: ApiClient, moto: MotoServer) -> None:
+def test_500_labels_are_accepted_and_the_shortlist_is_returned(api: ApiClient, moto: MotoHarness) -> None:
     # Given an endpoint that shortlists 32 of 500 labels
     text = "where is the card you sent me? (many labels)"
     moto.queue_endpoint_results([_shortlisted_answer(text, MANY, limits.DEFAULT_SHORTLIST)])
@@ -34,7 +34,7 @@ def test_500_labels_are_accepted_and_the_shortlist_is_returned(api: ApiClient, m
     )
 
 
-def test_top_k_answers_list_the_best_labels_only(api: ApiClient, moto: MotoServer) -> None:
+def test_top_k_answers_list_the_best_labels_only(api: ApiClient, moto: MotoHarness) -> None:
     text = "top k (many labels)"
     answer = _shortlisted_answer(text, MANY, 8)
     answer.update(labels=answer["labels"][:3], scores=answer["scores"][:3])
@@ -63,7 +63,7 @@ def test_top_k_answers_list_the_best_labels_only(api: ApiClient, moto: MotoServe
     ids=lambda value: value if isinstance(value, str) and " " not in value else "",
 )
 def test_bad_many_label_requests_are_422s_naming_the_field(
-    api: ApiClient, moto: MotoServer, case: str, parameters: dict[str, Any], field: str, says: str
+    api: ApiClient, moto: MotoHarness, case: str, parameters: dict[str, Any], field: str, says: str
 ) -> None:
     response = api.classify({"inputs": f"x ({case})", "parameters": parameters})
     assert response.status == 422, response.body
@@ -72,7 +72,7 @@ def test_bad_many_label_requests_are_422s_naming_the_field(
     assert says in error["message"]
 
 
-def test_an_answer_scoring_a_label_outside_its_shortlist_is_a_502(api: ApiClient, moto: MotoServer) -> None:
+def test_an_answer_scoring_a_label_outside_its_shortlist_is_a_502(api: ApiClient, moto: MotoHarness) -> None:
     text = "bad shortlist (many labels)"
     answer = _shortlisted_answer(text, MANY, 4)
     answer["shortlist"] = MANY[:3]  # the fourth label has a score but was not scored

@@ -54,6 +54,7 @@ def test_a_failed_result_leaves_what_it_does_not_have_empty() -> None:
         "predicted_labels": "",
         "windows": "",
         "evidence": "",
+        "shortlist": "",
         "error": "model failed",
     }
 
@@ -61,4 +62,4 @@ def test_a_failed_result_leaves_what_it_does_not_have_empty() -> None:
 def test_rows_without_a_header_continue_a_file() -> None:
     buffer = io.StringIO()
     write_results_csv(buffer, [JobResult(position=0, record_id=1)], header=False)
-    assert buffer.getvalue() == "0,1,,,,[],[],,,,\n"
+    assert buffer.getvalue() == "0,1,,,,[],[],,,,,\n"
