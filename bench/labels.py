@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "inference"), str(REPO / "local")]
+sys.path[:0] = [str(REPO), str(REPO / "inference"), str(REPO / "cli"), str(REPO / "local")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -211,8 +211,8 @@ QUALITY_SAMPLES = ("banking77-sample.csv", "resolutions-sample.csv", "agnews-sam
 
 def quality_part(data: Path) -> None:
     """(4): majority / old default / new default per sample and half, through the engine."""
+    from zstc_cli.evaluation.metrics import majority_baseline, score  # noqa: PLC0415
     from zstc_engine import embedding  # noqa: PLC0415
-    from zstc_local.evaluation import majority_baseline, score  # noqa: PLC0415
 
     classifier = load_classifier(environ={})
     assert isinstance(classifier, EmbeddingClassifier)

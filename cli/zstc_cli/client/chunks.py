@@ -17,9 +17,9 @@ def request_chunks(texts: Sequence[str], parameters: Mapping[str, Any]) -> Itera
     """``(start, end)`` slices of ``texts`` that each fit one request with ``parameters``.
 
     A request may hold ``MAX_TEXTS_PER_REQUEST`` texts and ``MAX_PAIRS_PER_REQUEST`` premise/hypothesis
-    pairs: per text, its estimated windows x scored labels (the shortlist's size) x templates (the API's count,
-    ``zstc.contract.request.estimated_windows``). A text over the budget on its own goes alone
-    (the API then says why).
+    pairs: per text, its estimated windows x scored labels (the shortlist's size) x templates (the API's
+    count, ``zstc.contract.request.model_cost``). A text over the budget on its own goes alone (the API
+    then says why).
     """
     templates = parameters.get("hypothesis_template")
     shortlist = parameters.get("shortlist")
