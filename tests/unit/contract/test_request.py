@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from zstc.contract.request import ClassifyRequest, model_cost
+from zstc.contract.request import ClassifyRequest, estimated_windows, model_cost
 from zstc.core import limits
 from zstc_engine import nli
 from zstc_engine.protocol import parse_request
@@ -48,9 +48,10 @@ def test_500_labels_pass_and_501_are_refused_naming_the_field() -> None:
 def test_the_cost_counts_the_labels_the_model_scores(
     labels: int, parameters: dict[str, Any], scored: int
 ) -> None:
-    request = _request(["short", "x" * 1500], candidate_labels=MANY[:labels], **parameters)
+    request = _request(["short", "another short text"], candidate_labels=MANY[:labels], **parameters)
     assert request.parameters.scored_labels == scored
-    assert model_cost(request.texts, request.parameters) == 3 * scored  # 1 + 2 estimated windows
+    windows = sum(estimated_windows(text) for text in request.texts)
+    assert model_cost(request.texts, request.parameters) == windows * scored
 
 
 def test_the_budget_refuses_every_label_scored_over_256_pairs() -> None:
