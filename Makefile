@@ -99,7 +99,7 @@ bench: $(BIN)/.installed
 
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(BIN)/.installed
-	ZSTC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/e2e/test_fuzz_api.py -q -s -p no:logging \
+	ZSTC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/e2e/api/test_fuzz.py -q -s -p no:logging \
 		| grep -v -e '^{"level"' -e '^{"_aws'
 
 clean:
@@ -109,9 +109,9 @@ clean:
 # running the engine's tests from code/ exactly as the setup function stages it, torchao under code/lib.
 IMAGE_VENV := .venv-image
 IMAGE_PYTHON ?= $(shell command -v python3.12 || echo $(PYTHON))
-IMAGE_TESTS := tests/unit/test_engine_parity.py tests/unit/test_embedding_engine.py tests/unit/test_entry_script.py \
+IMAGE_TESTS := tests/unit/engine/test_nli_parity.py tests/unit/engine/test_embedding_minilm.py tests/unit/engine/test_inference_script.py \
 	tests/unit/engine/test_embedding.py tests/unit/engine/test_nli.py tests/unit/engine/test_protocol.py \
-	tests/unit/test_classifier.py tests/unit/test_precision.py tests/unit/test_kernels.py
+	tests/unit/engine/test_classifier.py tests/unit/engine/test_precision.py tests/unit/engine/test_kernels.py
 
 $(IMAGE_VENV)/bin/.installed: inference/image-stack.txt local/offline-model.txt layers/deploy/requirements.txt
 	@echo "==> $(IMAGE_VENV): the image's torch and transformers (a CUDA build of torch from PyPI: about 3 GB)"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zstc.batch.formats import InputSpec, ModelRequestLine, Problem, read_csv
+from zstc.batch.formats import READERS, InputSpec, ModelRequestLine, Problem, read_csv
+from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename
 from zstc.contract.request import ClassifyParameters
 
 SPEC = InputSpec(format="csv", parameters=ClassifyParameters(candidate_labels=["Health", "Finance"]))
@@ -76,3 +78,10 @@ def test_any_csv_is_read_as_python_strictly_reads_it_or_reported(rows: list[list
     kept = [row for row in expected if any(cell.strip() for cell in row)]
     records = [item for item in read if isinstance(item, ModelRequestLine)]
     assert len(records) == len(kept)
+
+
+def test_the_format_table_and_its_names_agree() -> None:
+    assert set(get_args(InputFormatName)) == set(INPUT_FILE_FORMATS) == set(READERS)
+    assert format_for_filename("Tweets.CSV") is INPUT_FILE_FORMATS["csv"]
+    assert format_for_filename("a.jsonl") is INPUT_FILE_FORMATS["jsonl"]
+    assert format_for_filename("a.txt") is None

@@ -9,16 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.batch_services import LABELS, SETTINGS, Batch, jsonl_lines
 from tests.support.fakes import FakeJobStore, FakeObjectStore
+from zstc.batch import layout
 from zstc.batch.items import JobChanges, JobItem
-from zstc.batch.jobs import JobsService
-from zstc.contract.jobs import JobStatus
-from zstc.core.errors import InvalidRequestError
-from zstc.core.settings import BatchSettings
-
-SETTINGS = BatchSettings.from_env(
-    {"JOBS_TABLE": "jobs", "DATA_BUCKET": "fake-bucket", "TRANSFORM_MODEL_NAME": "m"}
-)
+from zstc.batch.jobs import JobsService, encode_token
+from zstc.contract.jobs import CreateJobRequest, JobStatus
+from zstc.core import limits
+from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
 
 
 def _service(statuses: list[JobStatus]) -> JobsService:
@@ -109,3 +107,57 @@ def test_a_token_of_the_listing_without_status_is_refused_with_a_status_and_the_
         with pytest.raises(InvalidRequestError) as raised:
             service.list(status, 1, token)
         assert raised.value.details[0]["loc"] == ["query", "next_token"]
+
+
+@pytest.fixture
+def batch() -> Batch:
+    return Batch()
+
+
+def test_created_job_awaits_its_upload_with_a_presigned_url(batch: Batch) -> None:
+    view = batch.jobs.create(CreateJobRequest(format="csv", candidate_labels=LABELS, id_column="id"))
+    assert view.status == JobStatus.AWAITING_UPLOAD
+    assert view.upload is not None
+    assert view.upload.key == layout.input_key(view.job_id, "input.csv")
+    assert view.upload.expires_in_seconds == limits.UPLOAD_URL_EXPIRY_SECONDS
+    job = batch.store.get(view.job_id)
+    assert job is not None
+    assert job.parameters is not None
+    assert job.parameters.candidate_labels == LABELS
+    assert job.expires_at is not None
+
+
+def test_results_are_served_only_for_completed_jobs_and_tokens_are_checked(batch: Batch) -> None:
+    with pytest.raises(NotFoundError):
+        batch.jobs.get("nosuchjob1")
+    with pytest.raises(NotFoundError):
+        batch.jobs.get("../etc")
+    view = batch.jobs.create(CreateJobRequest(format="jsonl"))
+    with pytest.raises(ConflictError):
+        batch.jobs.results(view.job_id, limit=10, next_token=None)
+    with pytest.raises(InvalidRequestError, match="not a token this API issued"):
+        batch.jobs.results(view.job_id, limit=10, next_token="%%%")
+    with pytest.raises(InvalidRequestError, match="issued for a listing with status"):
+        batch.jobs.list(None, limit=10, next_token=encode_token({"listing": "x", "offset": 1}))
+
+
+def test_a_results_token_of_another_job_is_refused(batch: Batch) -> None:
+    for key in ("input/a/a.jsonl", "input/b/b.jsonl"):
+        batch.transforms.started.clear()
+        assert batch.upload(key, jsonl_lines(3)) == "started"
+        batch.answer_every_shard()
+        assert batch.finish() == "completed"
+    job_a = layout.job_id_for_upload("fake-bucket", "input/a/a.jsonl")
+    job_b = layout.job_id_for_upload("fake-bucket", "input/b/b.jsonl")
+    page = batch.jobs.results(job_a, limit=1, next_token=None)
+    with pytest.raises(InvalidRequestError, match="belongs to another job"):
+        batch.jobs.results(job_b, limit=1, next_token=page.next_token)
+
+
+def test_jobs_are_listed_newest_first_by_status(batch: Batch) -> None:
+    created = [batch.jobs.create(CreateJobRequest(format="jsonl")).job_id for _ in range(3)]
+    page = batch.jobs.list(JobStatus.AWAITING_UPLOAD, limit=2, next_token=None)
+    assert len(page.jobs) == 2
+    rest = batch.jobs.list(JobStatus.AWAITING_UPLOAD, limit=2, next_token=page.next_token)
+    assert sorted(job.job_id for job in page.jobs + rest.jobs) == sorted(created)
+    assert [job.job_id for job in batch.jobs.list(None, limit=5, next_token=None).jobs] != []

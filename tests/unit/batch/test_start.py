@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.unit.test_batch_logic import LABELS, Batch, _jsonl
+from tests.support.batch_services import LABELS, Batch, jsonl_lines
+from zstc.batch import layout
 from zstc.batch.start import UploadedObject
 from zstc.contract.jobs import CreateJobRequest, JobStatus, JobView
 
@@ -15,7 +18,7 @@ def test_a_later_upload_to_a_job_past_awaiting_upload_is_noted_on_the_job_once(e
     batch = Batch()
     created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
     key = created.upload.key if created.upload else ""
-    assert batch.upload(key, _jsonl(2)) == "started"
+    assert batch.upload(key, jsonl_lines(2)) == "started"
     if end != "InProgress":
         batch.answer_every_shard()
         batch.finish(JobStatus(end), reason="ClientError: broken" if end == "Failed" else None)
@@ -24,7 +27,7 @@ def test_a_later_upload_to_a_job_past_awaiting_upload_is_noted_on_the_job_once(e
     assert processed.input_version == "v1"
 
     # When a second file is PUT to the same presigned URL (a new object version)
-    outcome = batch.upload(key, _jsonl(5))
+    outcome = batch.upload(key, jsonl_lines(5))
 
     # Then nothing new starts, the job still names the version it processed, and says the upload was ignored
     assert outcome == f"ignored: job is {end} with another upload"
@@ -39,3 +42,140 @@ def test_a_later_upload_to_a_job_past_awaiting_upload_is_noted_on_the_job_once(e
     # And a duplicate delivery of that event adds no second note
     batch.start.handle(UploadedObject("fake-bucket", key))
     assert batch.jobs.get(created.job_id).notes == job.notes
+
+
+def test_invalid_lines_reject_the_whole_file_and_start_nothing(batch: Batch) -> None:
+    body = jsonl_lines(2) + b"not json\n" + b'{"inputs": "x"}\n'
+    assert batch.upload("input/bad/a.jsonl", body) == "rejected"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/bad/a.jsonl"))
+    assert job is not None
+    assert job.problems is not None
+    assert job.status == JobStatus.REJECTED
+    assert job.problems[0].startswith("line 3: invalid JSON")
+    assert job.problems[1] == "line 4: parameters missing and the job has no candidate_labels"
+    assert batch.transforms.started == {}
+    assert batch.objects.keys(layout.STAGING_PREFIX) == []
+    assert batch.objects.keys(layout.errors_key(job.job_id)) == [layout.errors_key(job.job_id)]
+
+
+@pytest.mark.parametrize(
+    ("key", "data", "problem"),
+    [
+        ("input/x/a.txt", b"hello", "unsupported file type .txt; use .jsonl or .csv"),
+        ("input/x/a.jsonl", b"", "the file is empty (0 bytes)"),
+        ("input/x/a.jsonl", b"\n\n", "the file has no records"),
+    ],
+)
+def test_unusable_uploads_are_rejected_with_a_reason(
+    batch: Batch, key: str, data: bytes, problem: str
+) -> None:
+    assert batch.upload(key, data) == "rejected"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", key))
+    assert job is not None
+    assert job.problems == [problem]
+
+
+def test_object_metadata_gives_the_options_of_a_direct_upload(batch: Batch) -> None:
+    csv_body = b"text\nsave more\n"
+    outcome = batch.upload("input/direct/a.csv", csv_body, {"candidate-labels": '["Finance", "Health"]'})
+    assert outcome == "started"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/a.csv"))
+    assert job is not None
+    assert job.parameters is not None
+    assert (job.source, job.parameters.candidate_labels) == ("s3-upload", ["Finance", "Health"])
+
+
+def test_bad_object_metadata_rejects_the_upload(batch: Batch) -> None:
+    assert batch.upload("input/direct/a.csv", b"text\nx\n", {"multi-label": "maybe"}) == "rejected"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/a.csv"))
+    assert job is not None
+    assert job.problems is not None
+    assert job.problems[0] == "object metadata multi-label: Input should be a valid boolean"  # names the key
+
+
+def test_upload_outside_the_layout_leaves_a_report(batch: Batch) -> None:
+    assert batch.upload("input/loose.jsonl", jsonl_lines(1)) == "rejected: layout"
+    assert batch.objects.keys(layout.ERRORS_PREFIX + "unassigned/") != []
+
+
+def test_a_duplicate_upload_event_starts_one_transform(batch: Batch) -> None:
+    batch.objects.put("input/dupe/a.jsonl", jsonl_lines(3))
+    upload = UploadedObject("fake-bucket", "input/dupe/a.jsonl")
+    assert batch.start.handle(upload) == "started"
+    assert batch.start.handle(upload) == "already started"
+    assert len(batch.transforms.started) == 1
+
+
+def test_a_new_upload_to_a_rejected_job_is_refused_and_the_job_says_so(batch: Batch) -> None:
+    # Given a job whose first upload was rejected
+    key = "input/fixme/a.jsonl"
+    assert batch.upload(key, b"not json\n") == "rejected"
+    job_id = layout.job_id_for_upload("fake-bucket", key)
+    first = batch.store.get(job_id)
+    assert first is not None
+    assert first.problems is not None
+    original = list(first.problems)
+    # When a corrected file is uploaded to the same place (a new object version)
+    outcome = batch.upload(key, jsonl_lines(2))
+    # Then nothing is validated or started, and the job and its report keep the original problems
+    # and add one that says the upload was not processed and what to do instead
+    assert outcome == "refused: job is Rejected"
+    assert batch.transforms.started == {}
+    job = batch.store.get(job_id)
+    assert job is not None
+    assert job.status == JobStatus.REJECTED
+    assert job.problems is not None
+    assert job.problems[: len(original)] == original
+    assert "was not processed: a Rejected job is final; create a new job" in job.problems[-1]
+    report = json.loads(batch.objects.objects[layout.errors_key(job_id)].data)
+    assert report["problems"] == job.problems
+    # and a duplicate delivery of that event adds nothing more
+    assert batch.start.handle(UploadedObject("fake-bucket", key)) == "already rejected"
+    again = batch.store.get(job_id)
+    assert again is not None
+    assert again.problems == job.problems
+
+
+def test_a_duplicate_event_for_the_rejected_upload_changes_nothing(batch: Batch) -> None:
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = created.upload.key if created.upload else ""
+    assert batch.upload(key, b'{"inputs": ""}\n') == "rejected"
+    job = batch.store.get(created.job_id)
+    assert job is not None
+    assert batch.start.handle(UploadedObject("fake-bucket", key)) == "already rejected"
+    assert batch.store.get(created.job_id) == job
+
+
+def test_object_metadata_carries_the_steering_options(batch: Batch) -> None:
+    metadata = {
+        "candidate-labels": "Finance, Health",
+        "label-descriptions": '{"Finance": "money and debt"}',
+        "hypothesis-template": '["This text is about {}.", "The topic is {}."]',
+        "threshold": "0.4",
+        "return-evidence": "true",
+    }
+    assert batch.upload("input/direct/steer.csv", b"text\nsave more\n", metadata) == "started"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/steer.csv"))
+    assert job is not None
+    assert job.parameters is not None
+    assert job.parameters.label_descriptions == {"Finance": "money and debt"}
+    assert job.parameters.templates == ["This text is about {}.", "The topic is {}."]
+    assert (job.parameters.threshold, job.parameters.return_evidence) == (0.4, True)
+    [staged] = batch.objects.iter_lines(layout.shard_key(job.job_id, 0))
+    assert json.loads(staged)["parameters"]["threshold"] == 0.4
+
+
+def test_object_metadata_sets_the_failed_share_and_refuses_a_bad_one(batch: Batch) -> None:
+    metadata = {"candidate-labels": "Finance, Health", "max-failed-share": "0.25"}
+    assert batch.upload("input/direct/share.csv", b"text\nsave more\n", metadata) == "started"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/share.csv"))
+    assert job is not None
+    assert job.max_failed_share == 0.25
+    # a share outside 0-1 rejects the file with a problem naming the metadata
+    bad = {"candidate-labels": "Finance, Health", "max-failed-share": "2"}
+    assert batch.upload("input/direct/bad-share.csv", b"text\nsave more\n", bad) == "rejected"
+    rejected = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/bad-share.csv"))
+    assert rejected is not None
+    assert rejected.status == "Rejected"
+    assert rejected.problems is not None
+    assert rejected.problems[0] == "object metadata max-failed-share: Input should be less than or equal to 1"

@@ -17,7 +17,7 @@ import pytest
 from tests.support.jumpstart import DEBERTA_MODEL, FIXTURES, ZSTC_MODEL
 from zstc_deploy import jumpstart
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CASES = [
     {"model_id": ZSTC_MODEL, "version": "*", "region": "us-east-1", "instance_type": "ml.m5.xlarge"},
     {"model_id": ZSTC_MODEL, "version": "2.0.0", "region": "eu-west-1", "instance_type": "ml.g5.2xlarge"},

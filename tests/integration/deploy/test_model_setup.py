@@ -159,7 +159,7 @@ def test_vendored_packages_are_staged_under_code_lib_for_the_entry_script(s3: An
     (layer / "zstc_vendored_probe").mkdir(parents=True)
     (layer / "zstc_vendored_probe" / "__init__.py").write_text("ANSWER = 42\n")
     code = InferenceCode(
-        Path(__file__).resolve().parents[2] / "inference",
+        Path(__file__).resolve().parents[3] / "inference",
         vendored_packages(layer, ("zstc_vendored_probe", "torchao")),
     )
     properties = {"ModelId": ZSTC_MODEL, "InstanceType": "ml.m5.xlarge", "InferenceCode": "zstc"}

@@ -1,4 +1,4 @@
-"""Hostile inputs at the API edge (issue 10, faults 1-6 and 10): the api handler with a real local
+"""Hostile inputs at the API edge: the api handler with a real local
 endpoint (the packaged MiniLM engine behind SageMaker's runtime URL), and the local API over HTTP.
 
 Every refusal is a 4xx with the JSON error body naming the field; no request text reaches a log.
@@ -49,7 +49,7 @@ def _assert_error(response: ApiResponse, status: int, code: str) -> dict[str, An
     return error
 
 
-# --- fault 1: a lone label is scored on its own --------------------------------------------------
+# --- a lone label is scored on its own --------------------------------------------------
 
 
 def test_a_lone_label_is_scored_on_its_own_not_softmaxed_to_one(api: ApiClient) -> None:
@@ -64,7 +64,7 @@ def test_a_lone_label_is_scored_on_its_own_not_softmaxed_to_one(api: ApiClient) 
     assert independent.body["scores"] == [score]
 
 
-# --- fault 2: Unicode line separators inside a text -----------------------------------------------
+# --- Unicode line separators inside a text -----------------------------------------------
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
@@ -75,7 +75,7 @@ def test_unicode_line_separators_inside_a_text_are_just_characters(api: ApiClien
     assert response.body["sequence"] == text
 
 
-# --- fault 3: media types and charsets compare case-insensitively ---------------------------------
+# --- media types and charsets compare case-insensitively ---------------------------------
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_media_types_and_charsets_are_case_insensitive(api: ApiClient, content_t
     assert response.body["labels"][0] == "Finance"
 
 
-# --- fault 4: bodies that are not UTF-8 -----------------------------------------------------------
+# --- bodies that are not UTF-8 -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16", "windows-1252", ""])
@@ -123,7 +123,7 @@ def test_broken_base64_is_400(api: ApiClient) -> None:
     _assert_error(api.invoke(event), 400, "invalid_body")
 
 
-# --- fault 5: strings that cannot be encoded ------------------------------------------------------
+# --- strings that cannot be encoded ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_a_lone_surrogate_is_422_naming_the_field_and_never_logged(
     assert "bad " not in logs.out + logs.err
 
 
-# --- fault 6: any parser error is a 4xx -----------------------------------------------------------
+# --- any parser error is a 4xx -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ["/classify", "/jobs"])
@@ -169,7 +169,7 @@ def test_deeply_nested_json_inside_a_field_is_400(api: ApiClient) -> None:
     _assert_error(_post(api, body), 400, "invalid_json")
 
 
-# --- fault 10: labels that differ only by spaces, invisible text, duplicate keys ------------------
+# --- labels that differ only by spaces, invisible text, duplicate keys ------------------
 
 
 def test_labels_are_stripped_so_a_label_with_a_trailing_space_is_a_duplicate(api: ApiClient) -> None:

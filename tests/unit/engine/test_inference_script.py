@@ -13,7 +13,7 @@ import pytest
 from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_engine.protocol import RequestError
 
-ENTRY_SCRIPT = Path(__file__).resolve().parents[2] / "inference" / "inference.py"
+ENTRY_SCRIPT = Path(__file__).resolve().parents[3] / "inference" / "inference.py"
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.e2e.test_local_batch import _http, _settings, _submit, _wait
+from tests.e2e.local.test_batch import _http, _settings, _submit, _wait
 from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_local.provision import LOCAL_RESOURCE_NAMES
 from zstc_local.stack import LocalStack, local_queue_name

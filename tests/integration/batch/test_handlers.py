@@ -27,7 +27,7 @@ from zstc.core import limits
 from zstc_engine.classifier import Classifier
 
 LABELS = ["Health", "Finance", "Career", "Humor"]
-SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "resolutions-sample.csv"
+SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "resolutions-sample.csv"
 
 
 @pytest.fixture

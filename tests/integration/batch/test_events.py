@@ -17,7 +17,7 @@ from zstc.batch.store import DynamoJobStore
 from zstc.contract.jobs import JobStatus
 from zstc_local.context import LocalLambdaContext
 
-EVENTS = Path(__file__).resolve().parents[2] / "events" / "batch"
+EVENTS = Path(__file__).resolve().parents[3] / "events" / "batch"
 EXPECTED = {
     "s3_put_jsonl.json": "started",
     "transform_completed.json": "completed",

@@ -11,7 +11,7 @@ from tests.support.api import ApiClient
 from tests.support.moto import MotoHarness
 from zstc.contract.request import ClassifyRequest
 
-EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "api"
+EVENTS_DIR = Path(__file__).resolve().parents[3] / "events" / "api"
 
 EXPECTED_STATUS = {
     "classify_single.json": 200,

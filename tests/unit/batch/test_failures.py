@@ -1,4 +1,4 @@
-"""No job is ever stuck; one bad record does not sink a batch; job items stay bounded (issue 10).
+"""No job is ever stuck; one bad record does not sink a batch; job items stay bounded.
 
 Fault injection: a clean run of start_batch and of process_results is recorded as the sequence of
 calls the logic makes at its edges (JobStore, ObjectStore, TransformRunner). Then, for every step k
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.batch_services import FOREVER, LABELS, SETTINGS
 from tests.support.fakes import FakeJobStore, FakeObjectStore, FakeTransformRunner
-from tests.unit.test_batch_logic import FOREVER, LABELS, SETTINGS
 from zstc.batch import layout
 from zstc.batch.interfaces import TransformFinished
 from zstc.batch.items import JobChanges, JobItem

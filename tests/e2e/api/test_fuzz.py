@@ -25,7 +25,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.core.result import Ok
 from schemathesis.generation.modes import GenerationMode
 
-from tests.e2e.test_local_batch import _settings
+from tests.e2e.local.test_batch import _settings
 from zstc_local.stack import LocalStack
 
 EXAMPLES = int(os.environ.get("ZSTC_FUZZ_EXAMPLES", "50"))

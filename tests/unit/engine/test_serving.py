@@ -1,4 +1,4 @@
-"""The engine's own guards (issue 10): \\n-only JSON Lines, parser errors as RequestError, a lone label
+"""The engine's own guards: \\n-only JSON Lines, parser errors as RequestError, a lone label
 scored on its own, and per-record error answers for records the model cannot score."""
 
 from __future__ import annotations

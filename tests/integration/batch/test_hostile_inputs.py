@@ -1,4 +1,4 @@
-"""Hostile batch inputs (issue 10, faults 2, 5, 7, 8): the handlers with real boto3 against a moto
+"""Hostile batch inputs: the handlers with real boto3 against a moto
 server, and the real engine answering the staged shards as batch transform would.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.test_batch import _job_item, _transform_jobs
+from tests.integration.batch.test_handlers import _job_item, _transform_jobs
 from tests.support.batch import BUCKET, BatchPath, engine_answers, play_sagemaker
 from tests.support.moto import REGION
 from zstc.batch import layout
