@@ -104,11 +104,12 @@ class StoredObject:
 
 
 class FakeObjectStore:
-    """A bucket in a dict."""
+    """A versioned bucket in a dict: ``objects`` holds each key's latest version, ``versions`` every one."""
 
     def __init__(self, bucket: str = "fake-bucket") -> None:
         self.bucket = bucket
         self.objects: dict[str, StoredObject] = {}
+        self.versions: dict[tuple[str, str], bytes] = {}
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
@@ -117,12 +118,13 @@ class FakeObjectStore:
         found = self.objects.get(key)
         if found is None:
             return None
-        return ObjectInfo(len(found.data), f"v{found.version}", dict(found.metadata))
+        version = f"v{found.version}"
+        return ObjectInfo(len(found.data), version, dict(found.metadata), version)
 
-    def open(self, key: str) -> BinaryReader:
-        if key not in self.objects:
+    def open(self, key: str, version_id: str | None = None) -> BinaryReader:
+        if key not in self.objects or (version_id and (key, version_id) not in self.versions):
             raise KeyError(key)
-        return io.BytesIO(self.objects[key].data)
+        return io.BytesIO(self.versions[key, version_id] if version_id else self.objects[key].data)
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         yield from binary_lines(self.open(key))
@@ -136,6 +138,7 @@ class FakeObjectStore:
     ) -> None:
         version = self.objects[key].version + 1 if key in self.objects else 1
         self.objects[key] = StoredObject(data, content_type, dict(metadata or {}), version)
+        self.versions[key, f"v{version}"] = data
 
     def delete_prefix(self, prefix: str) -> None:
         for key in [key for key in self.objects if key.startswith(prefix)]:

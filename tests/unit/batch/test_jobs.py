@@ -109,11 +109,6 @@ def test_a_token_of_the_listing_without_status_is_refused_with_a_status_and_the_
         assert raised.value.details[0]["loc"] == ["query", "next_token"]
 
 
-@pytest.fixture
-def batch() -> Batch:
-    return Batch()
-
-
 def test_created_job_awaits_its_upload_with_a_presigned_url(batch: Batch) -> None:
     view = batch.jobs.create(CreateJobRequest(format="csv", candidate_labels=LABELS, id_column="id"))
     assert view.status == JobStatus.AWAITING_UPLOAD

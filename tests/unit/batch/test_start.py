@@ -10,6 +10,7 @@ from tests.support.batch_services import LABELS, Batch, jsonl_lines
 from zstc.batch import layout
 from zstc.batch.start import UploadedObject
 from zstc.contract.jobs import CreateJobRequest, JobStatus, JobView
+from zstc.core.objects import ObjectInfo
 
 
 @pytest.mark.parametrize("end", ["InProgress", "Completed", "Failed"])
@@ -179,3 +180,27 @@ def test_object_metadata_sets_the_failed_share_and_refuses_a_bad_one(batch: Batc
     assert rejected.status == "Rejected"
     assert rejected.problems is not None
     assert rejected.problems[0] == "object metadata max-failed-share: Input should be less than or equal to 1"
+
+
+def test_the_upload_validated_is_the_version_the_job_records_even_if_the_key_is_written_again(
+    batch: Batch,
+) -> None:
+    # Given a job's upload, and a second PUT to the same presigned URL landing right after start_batch
+    # looked the first one up (S3 events arrive after the write, so the two can interleave)
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = f"input/{created.job_id}/input.jsonl"
+    batch.objects.put(key, jsonl_lines(2))
+    head = batch.objects.head
+
+    def head_then_overwrite(name: str) -> ObjectInfo | None:
+        found = head(name)
+        batch.objects.put(key, jsonl_lines(5))
+        return found
+
+    batch.objects.head = head_then_overwrite  # type: ignore[method-assign,assignment]
+    # When start_batch handles the first upload's event
+    assert batch.start.handle(UploadedObject(batch.objects.bucket, key)) == "started"
+    # Then it validated and staged the version it recorded (2 records), not the later one (5)
+    job = batch.jobs.get(created.job_id)
+    assert job.input_version == "v1"
+    assert job.records == 2

@@ -48,3 +48,16 @@ def test_any_two_keys_naming_one_label_are_refused_and_one_key_is_kept(
     with pytest.raises(ValidationError) as raised:
         ClassifyRequest.model_validate(_request({first: "exercise", second: "medicine"}))
     assert raised.value.errors()[0]["type"] == "description_duplicate"
+
+
+def test_labels_that_differ_only_in_unicode_composition_are_one_label_twice() -> None:
+    # Given "Café" once precomposed (U+00E9) and once as "e" + a combining acute accent (U+0301)
+    payload = {"inputs": "x", "parameters": {"candidate_labels": ["Caf\u00e9", "Cafe\u0301"]}}
+    # When the request is validated
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(payload)
+    # Then it is refused naming the second label's position and saying why the two are one
+    [error] = raised.value.errors()
+    assert error["type"] == "label_duplicate"
+    assert "candidate_labels[1]" in error["msg"]
+    assert "another Unicode form" in error["msg"]

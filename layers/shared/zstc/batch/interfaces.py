@@ -92,8 +92,9 @@ class ObjectStore(Protocol):
         """Size, version and user metadata; None when the object does not exist."""
         ...
 
-    def open(self, key: str) -> BinaryReader:
-        """The object's body as a stream; raises KeyError when missing."""
+    def open(self, key: str, version_id: str | None = None) -> BinaryReader:
+        """The object's body as a stream (of ``version_id`` when given, else the latest); raises
+        KeyError when missing."""
         ...
 
     def iter_lines(self, key: str) -> Iterator[bytes]:

@@ -33,12 +33,14 @@ class S3Store:
         """Size, version (VersionId, else ETag) and user metadata; None when the object is gone."""
         return head_object(self._s3, self.bucket, key)
 
-    def open(self, key: str) -> BinaryReader:
-        """The object's body as a stream (read it once, then close it); raises KeyError when missing."""
+    def open(self, key: str, version_id: str | None = None) -> BinaryReader:
+        """The object's body as a stream (read it once, then close it): the version ``version_id`` when
+        given, else the latest; raises KeyError when missing."""
+        request = {"Bucket": self.bucket, "Key": key} | ({"VersionId": version_id} if version_id else {})
         try:
-            body: BinaryReader = self._s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+            body: BinaryReader = self._s3.get_object(**request)["Body"]
         except ClientError as error:
-            if error.response["Error"]["Code"] in {"NoSuchKey", "404"}:
+            if error.response["Error"]["Code"] in {"NoSuchKey", "NoSuchVersion", "404"}:
                 raise KeyError(key) from None
             raise
         return body

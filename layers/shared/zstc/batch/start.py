@@ -187,7 +187,7 @@ class StartBatch:
             if outcome is not None:
                 return outcome
             # Validating with this very upload: an earlier attempt stopped halfway; redo it (idempotent).
-        return self._validate_and_start(job, name, upload.key)
+        return self._validate_and_start(job, name, upload.key, info.version_id)
 
     def _not_claimed(self, job_id: str, name: str, upload: UploadedObject, version: str) -> str | None:
         """What to do with an upload for a job no longer AwaitingUpload; None: validate it again."""
@@ -204,11 +204,13 @@ class StartBatch:
             return "already started"
         return None
 
-    def _validate_and_start(self, job: JobItem, name: str, key: str) -> str:
+    def _validate_and_start(self, job: JobItem, name: str, key: str, version_id: str | None) -> str:
         job_id = job.job_id
         shards = ShardWriter(self.objects, job_id)
         problems: list[str] = []
-        with closing(self.objects.open(key)) as stream:
+        # the version the job recorded, not the latest: a second PUT to the presigned URL between the
+        # event and this read would otherwise be validated and run under the first one's name
+        with closing(self.objects.open(key, version_id)) as stream:
             for item in read_records(stream, input_spec(job)):
                 if isinstance(item, Problem):
                     problems.append(str(item))

@@ -203,13 +203,20 @@ class ClassifyParameters(BaseModel):
                     "candidate_labels[{index}] has {length} characters; the limit is {limit}",
                     {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
                 )
-            if label in seen:
+            # canonical composition: "Café" typed as one code point or as "e" + a combining accent reads
+            # the same, so it is the same label twice (NFC, Unicode Standard Annex #15)
+            composed = unicodedata.normalize("NFC", label)
+            if composed in seen:
                 raise PydanticCustomError(
                     "label_duplicate",
-                    'candidate_labels[{index}] repeats the label "{label}"',
-                    {"index": index, "label": label},
+                    'candidate_labels[{index}] repeats the label "{label}"{how}',
+                    {
+                        "index": index,
+                        "label": label,
+                        "how": "" if label in labels[:index] else " (the same text in another Unicode form)",
+                    },
                 )
-            seen.add(label)
+            seen.add(composed)
         return labels
 
     @field_validator("hypothesis_template")

@@ -16,11 +16,16 @@ CHUNK_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """What a HEAD of a stored object tells: size in bytes, version (or ETag) and user metadata."""
+    """What a HEAD of a stored object tells: size in bytes, version (or ETag) and user metadata.
+
+    ``version_id`` is the store's id of exactly this version (S3's VersionId), None in an unversioned
+    store: reading with it reads these bytes even after a later write to the key.
+    """
 
     size: int
     version: str
     metadata: dict[str, str]
+    version_id: str | None = None
 
 
 class BinaryReader(Protocol):

@@ -26,10 +26,12 @@ def head_object(s3: Any, bucket: str, key: str) -> ObjectInfo | None:
         if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
             return None
         raise
-    version = response.get("VersionId")
-    if not version or version == "null":
-        version = response["ETag"].strip('"')
-    return ObjectInfo(int(response["ContentLength"]), version, dict(response.get("Metadata") or {}))
+    version_id = response.get("VersionId")
+    if not version_id or version_id == "null":
+        version_id = None
+    version = version_id or response["ETag"].strip('"')
+    metadata = dict(response.get("Metadata") or {})
+    return ObjectInfo(int(response["ContentLength"]), version, metadata, version_id)
 
 
 class MultipartWriter(io.RawIOBase):
