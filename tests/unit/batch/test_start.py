@@ -204,3 +204,27 @@ def test_the_upload_validated_is_the_version_the_job_records_even_if_the_key_is_
     job = batch.jobs.get(created.job_id)
     assert job.input_version == "v1"
     assert job.records == 2
+
+
+def test_object_metadata_carries_the_shortlist_and_top_k_and_refuses_bad_ones(batch: Batch) -> None:
+    # Given direct uploads whose metadata sets shortlist and top-k, as POST /jobs' fields would
+    labels = ", ".join(f"intent {index}" for index in range(40))
+    metadata = {"candidate-labels": labels, "shortlist": "8", "top-k": "3"}
+    assert batch.upload("input/direct/many.csv", b"text\nmy card is lost\n", metadata) == "started"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/many.csv"))
+    assert job is not None
+    assert job.parameters is not None
+    # Then the job and every staged line carry them
+    assert (job.parameters.shortlist, job.parameters.top_k) == (8, 3)
+    [staged] = batch.objects.iter_lines(layout.shard_key(job.job_id, 0))
+    assert json.loads(staged)["parameters"]["shortlist"] == 8
+    # And "false" switches the shortlist off, while a value that is no size rejects the upload naming the key
+    off = {"candidate-labels": labels, "shortlist": "false"}
+    assert batch.upload("input/direct/off.csv", b"text\nx\n", off) == "started"
+    for name, bad in (("shortlist", "many"), ("top-k", "0")):
+        key = f"input/direct/bad-{name}.csv"
+        assert batch.upload(key, b"text\nx\n", {"candidate-labels": labels, name: bad}).startswith("rejected")
+        rejected = batch.store.get(layout.job_id_for_upload("fake-bucket", key))
+        assert rejected is not None
+        assert rejected.problems is not None
+        assert any(f"object metadata {name}" in problem for problem in rejected.problems)

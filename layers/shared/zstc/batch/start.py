@@ -35,6 +35,8 @@ METADATA_FIELDS = {
     "label-descriptions": "label_descriptions",
     "threshold": "threshold",
     "return-evidence": "return_evidence",
+    "shortlist": "shortlist",
+    "top-k": "top_k",
     "text-column": "text_column",
     "id-column": "id_column",
     "max-failed-share": "max_failed_share",
@@ -338,6 +340,11 @@ def _metadata_value(field: str, value: str) -> Any:
     """Metadata values are strings: booleans, numbers and JSON lists/objects are read as such."""
     if field in {"multi_label", "return_evidence"}:
         return {"true": True, "false": False}.get(value.strip().lower(), value)
+    if field in {"shortlist", "top_k"}:
+        word = value.strip().lower()
+        if field == "shortlist" and word in {"true", "false"}:
+            return word == "true"  # true is refused by the schema, naming the key
+        return int(word) if word.isdecimal() else value
     if field in {"threshold", "max_failed_share"}:
         try:
             return float(value)
