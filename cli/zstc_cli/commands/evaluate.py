@@ -25,6 +25,9 @@ from zstc_cli.options import (
     target_options,
 )
 
+MOST_CONFUSED_SHOWN = 5
+"""(annotated, predicted) pairs printed after the per-label table, most frequent first."""
+
 EVAL_EXAMPLES = examples(
     "zstc eval examples/resolutions-sample.csv --id-column id --limit 200",
     'zstc eval sample.csv -t "This resolution is about {}." -t "The goal is {}."',
@@ -135,6 +138,12 @@ def evaluate(
     )
     out.print()
     out.print(per_label_table(best.scores, f"best variant by macro-F1: {best.variant.name}"))
+    confused = list(ev.worst_confusions(examples_, best, per_pair=len(examples_)).items())[
+        :MOST_CONFUSED_SHOWN
+    ]
+    if confused:
+        pairs = ", ".join(f"{truth} -> {predicted} ({len(items)})" for (truth, predicted), items in confused)
+        out.print(f"most-confused pairs (annotated -> predicted): {pairs}", markup=False, highlight=False)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         png = confusion_png(best, classes, out_dir / "confusion-matrix.png")

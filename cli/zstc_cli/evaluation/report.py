@@ -15,6 +15,40 @@ PNG_DPI = 100
 PNG_PIXELS = (int(PNG_SIZE_INCHES[0] * PNG_DPI), int(PNG_SIZE_INCHES[1] * PNG_DPI))
 """Width and height of the confusion-matrix PNG, in pixels."""
 
+MATRIX_MAX_CLASSES = 20
+"""Classes the drawn matrix holds at most: beyond it a cell's count cannot be read at PNG_SIZE_INCHES."""
+
+
+def matrix_classes(confusion: Sequence[Sequence[int]], limit: int = MATRIX_MAX_CLASSES) -> list[int]:
+    """Indices of the classes to draw: all of them up to ``limit``, else those of the most-confused pairs.
+
+    ``confusion`` is square (rows annotated, columns predicted). Off-diagonal cells are taken from the
+    largest count down, each adding its two classes, until ``limit`` classes are chosen; with no
+    confusion at all, the ``limit`` classes with the most annotated examples. Returned in class order.
+    """
+    size = len(confusion)
+    if size <= limit:
+        return list(range(size))
+    cells = sorted(
+        (
+            (confusion[row][column], row, column)
+            for row in range(size)
+            for column in range(size)
+            if row != column
+        ),
+        reverse=True,
+    )
+    chosen: list[int] = []
+    for count, row, column in cells:
+        if count == 0 or len(chosen) >= limit:
+            break
+        for index in (row, column):
+            if index not in chosen and len(chosen) < limit:
+                chosen.append(index)
+    if not chosen:
+        chosen = sorted(range(size), key=lambda index: -sum(confusion[index]))[:limit]
+    return sorted(chosen)
+
 
 def confusion_png(result: VariantResult, classes: Sequence[str], path: Path) -> Path:
     """Draw the variant's confusion matrix (rows annotated, columns predicted) to ``path``."""
@@ -23,16 +57,21 @@ def confusion_png(result: VariantResult, classes: Sequence[str], path: Path) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    matrix = result.scores.confusion
+    shown = matrix_classes(result.scores.confusion)
+    matrix = [[result.scores.confusion[row][column] for column in shown] for row in shown]
+    names = [classes[index] for index in shown]
+    title = f"{result.variant.name}: accuracy {result.scores.accuracy:.3f}"
+    if len(shown) < len(classes):
+        title += f"\n{len(shown)} of {len(classes)} classes: those of the most-confused pairs"
     figure, axes = plt.subplots(figsize=PNG_SIZE_INCHES, dpi=PNG_DPI)
     try:
         image = axes.imshow(matrix, cmap="Blues")
         figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
-        axes.set_xticks(range(len(classes)), labels=list(classes), rotation=45, ha="right")
-        axes.set_yticks(range(len(classes)), labels=list(classes))
+        axes.set_xticks(range(len(names)), labels=names, rotation=45, ha="right")
+        axes.set_yticks(range(len(names)), labels=names)
         axes.set_xlabel("predicted")
         axes.set_ylabel("annotated")
-        axes.set_title(f"{result.variant.name}: accuracy {result.scores.accuracy:.3f}")
+        axes.set_title(title)
         peak = max((max(row) for row in matrix), default=0)
         for row, counts in enumerate(matrix):
             for column, count in enumerate(counts):

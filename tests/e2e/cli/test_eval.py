@@ -73,6 +73,7 @@ def test_eval_through_the_api_reports_metrics_png_and_html(
         assert name in lines, out
     assert "precision" in out
     assert "recall" in out
+    assert "most-confused pairs (annotated -> predicted): " in out
     # And the PNG opens with the expected size, the HTML report is self-contained
     from PIL import Image  # noqa: PLC0415
 
