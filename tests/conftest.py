@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.batch import BatchPath, create_batch_resources
 from tests.support.fake_sagemaker import FakeSageMaker
 from tests.support.moto import REGION, MotoHarness
@@ -76,24 +76,24 @@ def fake_sagemaker(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[F
     server.stop()
 
 
-ApiFactory = Callable[..., ApiClient]
+ApiFactory = Callable[..., ApiHandlerClient]
 
 
 @pytest.fixture
 def make_api(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> ApiFactory:
     """Load the ApiFunction handler fresh (a cold start) with the template's environment + overrides."""
 
-    def factory(**environment: str) -> ApiClient:
+    def factory(**environment: str) -> ApiHandlerClient:
         spec = local_template().function("ApiFunction")
         for name, value in {**spec.environment, **environment}.items():
             monkeypatch.setenv(name, value)
-        return ApiClient(load_handler(spec, environment))
+        return ApiHandlerClient(load_handler(spec, environment))
 
     return factory
 
 
 @pytest.fixture
-def api(moto: MotoHarness, make_api: ApiFactory) -> ApiClient:
+def api(moto: MotoHarness, make_api: ApiFactory) -> ApiHandlerClient:
     """The api handler talking to the moto server."""
     return make_api()
 
@@ -134,7 +134,7 @@ def minilm_endpoint(minilm: Classifier) -> Iterator[LocalEndpoint]:
 @pytest.fixture
 def minilm_api(
     minilm_endpoint: LocalEndpoint, make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch
-) -> ApiClient:
+) -> ApiHandlerClient:
     """The api handler pointed at the MiniLM endpoint by the standard variable only."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", minilm_endpoint.url)
     return make_api(ENDPOINT_NAME=ENDPOINT_NAME)

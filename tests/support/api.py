@@ -21,7 +21,7 @@ class ApiResponse:
     raw_body: str
 
 
-class ApiClient:
+class ApiHandlerClient:
     """Sends HTTP-shaped requests through the handler, as API Gateway would."""
 
     def __init__(self, handler: Handler) -> None:

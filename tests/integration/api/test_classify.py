@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.moto import MotoHarness
 from zstc.core import limits
 
@@ -21,7 +21,9 @@ def _shortlisted_answer(text: str, labels: list[str], k: int) -> dict[str, Any]:
     return {"sequence": text, "labels": labels, "scores": scores, "shortlist": labels[:k]}
 
 
-def test_500_labels_are_accepted_and_the_shortlist_is_returned(api: ApiClient, moto: MotoHarness) -> None:
+def test_500_labels_are_accepted_and_the_shortlist_is_returned(
+    api: ApiHandlerClient, moto: MotoHarness
+) -> None:
     # Given an endpoint that shortlists 32 of 500 labels
     text = "where is the card you sent me? (many labels)"
     moto.queue_endpoint_results([_shortlisted_answer(text, MANY, limits.DEFAULT_SHORTLIST)])
@@ -36,7 +38,7 @@ def test_500_labels_are_accepted_and_the_shortlist_is_returned(api: ApiClient, m
     )
 
 
-def test_top_k_answers_list_the_best_labels_only(api: ApiClient, moto: MotoHarness) -> None:
+def test_top_k_answers_list_the_best_labels_only(api: ApiHandlerClient, moto: MotoHarness) -> None:
     text = "top k (many labels)"
     answer = _shortlisted_answer(text, MANY, 8)
     answer.update(labels=answer["labels"][:3], scores=answer["scores"][:3])
@@ -65,7 +67,7 @@ def test_top_k_answers_list_the_best_labels_only(api: ApiClient, moto: MotoHarne
     ids=lambda value: value if isinstance(value, str) and " " not in value else "",
 )
 def test_bad_many_label_requests_are_422s_naming_the_field(
-    api: ApiClient, moto: MotoHarness, case: str, parameters: dict[str, Any], field: str, says: str
+    api: ApiHandlerClient, moto: MotoHarness, case: str, parameters: dict[str, Any], field: str, says: str
 ) -> None:
     response = api.classify({"inputs": f"x ({case})", "parameters": parameters})
     assert response.status == 422, response.body
@@ -74,7 +76,9 @@ def test_bad_many_label_requests_are_422s_naming_the_field(
     assert says in error["message"]
 
 
-def test_an_answer_scoring_a_label_outside_its_shortlist_is_a_502(api: ApiClient, moto: MotoHarness) -> None:
+def test_an_answer_scoring_a_label_outside_its_shortlist_is_a_502(
+    api: ApiHandlerClient, moto: MotoHarness
+) -> None:
     text = "bad shortlist (many labels)"
     answer = _shortlisted_answer(text, MANY, 4)
     answer["shortlist"] = MANY[:3]  # the fourth label has a score but was not scored
@@ -95,7 +99,7 @@ def _answer(text: str, scores: dict[str, float]) -> dict[str, Any]:
     return {"sequence": text, "labels": list(scores), "scores": list(scores.values())}
 
 
-def test_single_text_returns_labels_sorted_by_score(api: ApiClient, moto: MotoHarness) -> None:
+def test_single_text_returns_labels_sorted_by_score(api: ApiHandlerClient, moto: MotoHarness) -> None:
     # Given the endpoint answers with labels in an arbitrary order
     text = "read more books and do yoga every morning (single)"
     moto.queue_endpoint_results([_answer(text, {"Humor": 0.1, "Health": 0.6, "Personal Growth": 0.3})])
@@ -110,7 +114,7 @@ def test_single_text_returns_labels_sorted_by_score(api: ApiClient, moto: MotoHa
     }
 
 
-def test_list_input_returns_a_list_in_input_order(api: ApiClient, moto: MotoHarness) -> None:
+def test_list_input_returns_a_list_in_input_order(api: ApiHandlerClient, moto: MotoHarness) -> None:
     texts = ["save money for a house (list 1)", "laugh more at bad jokes (list 2)"]
     moto.queue_endpoint_results(
         [
@@ -126,7 +130,7 @@ def test_list_input_returns_a_list_in_input_order(api: ApiClient, moto: MotoHarn
     assert [item["labels"][0] for item in response.body] == ["Personal Growth", "Humor"]
 
 
-def test_multi_label_scores_are_independent(api: ApiClient, moto: MotoHarness) -> None:
+def test_multi_label_scores_are_independent(api: ApiHandlerClient, moto: MotoHarness) -> None:
     text = "run a marathon and laugh about it (multi)"
     moto.queue_endpoint_results([_answer(text, {"Health": 0.9, "Humor": 0.7, "Personal Growth": 0.4})])
     response = api.classify(_payload(text, multi_label=True))
@@ -150,7 +154,7 @@ def test_multi_label_scores_are_independent(api: ApiClient, moto: MotoHarness) -
     ids=["not-json", "wrong-sequence", "missing-label", "short-scores", "score-out-of-range", "empty-list"],
 )
 def test_malformed_model_answer_is_a_502(
-    api: ApiClient, moto: MotoHarness, answer: Any, says: str, request: pytest.FixtureRequest
+    api: ApiHandlerClient, moto: MotoHarness, answer: Any, says: str, request: pytest.FixtureRequest
 ) -> None:
     # Given an endpoint whose answer does not match the request
     text = f"a text for {request.node.name}"
@@ -272,7 +276,7 @@ BAD_REQUESTS: list[tuple[str, dict[str, Any], int, str, str]] = [
     ("case", "request_args", "status", "field", "says"), BAD_REQUESTS, ids=[case[0] for case in BAD_REQUESTS]
 )
 def test_bad_input_is_a_4xx_that_names_the_field(
-    api: ApiClient,
+    api: ApiHandlerClient,
     moto: MotoHarness,
     case: str,
     request_args: dict[str, Any],
@@ -297,14 +301,17 @@ def test_bad_input_is_a_4xx_that_names_the_field(
     assert says in error["message"]
 
 
-def test_unknown_route_is_a_json_404(api: ApiClient) -> None:
+def test_unknown_route_is_a_json_404(api: ApiHandlerClient) -> None:
     response = api.request("GET", "/nope")
     assert response.status == 404
     assert response.body["error"]["code"] == "not_found"
 
 
 def test_request_text_never_reaches_the_logs(
-    api: ApiClient, moto: MotoHarness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    api: ApiHandlerClient,
+    moto: MotoHarness,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # Given a text with a marker that must not be logged
     secret = "SECRET-MARKER-4711 my private resolution"
@@ -322,7 +329,7 @@ def test_request_text_never_reaches_the_logs(
     assert "SECRET-MARKER-4711" not in output.out + output.err
 
 
-def test_openapi_schema_and_swagger_ui_are_served(api: ApiClient) -> None:
+def test_openapi_schema_and_swagger_ui_are_served(api: ApiHandlerClient) -> None:
     schema = api.request("GET", "/openapi.json")
     assert schema.status == 200
     classify = schema.body["paths"]["/classify"]["post"]

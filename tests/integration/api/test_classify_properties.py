@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.moto import MotoHarness
 from zstc.contract.request import ClassifyRequest
 
@@ -59,7 +59,9 @@ def _canned_answer(payload: Any) -> Any:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=near_valid | any_json)
-def test_any_json_gets_a_2xx_or_a_4xx_json_error(api: ApiClient, moto: MotoHarness, payload: Any) -> None:
+def test_any_json_gets_a_2xx_or_a_4xx_json_error(
+    api: ApiHandlerClient, moto: MotoHarness, payload: Any
+) -> None:
     moto.reset()
     answer = _canned_answer(payload)
     if answer is not None:
@@ -78,7 +80,7 @@ def test_any_json_gets_a_2xx_or_a_4xx_json_error(api: ApiClient, moto: MotoHarne
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.text(max_size=60), content_type=st.sampled_from(["application/json", "text/plain", "", "x/y"]))
 def test_any_body_text_gets_a_4xx_json_error_or_a_2xx(
-    api: ApiClient, moto: MotoHarness, body: str, content_type: str
+    api: ApiHandlerClient, moto: MotoHarness, body: str, content_type: str
 ) -> None:
     moto.reset()
     response = api.request("POST", "/classify", body=body, headers={"Content-Type": content_type})

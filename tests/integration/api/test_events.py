@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.moto import MotoHarness
 from zstc.contract.request import ClassifyRequest
 
@@ -35,7 +35,7 @@ def test_every_event_file_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))
-def test_event_gets_the_expected_status(api: ApiClient, moto: MotoHarness, name: str) -> None:
+def test_event_gets_the_expected_status(api: ApiHandlerClient, moto: MotoHarness, name: str) -> None:
     event = json.loads((EVENTS_DIR / name).read_text())
     if EXPECTED_STATUS[name] == 200 and event["path"] == "/classify":
         request = ClassifyRequest.model_validate_json(event["body"])

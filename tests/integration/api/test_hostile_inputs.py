@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import ApiClient, ApiResponse
+from tests.support.api import ApiHandlerClient, ApiResponse
 from zstc_local.api_gateway import LocalApi, proxy_event, routes_from
 from zstc_local.provision import local_template
 
@@ -24,11 +24,11 @@ LABELS = ["Finance", "Cooking"]
 
 
 @pytest.fixture
-def api(minilm_api: ApiClient) -> ApiClient:
+def api(minilm_api: ApiHandlerClient) -> ApiHandlerClient:
     return minilm_api
 
 
-def _post(api: ApiClient, body: str | bytes, content_type: str = "application/json") -> ApiResponse:
+def _post(api: ApiHandlerClient, body: str | bytes, content_type: str = "application/json") -> ApiResponse:
     return api.invoke(proxy_event("POST", "/classify", body=body, headers={"Content-Type": content_type}))
 
 
@@ -52,7 +52,7 @@ def _assert_error(response: ApiResponse, status: int, code: str) -> dict[str, An
 # --- a lone label is scored on its own --------------------------------------------------
 
 
-def test_a_lone_label_is_scored_on_its_own_not_softmaxed_to_one(api: ApiClient) -> None:
+def test_a_lone_label_is_scored_on_its_own_not_softmaxed_to_one(api: ApiHandlerClient) -> None:
     response = _post(api, _valid_body(labels=["cooking"]))
     assert response.status == 200, response.body
     [score] = response.body["scores"]
@@ -68,7 +68,9 @@ def test_a_lone_label_is_scored_on_its_own_not_softmaxed_to_one(api: ApiClient) 
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
-def test_unicode_line_separators_inside_a_text_are_just_characters(api: ApiClient, separator: str) -> None:
+def test_unicode_line_separators_inside_a_text_are_just_characters(
+    api: ApiHandlerClient, separator: str
+) -> None:
     text = f"Flight to Lisbon booked{separator}hotel next"
     response = _post(api, _valid_body(text))
     assert response.status == 200, response.body
@@ -87,7 +89,7 @@ def test_unicode_line_separators_inside_a_text_are_just_characters(api: ApiClien
         'application/json; charset="UTF-8"',
     ],
 )
-def test_media_types_and_charsets_are_case_insensitive(api: ApiClient, content_type: str) -> None:
+def test_media_types_and_charsets_are_case_insensitive(api: ApiHandlerClient, content_type: str) -> None:
     response = _post(api, _valid_body(), content_type)
     assert response.status == 200, response.body
     assert response.body["labels"][0] == "Finance"
@@ -97,7 +99,7 @@ def test_media_types_and_charsets_are_case_insensitive(api: ApiClient, content_t
 
 
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16", "windows-1252", ""])
-def test_another_charset_is_415(api: ApiClient, charset: str) -> None:
+def test_another_charset_is_415(api: ApiHandlerClient, charset: str) -> None:
     error = _assert_error(
         _post(api, _valid_body(), f"application/json; charset={charset}"), 415, "unsupported_media_type"
     )
@@ -109,7 +111,7 @@ def test_another_charset_is_415(api: ApiClient, charset: str) -> None:
     [_valid_body("café").encode("latin-1"), _valid_body().encode("utf-16"), b"\xff\xfe\x00garbage"],
     ids=["latin-1-bytes", "utf-16-bytes", "garbage"],
 )
-def test_undecodable_bytes_are_400_base64_encoded_or_not(api: ApiClient, raw: bytes) -> None:
+def test_undecodable_bytes_are_400_base64_encoded_or_not(api: ApiHandlerClient, raw: bytes) -> None:
     # base64-encoded, as API Gateway hands on a body it treats as binary
     _assert_error(_post(api, raw), 400, "invalid_body")
     # and as text that was not valid UTF-8 (a lone surrogate is what such a str decodes to)
@@ -117,7 +119,7 @@ def test_undecodable_bytes_are_400_base64_encoded_or_not(api: ApiClient, raw: by
     _assert_error(_post(api, text), 400, "invalid_body")
 
 
-def test_broken_base64_is_400(api: ApiClient) -> None:
+def test_broken_base64_is_400(api: ApiHandlerClient) -> None:
     event = proxy_event("POST", "/classify", body=b"x", headers={"Content-Type": "application/json"})
     event["body"] = "!!!not base64!!!"
     _assert_error(api.invoke(event), 400, "invalid_body")
@@ -142,7 +144,7 @@ def test_broken_base64_is_400(api: ApiClient) -> None:
     ],
 )
 def test_a_lone_surrogate_is_422_naming_the_field_and_never_logged(
-    api: ApiClient, capsys: pytest.CaptureFixture[str], payload: dict[str, Any], loc: list[str]
+    api: ApiHandlerClient, capsys: pytest.CaptureFixture[str], payload: dict[str, Any], loc: list[str]
 ) -> None:
     body = json.dumps(payload)  # JSON escapes the surrogate as \udXXX, which JSON admits
     error = _assert_error(_post(api, body), 422, "validation_error")
@@ -157,14 +159,14 @@ def test_a_lone_surrogate_is_422_naming_the_field_and_never_logged(
 
 
 @pytest.mark.parametrize("path", ["/classify", "/jobs"])
-def test_deeply_nested_json_is_400_invalid_json(api: ApiClient, path: str) -> None:
+def test_deeply_nested_json_is_400_invalid_json(api: ApiHandlerClient, path: str) -> None:
     body = "[" * 100_000 + "]" * 100_000
     response = api.invoke(proxy_event("POST", path, body=body, headers={"Content-Type": "application/json"}))
     error = _assert_error(response, 400, "invalid_json")
     assert "nested too deeply" in error["message"]
 
 
-def test_deeply_nested_json_inside_a_field_is_400(api: ApiClient) -> None:
+def test_deeply_nested_json_inside_a_field_is_400(api: ApiHandlerClient) -> None:
     body = '{"inputs": ' + "[" * 50_000 + "]" * 50_000 + ', "parameters": {"candidate_labels": ["a"]}}'
     _assert_error(_post(api, body), 400, "invalid_json")
 
@@ -172,7 +174,7 @@ def test_deeply_nested_json_inside_a_field_is_400(api: ApiClient) -> None:
 # --- labels that differ only by spaces, invisible text, duplicate keys ------------------
 
 
-def test_labels_are_stripped_so_a_label_with_a_trailing_space_is_a_duplicate(api: ApiClient) -> None:
+def test_labels_are_stripped_so_a_label_with_a_trailing_space_is_a_duplicate(api: ApiHandlerClient) -> None:
     error = _assert_error(_post(api, _valid_body(labels=["Sports", "Sports "])), 422, "validation_error")
     assert error["details"][0]["loc"] == ["body", "parameters", "candidate_labels"]
     assert 'repeats the label "Sports"' in error["details"][0]["msg"]
@@ -182,14 +184,14 @@ def test_labels_are_stripped_so_a_label_with_a_trailing_space_is_a_duplicate(api
 
 
 @pytest.mark.parametrize("invisible", ["\u200b\u200b", "\u200d\ufeff", "\u00a0\u2060", "\u2028"])
-def test_a_text_or_label_of_only_invisible_characters_is_422(api: ApiClient, invisible: str) -> None:
+def test_a_text_or_label_of_only_invisible_characters_is_422(api: ApiHandlerClient, invisible: str) -> None:
     error = _assert_error(_post(api, _valid_body(invisible)), 422, "validation_error")
     assert error["details"][0]["loc"] == ["body", "inputs"]
     error = _assert_error(_post(api, _valid_body(labels=["Finance", invisible])), 422, "validation_error")
     assert error["details"][0]["loc"] == ["body", "parameters", "candidate_labels"]
 
 
-def test_duplicate_keys_are_400_naming_the_key(api: ApiClient) -> None:
+def test_duplicate_keys_are_400_naming_the_key(api: ApiHandlerClient) -> None:
     body = '{"inputs": "a", "inputs": "b", "parameters": {"candidate_labels": ["x", "y"]}}'
     error = _assert_error(_post(api, body), 400, "invalid_json")
     assert 'duplicate key "inputs"' in error["message"]
@@ -204,7 +206,7 @@ def test_duplicate_keys_are_400_naming_the_key(api: ApiClient) -> None:
 
 
 @pytest.fixture
-def local_api(api: ApiClient) -> Iterator[str]:
+def local_api(api: ApiHandlerClient) -> Iterator[str]:
     routes = routes_from({"ApiFunction": local_template().function("ApiFunction")})
     server = LocalApi(routes, {"ApiFunction": api.handler}, port=0)
     server.start()

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from tests.conftest import ENDPOINT_NAME, ApiFactory
-from tests.support.api import ApiClient, ApiResponse
+from tests.support.api import ApiHandlerClient, ApiResponse
 from tests.support.batch import BatchPath, engine_answers, play_sagemaker
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
 from tests.support.moto import REGION, MotoHarness
@@ -36,7 +36,7 @@ JOB = {"format": "csv", "candidate_labels": ["Health", "Career"]}
 class World:
     """What a case may use: the api handler, the batch handlers, the stand-in SageMaker (or None)."""
 
-    api: ApiClient
+    api: ApiHandlerClient
     batch: BatchPath | None = None
     sagemaker: FakeSageMaker | None = None
     minilm: Classifier | None = None
@@ -62,7 +62,7 @@ def _post(path: str, **kwargs: Any) -> Callable[[World], ApiResponse]:
     return lambda world: world.api.request("POST", path, **kwargs)
 
 
-def get(api: ApiClient, path: str) -> ApiResponse:
+def get(api: ApiHandlerClient, path: str) -> ApiResponse:
     """GET as API Gateway delivers it: resource, path parameters and query string filled in."""
     path, _, query = path.partition("?")
     parts = path.strip("/").split("/")

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.batch import BatchPath
 from zstc_local.api_gateway import proxy_event
 
 
 @pytest.fixture
-def api(api: ApiClient, batch: BatchPath) -> ApiClient:
+def api(api: ApiHandlerClient, batch: BatchPath) -> ApiHandlerClient:
     """The api handler with the jobs table and data bucket in moto."""
     return api
 
@@ -26,7 +26,7 @@ VALUES = {"status": ["Completed", "Failed"], "limit": ["1", "3"], "next_token": 
 
 @pytest.mark.parametrize(("path", "name"), [(path, name) for path, names in ROUTES.items() for name in names])
 def test_a_declared_query_parameter_given_twice_is_a_400_naming_it(
-    api: ApiClient, path: str, name: str
+    api: ApiHandlerClient, path: str, name: str
 ) -> None:
     # Given ?name=a&name=b, as API Gateway passes it (multiValueQueryStringParameters)
     event = proxy_event("GET", path, query={name: VALUES[name]})
@@ -43,7 +43,9 @@ def test_a_declared_query_parameter_given_twice_is_a_400_naming_it(
     ]
 
 
-def test_an_undeclared_parameter_repeated_is_ignored_and_one_value_each_is_served(api: ApiClient) -> None:
+def test_an_undeclared_parameter_repeated_is_ignored_and_one_value_each_is_served(
+    api: ApiHandlerClient,
+) -> None:
     assert api.invoke(proxy_event("GET", "/jobs", query={"limit": ["2"], "x": ["1", "2"]})).status == 200
     assert api.invoke(proxy_event("GET", "/health", query={"limit": ["1", "2"]})).status in {200, 503}
 
@@ -57,7 +59,7 @@ def test_an_undeclared_parameter_repeated_is_ignored_and_one_value_each_is_serve
     )
 )
 def test_any_query_is_answered_below_500_and_repeats_of_declared_names_are_400(
-    api: ApiClient, query: dict[str, list[str]]
+    api: ApiHandlerClient, query: dict[str, list[str]]
 ) -> None:
     response = api.invoke(proxy_event("GET", "/jobs", query=query))
     assert response.status < 500, response.body

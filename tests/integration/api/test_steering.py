@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from zstc.core import limits
 
 LABELS = ["Sports", "Business", "Sci/Tech", "World"]
@@ -22,23 +22,23 @@ LONG_TEXT = (
 
 
 @pytest.fixture
-def api(minilm_api: ApiClient) -> ApiClient:
+def api(minilm_api: ApiHandlerClient) -> ApiHandlerClient:
     return minilm_api
 
 
-def _classify(api: ApiClient, inputs: Any, **parameters: Any) -> Any:
+def _classify(api: ApiHandlerClient, inputs: Any, **parameters: Any) -> Any:
     answer = api.classify({"inputs": inputs, "parameters": {"candidate_labels": LABELS, **parameters}})
     assert answer.status == 200, answer.body
     return answer.body
 
 
-def test_a_hugging_face_request_gets_exactly_the_hugging_face_answer_shape(api: ApiClient) -> None:
+def test_a_hugging_face_request_gets_exactly_the_hugging_face_answer_shape(api: ApiHandlerClient) -> None:
     body = _classify(api, TEXT)
     assert set(body) == {"sequence", "labels", "scores"}
     assert abs(sum(body["scores"]) - 1) < 1e-4
 
 
-def test_descriptions_change_the_hypotheses_but_answers_name_the_labels(api: ApiClient) -> None:
+def test_descriptions_change_the_hypotheses_but_answers_name_the_labels(api: ApiHandlerClient) -> None:
     # Given a description that points "World" at this very text's topic
     plain = _classify(api, TEXT)
     described = _classify(
@@ -51,7 +51,7 @@ def test_descriptions_change_the_hypotheses_but_answers_name_the_labels(api: Api
     assert world > before
 
 
-def test_a_template_ensemble_is_one_answer_over_the_same_labels(api: ApiClient) -> None:
+def test_a_template_ensemble_is_one_answer_over_the_same_labels(api: ApiHandlerClient) -> None:
     single = _classify(api, TEXT, hypothesis_template="This text is about {}.")
     ensemble = _classify(api, TEXT, hypothesis_template=["This text is about {}.", "A story about {}."])
     assert sorted(ensemble["labels"]) == sorted(LABELS)
@@ -62,7 +62,7 @@ def test_a_template_ensemble_is_one_answer_over_the_same_labels(api: ApiClient) 
     ("multi_label", "threshold"), [(False, 0.0), (False, 0.99999), (True, 0.5), (True, 0.0)]
 )
 def test_threshold_adds_predicted_labels_by_the_documented_rule(
-    api: ApiClient, multi_label: bool, threshold: float
+    api: ApiHandlerClient, multi_label: bool, threshold: float
 ) -> None:
     body = _classify(api, TEXT, multi_label=multi_label, threshold=threshold)
     scored = list(zip(body["labels"], body["scores"], strict=True))
@@ -72,7 +72,7 @@ def test_threshold_adds_predicted_labels_by_the_documented_rule(
         assert body["predicted_labels"] == ([scored[0][0]] if scored[0][1] >= threshold else [])
 
 
-def test_a_long_text_is_windowed_and_evidence_points_at_the_deciding_window(api: ApiClient) -> None:
+def test_a_long_text_is_windowed_and_evidence_points_at_the_deciding_window(api: ApiHandlerClient) -> None:
     # Given a text far longer than MiniLM's 256-token window whose only sports sentence is at the end
     assert len(LONG_TEXT) > 2_000
     body = _classify(api, LONG_TEXT, return_evidence=True)
@@ -85,7 +85,7 @@ def test_a_long_text_is_windowed_and_evidence_points_at_the_deciding_window(api:
     assert body["labels"][0] == "Sports"
 
 
-def test_a_lone_label_is_scored_on_its_own(api: ApiClient) -> None:
+def test_a_lone_label_is_scored_on_its_own(api: ApiHandlerClient) -> None:
     answer = api.classify({"inputs": TEXT, "parameters": {"candidate_labels": ["cooking"]}})
     assert answer.status == 200, answer.body
     assert answer.body["scores"][0] < 0.5
@@ -107,13 +107,15 @@ def test_a_lone_label_is_scored_on_its_own(api: ApiClient) -> None:
         ({"return_evidence": "yes"}, "return_evidence"),
     ],
 )
-def test_bad_options_are_422_naming_the_field(api: ApiClient, parameters: dict[str, Any], says: str) -> None:
+def test_bad_options_are_422_naming_the_field(
+    api: ApiHandlerClient, parameters: dict[str, Any], says: str
+) -> None:
     answer = api.classify({"inputs": TEXT, "parameters": {"candidate_labels": LABELS, **parameters}})
     assert answer.status == 422, answer.body
     assert says in answer.body["error"]["message"] + str(answer.body["error"]["details"])
 
 
-def test_the_pair_budget_counts_windows_and_templates(api: ApiClient) -> None:
+def test_the_pair_budget_counts_windows_and_templates(api: ApiHandlerClient) -> None:
     # 4 labels x 8 templates x 9 estimated windows is over the budget; one template fits
     text = "word " * (
         (limits.WINDOW_TOKENS + 7 * (limits.WINDOW_TOKENS - limits.WINDOW_TOKENS // 8)) // 5 + 1

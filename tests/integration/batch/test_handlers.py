@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from tests.conftest import ApiFactory
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.batch import BUCKET, TABLE, BatchPath, engine_answers, play_sagemaker, read_json_lines
 from tests.support.fake_sagemaker import CannedAnswer, FakeSageMaker
 from tests.support.moto import REGION
@@ -31,7 +31,7 @@ SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "resolutions-sample.
 
 
 @pytest.fixture
-def api(batch: BatchPath, make_api: ApiFactory) -> ApiClient:
+def api(batch: BatchPath, make_api: ApiFactory) -> ApiHandlerClient:
     return make_api()
 
 
@@ -74,7 +74,7 @@ def _result_count(job_id: str) -> int:
     return int(response["Count"])
 
 
-def _all_results(api: ApiClient, job_id: str, limit: int) -> list[dict[str, Any]]:
+def _all_results(api: ApiHandlerClient, job_id: str, limit: int) -> list[dict[str, Any]]:
     results, token = [], None
     while True:
         path = f"/jobs/{job_id}/results?limit={limit}" + (f"&next_token={token}" if token else "")
@@ -99,7 +99,9 @@ def _get_event(path: str, query: str) -> dict[str, Any]:
     )
 
 
-def test_jsonl_job_through_the_api_end_to_end(api: ApiClient, batch: BatchPath, minilm: Classifier) -> None:
+def test_jsonl_job_through_the_api_end_to_end(
+    api: ApiHandlerClient, batch: BatchPath, minilm: Classifier
+) -> None:
     # Given a job created through the API and 1,000 records uploaded to its presigned URL
     created = api.request("POST", "/jobs", json_body={"format": "jsonl"})
     assert created.status == 201, created.body
@@ -160,7 +162,7 @@ def test_jsonl_job_through_the_api_end_to_end(api: ApiClient, batch: BatchPath, 
 
 
 def test_csv_uploaded_straight_to_s3_with_metadata(
-    batch: BatchPath, api: ApiClient, minilm: Classifier
+    batch: BatchPath, api: ApiHandlerClient, minilm: Classifier
 ) -> None:
     # Given the resolutions sample uploaded without POST /jobs, options in the object's metadata
     sample = SAMPLE.read_bytes()
@@ -236,7 +238,7 @@ BAD_FILES = [
 )
 def test_bad_files_are_rejected_with_line_and_reason(
     batch: BatchPath,
-    api: ApiClient,
+    api: ApiHandlerClient,
     case: str,
     filename: str,
     body: bytes,
@@ -263,7 +265,7 @@ def test_bad_files_are_rejected_with_line_and_reason(
     assert staged.get("KeyCount", 0) == 0
 
 
-def test_rejection_reports_at_most_100_problems(batch: BatchPath, api: ApiClient) -> None:
+def test_rejection_reports_at_most_100_problems(batch: BatchPath, api: ApiHandlerClient) -> None:
     body = b"".join(b"not json\n" for _ in range(250))
     assert batch.upload("input/many/bad.jsonl", body) == {"outcomes": ["rejected"]}
     job = api.request("GET", f"/jobs/{layout.job_id_for_upload(BUCKET, 'input/many/bad.jsonl')}").body
@@ -434,7 +436,7 @@ def test_large_output_is_processed_in_resumable_chunks(
     )
 
 
-def test_jobs_api_errors(api: ApiClient, batch: BatchPath) -> None:
+def test_jobs_api_errors(api: ApiHandlerClient, batch: BatchPath) -> None:
     assert api.request("GET", "/jobs/0123456789abcdef").status == 404
     assert api.request("GET", "/jobs/not-a-job-id!").status == 404
     created = api.request("POST", "/jobs", json_body={"format": "csv"})
@@ -448,7 +450,7 @@ def test_jobs_api_errors(api: ApiClient, batch: BatchPath) -> None:
     assert "next_token" in bad_token.body["error"]["message"]
 
 
-def test_list_jobs_by_status_newest_first(api: ApiClient, batch: BatchPath) -> None:
+def test_list_jobs_by_status_newest_first(api: ApiHandlerClient, batch: BatchPath) -> None:
     ids = [api.request("POST", "/jobs", json_body={"format": "jsonl"}).body["job_id"] for _ in range(3)]
     from zstc_local.api_gateway import proxy_event  # noqa: PLC0415
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import ApiClient
+from tests.support.api import ApiHandlerClient
 from tests.support.batch import BatchPath
 from zstc.batch.items import JobChanges, new_job
 from zstc.batch.store import DynamoJobStore
@@ -33,11 +33,11 @@ def _token(value: Any) -> str:
 
 
 @pytest.fixture
-def api(api: ApiClient, batch: BatchPath) -> ApiClient:
+def api(api: ApiHandlerClient, batch: BatchPath) -> ApiHandlerClient:
     return api
 
 
-def test_listing_without_status_pages_through_every_job(api: ApiClient) -> None:
+def test_listing_without_status_pages_through_every_job(api: ApiHandlerClient) -> None:
     # Given seven jobs in four statuses
     ids = _jobs(([JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.REJECTED, JobStatus.IN_PROGRESS] * 2)[:7])
 
@@ -68,7 +68,7 @@ def test_listing_without_status_pages_through_every_job(api: ApiClient) -> None:
     ],
 )
 def test_a_results_token_with_wrong_dynamodb_types_is_a_400_naming_next_token(
-    api: ApiClient, key: dict[str, Any]
+    api: ApiHandlerClient, key: dict[str, Any]
 ) -> None:
     [job_id] = _jobs([JobStatus.COMPLETED])
     response = api.invoke(proxy_event("GET", f"/jobs/{job_id}/results", query={"next_token": [_token(key)]}))
@@ -86,7 +86,7 @@ def test_a_results_token_with_wrong_dynamodb_types_is_a_400_naming_next_token(
     ],
 )
 def test_a_jobs_token_with_wrong_types_or_status_is_a_400_naming_next_token(
-    api: ApiClient, key: dict[str, Any]
+    api: ApiHandlerClient, key: dict[str, Any]
 ) -> None:
     _jobs([JobStatus.COMPLETED] * 2)
     for query in (
