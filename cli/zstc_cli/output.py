@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,22 +12,6 @@ from rich.table import Table
 
 from zstc_cli.errors import CliError
 from zstc_cli.evaluation.metrics import Scores
-
-RESULT_COLUMNS = (
-    "position",
-    "record_id",
-    "top_label",
-    "top_score",
-    "labels",
-    "scores",
-    "predicted_labels",
-    "evidence",
-    "shortlist",
-    "error",
-)
-"""CSV export columns; list and object values as JSON, a value the result does not have left empty."""
-_JSON_COLUMNS = frozenset({"labels", "scores", "predicted_labels", "evidence", "shortlist"})
-"""Columns of ``zstc jobs results --out x.csv``: the API's result fields (lists as JSON)."""
 
 BAR_WIDTH = 30
 
@@ -91,31 +74,34 @@ def job_summary(job: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _cell(value: Any, column: str) -> Any:
-    if value is None:
-        return ""
-    return json.dumps(value, ensure_ascii=False) if column in _JSON_COLUMNS else value
-
-
 def export_results(results: Iterable[dict[str, Any]], path: Path) -> int:
-    """Stream results to ``path`` (``.csv`` or ``.jsonl``) as they arrive; returns the count written."""
+    """Stream results to ``path`` (``.csv`` or ``.jsonl``) as they arrive; returns the count written.
+
+    The CSV is the one layout of ``zstc.contract.results`` (the job's own ``results.csv``). Pages are
+    written to a temporary file beside ``path`` that replaces it only once every page has arrived, so
+    a failed call (an unknown job, one not Completed, a lost connection) leaves an existing ``path`` as
+    it was. Raises CliError for another suffix or a file that cannot be written.
+    """
+    from zstc.contract.results import JobResult, write_results_csv  # noqa: PLC0415 - pydantic models
+
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".jsonl"}:
         raise CliError(f"--out must end with .csv or .jsonl, got {path.name}")
-    count = 0
+    partial = path.with_name(f".{path.name}.partial")
     try:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n") if suffix == ".csv" else None
-            if writer:
-                writer.writerow(RESULT_COLUMNS)
-            for result in results:
-                if writer:
-                    writer.writerow([_cell(result.get(column), column) for column in RESULT_COLUMNS])
-                else:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            if suffix == ".csv":
+                count = write_results_csv(handle, (JobResult.model_validate(item) for item in results))
+            else:
+                count = 0
+                for result in results:
                     handle.write(json.dumps(result, ensure_ascii=False) + "\n")
-                count += 1
+                    count += 1
+        partial.replace(path)
     except OSError as error:
         raise CliError(f"cannot write {path}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
     return count
 
 

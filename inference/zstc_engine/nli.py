@@ -28,7 +28,12 @@ import torch
 from zstc_engine.batching import DEFAULT_MAX_BATCH_TOKENS, length_sorted_batches
 from zstc_engine.classifier import Classifier
 from zstc_engine.embedding import EmbeddingClassifier, rank_labels
-from zstc_engine.protocol import DEFAULT_HYPOTHESIS_TEMPLATE, ClassificationResult, ClassificationTask
+from zstc_engine.protocol import (
+    DEFAULT_HYPOTHESIS_TEMPLATE,
+    ClassificationResult,
+    ClassificationTask,
+    RequestError,
+)
 from zstc_engine.scoring import score_text
 from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
 
@@ -50,8 +55,8 @@ def entailment_id(label2id: dict[str, int]) -> int:
     return -1
 
 
-class ShortlistUnavailableError(ValueError):
-    """A request asks for a shortlist and the endpoint has no retriever to rank labels with."""
+class ShortlistUnavailableError(RequestError):
+    """A request asks for (or by its label count gets) a shortlist and the endpoint has no retriever."""
 
 
 class NliClassifier(Classifier):
@@ -139,14 +144,17 @@ class NliClassifier(Classifier):
     def shortlist_size(self, task: ClassificationTask) -> int | None:
         """How many labels of ``task`` each text scores after ranking, None for all of them.
 
-        The default shortlist applies only when a retriever is loaded; a request that asks for one
-        from an endpoint without a retriever fails (:class:`ShortlistUnavailableError`).
+        A request that asks for a shortlist, or gets the default one (more than ``shortlist_above``
+        labels, no ``shortlist``), fails on an endpoint without a retriever
+        (:class:`ShortlistUnavailableError`, a :class:`RequestError`): ``shortlist: false`` scores all.
         """
-        default = self.default_shortlist if self.retriever is not None else None
-        k = task.shortlist_size(default, self.shortlist_above)
+        # the default applies with or without a retriever: without one, a large label set is refused
+        # rather than scored whole, since the API budgeted the request for the shortlist's size
+        k = task.shortlist_size(self.default_shortlist, self.shortlist_above)
         if k is not None and self.retriever is None:
             raise ShortlistUnavailableError(
-                "parameters.shortlist: this endpoint has no retriever model to rank labels with"
+                "parameters.shortlist: this endpoint has no retriever model to rank "
+                f"{len(task.labels)} labels with; send shortlist false to score every label"
             )
         return k
 

@@ -67,9 +67,8 @@ def test_submit_wait_then_export_the_results_the_api_serves(
         }
         for row in rows
     ] == [
-        # The CLI's export does not write the text column yet: it moves to zstc.contract.results'
-        # write_results_csv with the CLI package, and then this comparison keeps the text.
-        {key: value for key, value in {**r, "record_id": str(r["record_id"])}.items() if key != "text"}
+        # the one results layout (zstc.contract.results), the text included
+        {**r, "record_id": str(r["record_id"])}
         for r in expected
     ]
     code, _, _ = run_zstc(capsys, "jobs", "results", job_id, "--out", str(tmp_path / "r.jsonl"))

@@ -23,9 +23,19 @@ PAYLOAD = {"inputs": "stay dedicated to yoga", "parameters": {"candidate_labels"
                 {"Message": "Received client error (400) from primary", "OriginalStatusCode": 400},
                 "ModelError",
             ),
+            422,
+            "model_refused_request",
+            "container status 400",
+        ),
+        (
+            CannedAnswer(
+                424,
+                {"Message": "Received server error (500) from primary", "OriginalStatusCode": 500},
+                "ModelError",
+            ),
             502,
             "model_error",
-            "container status 400",
+            "container status 500",
         ),
         (CannedAnswer(400, {"message": "Rate exceeded"}, "ThrottlingException"), 429, "throttled", "retry"),
         (
@@ -58,6 +68,7 @@ PAYLOAD = {"inputs": "stay dedicated to yoga", "parameters": {"candidate_labels"
         ),
     ],
     ids=[
+        "model-refused",
         "model-error",
         "throttling",
         "endpoint-missing",

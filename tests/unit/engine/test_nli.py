@@ -121,17 +121,24 @@ def test_multi_label_evidence_and_top_k_with_a_shortlist(engine: CountingNli) ->
     assert len(result.predicted_labels) == len(LABELS)
 
 
-def test_an_explicit_shortlist_without_a_retriever_fails_only_its_record(engine: CountingNli) -> None:
+def test_a_shortlist_without_a_retriever_fails_only_its_record_and_false_scores_every_label(
+    engine: CountingNli,
+) -> None:
+    # Given an NLI endpoint without a retriever, and records asking for a shortlist, getting the default
+    # one (more labels than the default's threshold), or saying shortlist false
     retriever, engine.retriever = engine.retriever, None
     try:
         asked = ClassificationTask(texts=TEXTS[:1], labels=LABELS, shortlist=5)
-        default = ClassificationTask(texts=TEXTS[:1], labels=LABELS)
+        defaulted = ClassificationTask(texts=TEXTS[:1], labels=LABELS)
+        every = ClassificationTask(texts=TEXTS[:1], labels=LABELS, shortlist=False)
         with pytest.raises(ShortlistUnavailableError, match=r"parameters\.shortlist"):
             engine.classify(asked)
-        failed, plain = classify_each(engine, [asked, default])
-        # the default falls back to every label: the answer says nothing was left out
-        assert isinstance(failed, RecordFailure)
-        assert "retriever" in failed.reason
+        failed, failed_default, plain = classify_each(engine, [asked, defaulted, every])
+        # Then the two that need a ranking fail alone, saying how to score every label (the API
+        # budgeted them for the shortlist, not for every label), and shortlist false scores them all
+        for failure in (failed, failed_default):
+            assert isinstance(failure, RecordFailure)
+            assert "shortlist false" in failure.reason
         assert not isinstance(plain, RecordFailure)
         assert plain[0].shortlist is None
     finally:

@@ -71,6 +71,14 @@ class ThrottledError(ZstcError):
     code = "throttled"
 
 
+class ModelRefusedRequestError(ZstcError):
+    """The model container refused a request the API had accepted (its status 4xx): an option this
+    endpoint cannot serve, such as a shortlist without a retriever or zstc's options on the stock handler."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "model_refused_request"
+
+
 class ModelInvocationError(ZstcError):
     """The model container failed while handling the request (SageMaker ``ModelError``)."""
 

@@ -7,6 +7,7 @@ above this module handles botocore exceptions.
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, ConnectTimeoutError, ReadTimeoutError
@@ -19,6 +20,7 @@ from zstc.core.errors import (
     EndpointUnavailableError,
     InvalidModelResponseError,
     ModelInvocationError,
+    ModelRefusedRequestError,
     ThrottledError,
     ZstcError,
 )
@@ -105,6 +107,11 @@ class SageMakerEndpoint:
         if code == "ModelError":
             original = error.response.get("OriginalStatusCode")
             suffix = f" (container status {original})" if original else ""
+            if (
+                isinstance(original, int)
+                and HTTPStatus.BAD_REQUEST <= original < HTTPStatus.INTERNAL_SERVER_ERROR
+            ):
+                return ModelRefusedRequestError(f"the model refused this request{suffix}: {message}")
             return ModelInvocationError(f"the model failed on this request{suffix}: {message}")
         if code in _THROTTLING_CODES or (http_status == 429 and code not in _UNAVAILABLE_CODES):
             return ThrottledError(f"endpoint {self.endpoint_name} is throttling requests; retry with backoff")
