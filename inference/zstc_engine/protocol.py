@@ -294,7 +294,10 @@ def _threshold(value: Any, where: str) -> float | None:
 def _shortlist(value: Any, where: str) -> int | Literal[False] | None:
     if value is False:
         return False
-    return _count(value, "shortlist", where, "or false")
+    k = _count(value, "shortlist", where, "or false")
+    if k == 1:  # one scored label would take the whole single-label softmax: 1.0, whatever the text
+        raise RequestError(f"{where}: parameters.shortlist must be at least 2, or false")
+    return k
 
 
 def _count(value: Any, name: str, where: str, alternative: str = "") -> int | None:

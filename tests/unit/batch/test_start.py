@@ -8,8 +8,9 @@ import pytest
 
 from tests.support.batch_services import LABELS, Batch, jsonl_lines
 from zstc.batch import layout
-from zstc.batch.start import UploadedObject
+from zstc.batch.start import LATER_UPLOADS_UNLISTED, UploadedObject
 from zstc.contract.jobs import CreateJobRequest, JobStatus, JobView
+from zstc.core import limits
 from zstc.core.objects import ObjectInfo
 
 
@@ -228,3 +229,26 @@ def test_object_metadata_carries_the_shortlist_and_top_k_and_refuses_bad_ones(ba
         assert rejected is not None
         assert rejected.problems is not None
         assert any(f"object metadata {name}" in problem for problem in rejected.problems)
+
+
+@pytest.mark.parametrize("end", ["Rejected", "Completed"])
+def test_later_uploads_beyond_the_limit_leave_the_job_item_bounded(batch: Batch, end: str) -> None:
+    # Given a job past its upload: Rejected (an empty text), or Completed
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = f"input/{created.job_id}/input.jsonl"
+    if end == "Rejected":
+        bad = b'{"inputs": "", "parameters": {"candidate_labels": ["a", "b"]}}\n'
+        assert batch.upload(key, bad).startswith("rejected")
+    else:
+        assert batch.upload(key, jsonl_lines(2)) == "started"
+        batch.answer_every_shard()
+        batch.finish()
+    # When the presigned URL is used for many more uploads than a job lists
+    for _ in range(limits.MAX_REPORTED_PROBLEMS + 30):
+        batch.upload(key, jsonl_lines(1))
+    # Then the job lists at most the limit, the last line saying the rest are not listed
+    job = batch.jobs.get(created.job_id)
+    lines = (job.problems if end == "Rejected" else job.notes) or []
+    assert len(lines) == limits.MAX_REPORTED_PROBLEMS
+    assert lines[-1] == LATER_UPLOADS_UNLISTED
+    assert job.status == end

@@ -191,3 +191,8 @@ def test_the_engine_and_the_api_apply_one_threshold_rule(
     ours = engine_predicted_labels(tuple(labels), tuple(ordered), threshold, multi_label=multi_label)
     theirs = api_predicted_labels(labels, ordered, threshold, multi_label=multi_label)
     assert list(ours) == theirs
+
+
+def test_a_shortlist_of_one_is_refused_since_one_label_would_take_the_whole_softmax() -> None:
+    with pytest.raises(RequestError, match=r"line 3: parameters\.shortlist must be at least 2, or false"):
+        parse_request(_parameters(shortlist=1), "line 3")

@@ -300,10 +300,11 @@ class StartBatch:
             f"a later upload ({PurePosixPath(upload.key).name}, version {version}) was not "
             "processed: a Rejected job is final; create a new job (POST /jobs) for the corrected file"
         )
-        problems = list(job.problems or [])
-        if job.transform_job_name == name or note in problems:
+        if job.transform_job_name == name or note in (job.problems or []):
             return "already rejected"
-        problems.append(note)
+        problems = _with_later_upload(job.problems, note)
+        if problems is None:
+            return "already rejected"
         report = {"job_id": job.job_id, "status": JobStatus.REJECTED.value, "problems": problems}
         self.objects.put(
             layout.errors_key(job.job_id), json.dumps(report, indent=2).encode(), media_types.JSON
@@ -319,10 +320,11 @@ class StartBatch:
             f"a later upload ({PurePosixPath(upload.key).name}, version {version}) was not processed: "
             f"the job was {job.status} with version {job.input_version}; create a new job for another file"
         )
-        notes = list(job.notes or [])
-        if any(f"version {version})" in existing for existing in notes):
+        if any(f"version {version})" in existing for existing in job.notes or []):
             return
-        notes.append(_capped(note))
+        notes = _with_later_upload(job.notes, _capped(note))
+        if notes is None:
+            return
         self.jobs.update(job.job_id, JobChanges(notes=notes), expected_statuses=[job.status])
 
     def _reject_unassigned(self, upload: UploadedObject, reason: str) -> str:
@@ -334,6 +336,22 @@ class StartBatch:
         )
         logger.warning("upload outside the expected layout", extra={"reason": reason})
         return "rejected: layout"
+
+
+LATER_UPLOADS_UNLISTED = "further later uploads to this job's key are not listed"
+"""The last line a job's problems or notes get for later uploads, once they reach the limit."""
+
+
+def _with_later_upload(lines: list[str] | None, note: str) -> list[str] | None:
+    """``lines`` with ``note`` about a later upload appended, bounded: a job item must stay far below
+    DynamoDB's 400 KB, or no later write (not even the one marking it Failed) fits. At
+    ``limits.MAX_REPORTED_PROBLEMS`` lines the last one says the rest are not listed; past it, None
+    (nothing to write)."""
+    lines = list(lines or [])
+    if len(lines) >= limits.MAX_REPORTED_PROBLEMS:
+        return None
+    lines.append(LATER_UPLOADS_UNLISTED if len(lines) == limits.MAX_REPORTED_PROBLEMS - 1 else note)
+    return lines
 
 
 def _metadata_value(field: str, value: str) -> Any:

@@ -45,12 +45,16 @@ Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
 def _refuse_true(value: Any) -> Any:
     """``shortlist: true`` would say nothing about k; only false (no shortlist) is a flag."""
     if value is True:
-        raise PydanticCustomError("shortlist_true", "shortlist must be a positive integer or false")
+        raise PydanticCustomError("shortlist_true", "shortlist must be an integer of at least 2, or false")
     return value
 
 
-Shortlist = Annotated[Annotated[int, Field(ge=1)] | bool, BeforeValidator(_refuse_true)]
-"""A shortlist's size k (>= 1), or false (every label scored); ``Literal[False]`` would admit 0."""
+Shortlist = Annotated[
+    Annotated[int, Field(ge=2)] | Annotated[bool, Field(json_schema_extra={"const": False})],
+    BeforeValidator(_refuse_true),
+]
+"""A shortlist's size k (>= 2: one scored label would take the whole single-label softmax), or false
+(every label scored); ``Literal[False]`` would admit 0."""
 
 CandidateLabels = Annotated[
     list[str],
