@@ -63,7 +63,14 @@ def test_the_budget_refuses_every_label_scored_over_256_pairs() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("shortlist", 0), ("shortlist", 1), ("shortlist", True), ("shortlist", "8"), ("top_k", 0), ("top_k", 1.0)],
+    [
+        ("shortlist", 0),
+        ("shortlist", 1),
+        ("shortlist", True),
+        ("shortlist", "8"),
+        ("top_k", 0),
+        ("top_k", 1.0),
+    ],
 )
 def test_bad_shortlist_or_top_k_names_the_field(field: str, value: Any) -> None:
     with pytest.raises(ValidationError) as error:
