@@ -26,7 +26,7 @@ from zstc_local.api_gateway import LocalApi, routes_from
 from zstc_local.async_invoke import AsyncFunction, AsyncInvoker, dead_letter_to_sqs
 from zstc_local.console import configure as configure_console
 from zstc_local.console import named
-from zstc_local.constants import REGION
+from zstc_local.constants import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, REGION, SESSION_VARIABLES
 from zstc_local.endpoint import LocalEndpoint
 from zstc_local.event_rules import LocalEventBus, rules
 from zstc_local.handlers import Handler, load_handler
@@ -212,8 +212,8 @@ class LocalStack:
         self._saved_environ = dict(os.environ)
         os.environ.update(
             {
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_ACCESS_KEY,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
                 "AWS_ENDPOINT_URL": self.aws_url,
@@ -221,7 +221,7 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_LAMBDA": f"http://{self.settings.host}:{self.settings.lambda_port}",
             }
         )
-        for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        for variable in SESSION_VARIABLES:
             os.environ.pop(variable, None)
         aws.client.cache_clear()  # as a fresh Lambda process would: no client from an earlier stack
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
 
 from zstc_cli.errors import CliError, UnreachableError
 from zstc_local.console import configure, named
-from zstc_local.constants import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, REGION
+from zstc_local.constants import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, REGION, SESSION_VARIABLES
 from zstc_local.context import LocalLambdaContext
 from zstc_local.handlers import load_handler
 from zstc_local.provision import local_template
@@ -60,6 +61,8 @@ def invoke(function: str, event: Path, settings: StackSettings) -> Any:
         "AWS_ENDPOINT_URL_LAMBDA": f"http://{host}:{settings.lambda_port}",
         **({} if settings.verbose else {"POWERTOOLS_METRICS_DISABLED": "true"}),
     }
+    for variable in SESSION_VARIABLES:  # the user's own session never reaches the emulator
+        os.environ.pop(variable, None)
     handler = named(
         load_handler(spec, environment), spec.environment.get("POWERTOOLS_SERVICE_NAME", function)
     )

@@ -124,3 +124,26 @@ def test_generated_batch_events_replay_a_real_job(
     )
     assert code == 0
     assert json.loads(out[out.index("{") :]) == {"outcome": "duplicate"}
+
+
+def test_local_invoke_keeps_the_user_s_own_aws_session_from_the_emulator(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a shell with a real AWS session, and a POST /jobs event (its answer holds a presigned URL)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "users-own-session-token")
+    monkeypatch.setenv("AWS_PROFILE", "users-own-profile")
+    event = json.loads((REPO_ROOT / "events" / "api" / "classify_single.json").read_text(encoding="utf-8"))
+    event |= {"resource": "/jobs", "path": "/jobs", "httpMethod": "POST", "isBase64Encoded": False}
+    event["requestContext"] |= {"resourcePath": "/jobs", "path": "/v1/jobs", "httpMethod": "POST"}
+    event["body"] = json.dumps({"format": "csv", "candidate_labels": ["Health", "Finance"]})
+    path = tmp_path / "create_job.json"
+    path.write_text(json.dumps(event), encoding="utf-8")
+    # When the handler is invoked against the running stack
+    code, out, err = run_zstc(
+        capsys, "local", "invoke", "ApiFunction", "--event", str(path), *stack_port_flags(stack)
+    )
+    # Then the job is created and its presigned URL is signed with the local credentials only
+    assert code == 0, err
+    assert '"statusCode": 201' in out.replace('":', '": ').replace(":  ", ": ")
+    assert "X-Amz-Security-Token" not in out
+    assert "users-own-session-token" not in out
