@@ -34,6 +34,18 @@ TERMINAL_JOB_STATUSES = frozenset(
 """The statuses a job never leaves (a client polling a job stops at one of these)."""
 
 
+_JOB_WIDE_OPTIONS = (
+    "multi_label",
+    "hypothesis_template",
+    "label_descriptions",
+    "threshold",
+    "return_evidence",
+    "shortlist",
+    "top_k",
+)
+"""POST /jobs fields that are classification parameters of every record (with candidate_labels)."""
+
+
 class CreateJobRequest(BaseModel):
     """POST /jobs: how to read the file the client will upload, and how to classify it."""
 
@@ -86,6 +98,18 @@ class CreateJobRequest(BaseModel):
     def _check_consistency(self) -> CreateJobRequest:
         if self.format == "csv" and self.candidate_labels is None:
             raise PydanticCustomError("labels_required", "candidate_labels is required for csv input")
+        if self.candidate_labels is None:
+            # job-wide options apply with the job's labels; a jsonl line with its own parameters uses
+            # only those, so options without labels would reach no record: refused, never dropped
+            fields = type(self).model_fields
+            orphans = [name for name in _JOB_WIDE_OPTIONS if getattr(self, name) != fields[name].default]
+            if orphans:
+                raise PydanticCustomError(
+                    "options_without_labels",
+                    "{options} apply with the job's candidate_labels; set them too, or put the options in "
+                    "each JSON Lines line's parameters",
+                    {"options": ", ".join(orphans)},
+                )
         found = format_for_filename(self.upload_filename)
         if found is None or found.name != self.format:
             raise PydanticCustomError(
