@@ -97,7 +97,9 @@ def read_body(
         return b""
     if len(set(lengths)) != 1 or not _DECIMAL.fullmatch(lengths[0].strip().encode("latin-1", "replace")):
         raise BodyError(400, "invalid_framing", "Content-Length must be one decimal number", "Content-Length")
-    length = int(lengths[0].strip())
+    digits = lengths[0].strip().lstrip("0") or "0"
+    # past the limit's own digit count it is too large: int() of 4,300+ digits would raise instead
+    length = int(digits) if len(digits) <= len(str(max_bytes)) else max_bytes + 1
     if length > max_bytes:
         raise BodyError(413, "payload_too_large", f"the body is over {max_bytes} bytes", "Content-Length")
     return reader.exactly(length, "Content-Length")

@@ -184,3 +184,19 @@ def test_an_unknown_method_and_a_bad_request_line_are_json_not_html(api: LocalAp
         assert status in {400, 501}
         assert headers["content-type"] == "application/json"
         assert json.loads(payload)["error"]["message"]
+
+
+@pytest.mark.parametrize("digits", ["9" * 20, "9" * 5000, "0" * 5000 + "5"])
+def test_a_content_length_of_any_length_is_answered_in_json(api: LocalApi, digits: str) -> None:
+    # Given a Content-Length far past the body limit (5,000 digits is past Python's int() limit), and one
+    # of 5 written with 5,000 leading zeros
+    raw = f"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: {digits}\r\n\r\nhello".encode()
+    # When it is sent
+    [(status, headers, payload)] = _exchange(api, raw)
+    # Then the large ones are a JSON 413 naming the header, and the zero-padded one is read as 5 bytes
+    assert headers["content-type"] == "application/json"
+    if digits.endswith("5"):
+        assert status != 413
+    else:
+        assert status == 413
+        assert json.loads(payload)["error"]["details"][0]["loc"] == ["header", "Content-Length"]
