@@ -1,10 +1,10 @@
 """Candidate labels from ``--labels`` or ``--labels-file``, and the steering parameters of a request.
 
 The rule for ``--labels``: labels are comma-separated, each stripped (``"Health, Finance"`` is two
-labels). A value with spaces but no comma is refused, since ``"Health Finance Career"`` is almost
-always three labels typed the wrong way; one label with spaces, or labels holding commas, come from
-``--labels-file``: one label per line, or a CSV whose header is ``label,description`` (the
-descriptions are then sent as ``label_descriptions``).
+labels; one trailing comma ends the list). A value with spaces but no comma is refused, since
+``"Health Finance Career"`` is almost always three labels typed the wrong way: one label with spaces
+is ``"Personal Growth,"``. Labels holding commas come from ``--labels-file``: one label per line, or a
+CSV whose header is ``label,description`` (the descriptions are then sent as ``label_descriptions``).
 """
 
 from __future__ import annotations
@@ -32,13 +32,18 @@ class Labels:
 def parse_labels(value: str) -> list[str]:
     """``"a, b,c"`` -> ``["a", "b", "c"]`` (the API checks the rest: empty, duplicate, too long).
 
-    Raises ``CliError`` (exit 2) for a value with spaces and no comma (see the module docstring).
+    One trailing comma ends the list (``"Personal Growth,"`` is one label with a space). Raises
+    ``CliError`` (exit 2) for a value with spaces and no comma (see the module docstring).
     """
-    if "," not in value and len(value.split()) > 1:
+    stripped = value.rstrip()
+    if stripped.endswith(","):
+        value = stripped[:-1]
+    elif "," not in value and len(value.split()) > 1:
         suggestion = ",".join(value.split())
         raise CliError(
             f'--labels "{value}" has spaces but no comma: labels are comma-separated, e.g. '
-            f'--labels "{suggestion}"; for one label with spaces use --labels-file FILE',
+            f'--labels "{suggestion}"; for one label with spaces end it with a comma '
+            f'(--labels "{value.strip()},") or use --labels-file FILE',
             ExitCode.USAGE,
         )
     return [part.strip() for part in value.split(",")]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from zstc.core import limits
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.options import (
     DescriptionsOption,
@@ -220,7 +221,9 @@ def results(
             help="Write to a .csv or .jsonl file (default: JSON Lines on stdout).", show_default=False
         ),
     ] = None,
-    page_size: Annotated[int, typer.Option(min=1, max=1000, help="Results per API call.")] = 500,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=limits.RESULTS_PAGE_MAX, help="Results per API call.")
+    ] = 500,
     *,
     target: TargetOptions,
 ) -> None:

@@ -23,7 +23,14 @@ def test_spaces_without_a_comma_are_refused_with_the_comma_form() -> None:
     # Then it is a usage error that shows the comma-separated form and the way to one spaced label
     assert raised.value.exit_code == ExitCode.USAGE
     assert '--labels "Health,Finance,Career"' in raised.value.message
+    assert '--labels "Health Finance Career,"' in raised.value.message
     assert "--labels-file" in raised.value.message
+
+
+def test_one_trailing_comma_makes_a_list_of_one_label_with_spaces() -> None:
+    assert parse_labels("Personal Growth,") == ["Personal Growth"]
+    assert parse_labels("Health, Personal Growth, ") == ["Health", "Personal Growth"]
+    assert parse_labels("a,,b") == ["a", "", "b"]  # an empty label inside is the API's 422, not dropped
 
 
 def test_a_plain_labels_file_is_one_label_per_line_commas_kept(tmp_path: Path) -> None:

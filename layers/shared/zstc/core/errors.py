@@ -30,7 +30,9 @@ class InvalidRequestError(ZstcError):
 
 
 class InvalidQueryError(ZstcError):
-    """A query parameter cannot be read as one value (given more than once, or a tampered token)."""
+    """A query parameter the route declares was given more than once (API Gateway passes every value).
+
+    A ``next_token`` that does not decode to one of ours is an :class:`InvalidRequestError` naming it."""
 
     status = HTTPStatus.BAD_REQUEST
     code = "invalid_query"
