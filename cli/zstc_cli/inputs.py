@@ -47,18 +47,23 @@ def check_csv_header(path: Path, text_column: str, id_column: str | None) -> Non
     (``TEXT_WORDS`` words or more on average in the first rows), the error suggests ``--text-column``.
     Raises ``CliError`` (exit 1).
     """
+    from zstc.contract.batch_input import repeated_columns  # noqa: PLC0415 - pydantic models, on use
+
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, strict=True)  # as the batch reader: no quote closed at EOF
             header = next(reader, None)
             rows = [row for _, row in zip(range(HEADER_ROWS_SAMPLED), reader, strict=False)]
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
     except (UnicodeDecodeError, csv.Error) as error:
-        raise CliError(f"{path}: cannot read the header row ({error})") from None
+        raise CliError(f"{path}: malformed CSV in the header or the first rows ({error})") from None
     if not header:
         raise CliError(f"{path} has no header row (the first line names the columns, e.g. id,text)")
     has = f"it has {', '.join(header)}"
+    repeated = repeated_columns(header, (text_column, id_column))
+    if repeated:
+        raise CliError(f"{path}: the header names column {repeated[0]!r} {header.count(repeated[0])} times")
     if id_column is not None and id_column not in header:
         raise CliError(f"{path}: no column {id_column!r} for --id-column ({has})")
     if text_column in header:

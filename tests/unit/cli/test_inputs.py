@@ -54,3 +54,14 @@ def test_no_text_at_all_is_a_usage_error() -> None:
     with pytest.raises(CliError) as raised:
         read_texts([], None)
     assert raised.value.exit_code == ExitCode.USAGE
+
+
+def test_a_header_naming_the_text_column_twice_or_a_broken_quote_is_refused_before_upload(
+    tmp_path: Path,
+) -> None:
+    # Given what the batch reader would reject only after the upload: a repeated text column, and a
+    # quoted field that never closes (the csv module's default would close it at the end of the file)
+    with pytest.raises(CliError, match="names column 'text' 2 times"):
+        check_csv_header(_csv(tmp_path, "id,text,text\n1,a,b\n"), "text", "id")
+    with pytest.raises(CliError, match="malformed CSV in the header or the first rows"):
+        check_csv_header(_csv(tmp_path, 'id,text\n1,"I will run a marathon\n2,x\n'), "text", "id")

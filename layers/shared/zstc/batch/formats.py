@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zstc.contract.batch_input import InputFormatName, InputRecord
+from zstc.contract.batch_input import InputFormatName, InputRecord, repeated_columns
 from zstc.contract.request import ClassifyParameters
 from zstc.core import limits
 from zstc.core.jsontext import NO_POSITION, loads_strict
@@ -145,7 +145,7 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine
     if missing:
         yield Problem(1, f"missing column(s) {', '.join(missing)}; {_describe_header(header)}")
         return
-    repeated = [c for c in (spec.text_column, spec.id_column) if c is not None and header.count(c) > 1]
+    repeated = repeated_columns(header, (spec.text_column, spec.id_column))
     if repeated:  # which of two "text" columns is the text? never chosen silently
         yield Problem(1, f"column {repeated[0]} appears {header.count(repeated[0])} times in the header")
         return

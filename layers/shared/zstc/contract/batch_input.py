@@ -11,6 +11,7 @@ named here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -89,3 +90,9 @@ class InputRecord(ClassifyRequest):
                 {"digits": len(str(limits.MAX_RECORD_ID_INT))},
             )
         return record_id
+
+
+def repeated_columns(header: Sequence[str], columns: Iterable[str | None]) -> list[str]:
+    """The ``columns`` (text, id) that ``header`` names more than once, in the order given: a CSV whose
+    header does is refused, since which of two ``text`` columns holds the text is never chosen silently."""
+    return [column for column in columns if column is not None and list(header).count(column) > 1]
