@@ -61,13 +61,14 @@ def test_the_marked_commands_run_as_written(page: str, stack: LocalStack, tmp_pa
     (tmp_path / "examples").symlink_to(REPO_ROOT / "examples")
     settings = stack.settings
     [block] = marked_blocks(page)
-    for default, port in (
-        (3000, settings.api_port),
-        (5000, settings.aws_port),
-        (8080, settings.model_port),
-        (3001, settings.lambda_port),
-    ):
-        block = block.replace(f"127.0.0.1:{default}", f"127.0.0.1:{port}")
+    ports = {
+        "3000": settings.api_port,
+        "5000": settings.aws_port,
+        "8080": settings.model_port,
+        "3001": settings.lambda_port,
+    }
+    # one pass over the defaults: a stack port such as 30011 must not be rewritten again as "3001" + "1"
+    block = re.sub(r"127\.0\.0\.1:(\d+)\b", lambda found: f"127.0.0.1:{ports.get(found[1], found[1])}", block)
     assert stack.api is not None
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "ZSTC_"))}
     environment["ZSTC_API_URL"] = stack.api.url  # what `zstc` finds on port 3000 by default
