@@ -66,6 +66,19 @@ def raw_put_bodies(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+def _secret_of(credentials: Mapping[str, str], access_key: str) -> str:
+    """The secret key that signs for ``access_key``; S3's 403 ``InvalidAccessKeyId`` when there is none."""
+    secret = credentials.get(access_key)
+    if secret is None:
+        raise S3Refusal(
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+            AWSAccessKeyId=access_key,
+        )
+    return secret
+
+
 class S3Refusal(Exception):
     """What S3 answers a request it refuses: status, error code, message and extra XML fields."""
 
@@ -143,14 +156,7 @@ def check_presigned(  # noqa: PLR0917 - the parts of one request
                 "ServerTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             },
         )
-    secret = credentials.get(access_key)
-    if secret is None:
-        raise S3Refusal(
-            403,
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records.",
-            AWSAccessKeyId=access_key,
-        )
+    secret = _secret_of(credentials, access_key)
     signed_names = query["X-Amz-SignedHeaders"].split(";")
     unsigned_query = "&".join(
         f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
@@ -205,14 +211,7 @@ def _check_presigned_v2(  # noqa: PLR0917 - the parts of one request
             Expires=datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             ServerTime=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-    secret = credentials.get(access_key)
-    if secret is None:
-        raise S3Refusal(
-            403,
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records.",
-            AWSAccessKeyId=access_key,
-        )
+    secret = _secret_of(credentials, access_key)
     signed = HTTPHeaders()
     signed["Date"] = str(expires)
     for name, value in headers.items():

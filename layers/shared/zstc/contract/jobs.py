@@ -34,15 +34,7 @@ TERMINAL_JOB_STATUSES = frozenset(
 """The statuses a job never leaves (a client polling a job stops at one of these)."""
 
 
-_JOB_WIDE_OPTIONS = (
-    "multi_label",
-    "hypothesis_template",
-    "label_descriptions",
-    "threshold",
-    "return_evidence",
-    "shortlist",
-    "top_k",
-)
+_JOB_WIDE_OPTIONS = tuple(name for name in ClassifyParameters.model_fields if name != "candidate_labels")
 """POST /jobs fields that are classification parameters of every record (with candidate_labels)."""
 
 
@@ -129,16 +121,9 @@ class CreateJobRequest(BaseModel):
         """The job-wide classification parameters, validated as POST /classify validates them."""
         if self.candidate_labels is None:
             return None
-        return ClassifyParameters(
-            candidate_labels=self.candidate_labels,
-            multi_label=self.multi_label,
-            hypothesis_template=self.hypothesis_template,
-            label_descriptions=self.label_descriptions,
-            threshold=self.threshold,
-            return_evidence=self.return_evidence,
-            shortlist=self.shortlist,
-            top_k=self.top_k,
-        )
+        # the job's fields that are classification parameters, by the parameters' own field names
+        shared = {name: getattr(self, name) for name in ClassifyParameters.model_fields}
+        return ClassifyParameters(**shared)
 
 
 class UploadTarget(BaseModel):
