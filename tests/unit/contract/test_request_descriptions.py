@@ -61,3 +61,15 @@ def test_labels_that_differ_only_in_unicode_composition_are_one_label_twice() ->
     assert error["type"] == "label_duplicate"
     assert "candidate_labels[1]" in error["msg"]
     assert "another Unicode form" in error["msg"]
+
+
+@pytest.mark.parametrize("twin", ["Trav\u200bel", "Trav\u00adel", "\u2060Travel"])
+def test_labels_that_differ_only_by_an_invisible_format_character_are_one_label_twice(twin: str) -> None:
+    # Given "Travel" and the same word with a zero-width space, a soft hyphen or a word joiner in it
+    payload = {"inputs": "trip to rome", "parameters": {"candidate_labels": ["Travel", twin, "Work"]}}
+    # Then it is refused naming the second one, instead of the two splitting one label's probability
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(payload)
+    [error] = raised.value.errors()
+    assert error["type"] == "label_duplicate"
+    assert "candidate_labels[1]" in error["msg"]

@@ -207,9 +207,12 @@ class ClassifyParameters(BaseModel):
                     "candidate_labels[{index}] has {length} characters; the limit is {limit}",
                     {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
                 )
-            # canonical composition: "Café" typed as one code point or as "e" + a combining accent reads
-            # the same, so it is the same label twice (NFC, Unicode Standard Annex #15)
-            composed = unicodedata.normalize("NFC", label)
+            # labels that read the same are the same label twice: "Café" as one code point or as "e" + a
+            # combining accent (NFC, Unicode Standard Annex #15), or with an invisible format character
+            # inside ("Trav\u200bel": zero-width space, joiners, soft hyphen; category Cf)
+            composed = "".join(
+                char for char in unicodedata.normalize("NFC", label) if unicodedata.category(char) != "Cf"
+            )
             if composed in seen:
                 raise PydanticCustomError(
                     "label_duplicate",
