@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,15 +103,19 @@ def test_two_classes_with_one_label_text_are_refused() -> None:
 # --- the eval command: thresholds from evaluation, label sets (an in-memory fake of the API client) ---
 
 SCORES = (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.66, 0.6, 0.55, 0.5)
-"""Each item's top score, best first; items 3 and 7 are the wrong ones."""
-WRONG = {3, 7}
+"""Each item's top score, best first."""
 
 
 class FakeApi:
-    """The API client's classify and label-set calls, in memory: item i's top score is SCORES[i]."""
+    """The API client's classify and label-set calls, in memory: item i's top score is SCORES[i], and
+    its top class is the annotated one unless i is in ``wrong`` (by default items 3 and 7, at 0.8 and 0.6).
+    """
 
-    def __init__(self, label_set: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, label_set: dict[str, Any] | None = None, wrong: frozenset[int] = frozenset({3, 7})
+    ) -> None:
         self.label_set = label_set
+        self.wrong = wrong
         self.sent: list[dict[str, Any]] = []
         self.fetched: list[tuple[str, int | None]] = []
         self.created: list[dict[str, Any]] = []
@@ -123,7 +126,7 @@ class FakeApi:
         for text in payload["inputs"]:
             index = int(text.removeprefix("item "))
             right, wrong = (_truth(index), _truth(index + 1))
-            top, other = (wrong, right) if index in WRONG else (right, wrong)
+            top, other = (wrong, right) if index in self.wrong else (right, wrong)
             answers.append({"sequence": text, "labels": [top, other], "scores": [SCORES[index], 0.01]})
         return answers
 
@@ -204,8 +207,7 @@ def test_an_unreachable_target_precision_says_so_and_is_not_an_error(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Given a classifier whose best item is wrong
-    api = FakeApi()
-    monkeypatch.setattr(sys.modules[__name__], "WRONG", {0})
+    api = FakeApi(wrong=frozenset({0}))
     code, out, err = _eval(capsys, monkeypatch, api, tmp_path, "--target-precision", "1")
     assert code == 0, err
     assert "no threshold reaches 100% precision on this sample: the highest is 90%, at 0.5" in out
@@ -304,9 +306,8 @@ def test_save_threshold_creates_the_next_version_with_only_the_threshold_changed
 def test_save_threshold_saves_nothing_when_no_threshold_reaches_the_target(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    api = FakeApi(_label_set())
-    monkeypatch.setattr(sys.modules[__name__], "WRONG", {0})
-    code, out, err = _eval(
+    api = FakeApi(_label_set(), wrong=frozenset({0}))
+    code, _, err = _eval(
         capsys,
         monkeypatch,
         api,
