@@ -52,7 +52,7 @@ EVAL_EXAMPLES = examples(
     'zstc eval sample.csv -t "This resolution is about {}." -t "The goal is {}."',
     "zstc eval sample.csv --descriptions examples/resolutions-descriptions.json",
     "zstc eval sample.jsonl --truth-column label --labels-file labels.txt --local",
-    "zstc eval sample.csv --label-set topics@3 --target-precision 0.9 --save-threshold",
+    "zstc eval s.csv --label-set topics@3 --target-precision 0.9 --save-threshold",
 )
 
 
