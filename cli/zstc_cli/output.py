@@ -135,7 +135,7 @@ def tradeoff_table(points: Sequence[OperatingPoint], title: str) -> Table:
         table.add_column(column, justify="right")
     for point in coverage_steps(points):
         table.add_row(
-            f"{point.threshold:g}", f"{point.coverage:.1%}", str(point.items), f"{point.precision:.3f}"
+            point.threshold_text, f"{point.coverage:.1%}", str(point.items), f"{point.precision:.3f}"
         )
     return table
 

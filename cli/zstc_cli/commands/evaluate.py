@@ -319,7 +319,7 @@ def _save_threshold(
     body = {key: value for key, value in stored.items() if key not in LABEL_SET_SERVER_FIELDS}
     created = client.create_label_set({**body, "threshold": reached.threshold})
     out.print(
-        f"saved threshold {reached.threshold:g} as label set {created.get('name', body.get('name'))} "
+        f"saved threshold {reached.threshold_text} as label set {created.get('name', body.get('name'))} "
         f"version {created.get('version')}",
         markup=False,
         highlight=False,

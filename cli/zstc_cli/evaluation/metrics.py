@@ -92,6 +92,11 @@ class OperatingPoint:
     items: int
     """How many items are auto-labelled."""
 
+    @property
+    def threshold_text(self) -> str:
+        """The threshold as written to configure it: plain decimals, never an exponent (``0.00001``)."""
+        return format(Decimal(repr(self.threshold)), "f")
+
 
 def precision_coverage(scored: Sequence[Sequence[tuple[bool, float]]]) -> tuple[OperatingPoint, ...]:
     """The precision/coverage trade-off over the threshold, one point per distinct score, coverage falling.

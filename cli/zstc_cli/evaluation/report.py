@@ -57,14 +57,14 @@ def target_line(points: Sequence[OperatingPoint], target: float, chosen: Operati
     """
     if chosen is not None:
         return (
-            f"at {chosen.threshold:g}, {chosen.coverage:.0%} of items are auto-labelled at "
+            f"at {chosen.threshold_text}, {chosen.coverage:.0%} of items are auto-labelled at "
             f"{chosen.precision:.0%} precision ({chosen.items} of {points[0].items}; "
             f"target {target:.0%})"
         )
     best = max(points, key=lambda point: (point.precision, point.coverage))
     return (
         f"no threshold reaches {target:.0%} precision on this sample: the highest is "
-        f"{best.precision:.0%}, at {best.threshold:g} ({best.coverage:.0%} of items auto-labelled)"
+        f"{best.precision:.0%}, at {best.threshold_text} ({best.coverage:.0%} of items auto-labelled)"
     )
 
 
@@ -94,7 +94,9 @@ def tradeoff_png(
         if target is not None:
             axes.axhline(target, color="grey", linestyle="--", label=f"target precision {target:.0%}")
         if chosen is not None:
-            axes.axvline(chosen.score, color="black", linestyle=":", label=f"threshold {chosen.threshold:g}")
+            axes.axvline(
+                chosen.score, color="black", linestyle=":", label=f"threshold {chosen.threshold_text}"
+            )
             axes.plot([chosen.score], [chosen.coverage], "o", color="black")
         axes.set_xlim(0, 1)
         axes.set_ylim(0, 1.05)
@@ -169,7 +171,7 @@ def html_report(
     if tradeoff and tradeoff_image is not None:
         curve = base64.b64encode(tradeoff_image.read_bytes()).decode("ascii")
         steps = "".join(
-            f"<tr><td>{point.threshold:g}</td><td>{point.coverage:.1%} ({point.items})</td>"
+            f"<tr><td>{point.threshold_text}</td><td>{point.coverage:.1%} ({point.items})</td>"
             f"<td>{point.precision:.3f}</td></tr>"
             for point in coverage_steps(tradeoff)
         )

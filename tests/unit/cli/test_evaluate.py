@@ -280,22 +280,16 @@ def test_a_sample_class_the_label_set_lacks_is_refused(
     assert api.sent == []
 
 
+SAVE_AT = ("--label-set", "topics", "--save-threshold", "--target-precision")
+"""Save the threshold reaching the precision that follows into the next version of "topics"."""
+
+
 def test_save_threshold_creates_the_next_version_with_only_the_threshold_changed(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     stored = _label_set()
     api = FakeApi(stored)
-    code, out, err = _eval(
-        capsys,
-        monkeypatch,
-        api,
-        tmp_path,
-        "--label-set",
-        "topics",
-        "--target-precision",
-        "0.85",
-        "--save-threshold",
-    )
+    code, out, err = _eval(capsys, monkeypatch, api, tmp_path, *SAVE_AT, "0.85")
     assert code == 0, err
     assert api.fetched == [("topics", None)]
     expected = {key: value for key, value in stored.items() if key not in {"version", "created_at"}}
@@ -307,17 +301,7 @@ def test_save_threshold_saves_nothing_when_no_threshold_reaches_the_target(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     api = FakeApi(_label_set(), wrong=frozenset({0}))
-    code, _, err = _eval(
-        capsys,
-        monkeypatch,
-        api,
-        tmp_path,
-        "--label-set",
-        "topics",
-        "--target-precision",
-        "1",
-        "--save-threshold",
-    )
+    code, _, err = _eval(capsys, monkeypatch, api, tmp_path, *SAVE_AT, "1")
     assert code == ExitCode.USER_ERROR
     assert "zstc: threshold not saved: no threshold reaches 100% precision" in err
     assert api.created == []

@@ -130,3 +130,8 @@ def test_the_printed_steps_take_the_lowest_threshold_per_tenth_of_coverage_once_
         (0.8, 0.4),
         (0.9, 0.2),
     ]
+
+
+def test_a_tiny_threshold_is_written_without_an_exponent() -> None:
+    [_, point] = precision_coverage(_single((True, 0.000001), (True, 0.0000123)))
+    assert (point.threshold, point.threshold_text) == (0.00001, "0.00001")
