@@ -1,9 +1,9 @@
 """Quality of predictions against annotated labels, beside the majority-class baseline.
 
 The numbers come from scikit-learn (``accuracy_score``, ``precision_recall_fscore_support``,
-``confusion_matrix``, ``precision_recall_curve`` for precision by threshold), not from formulas of our
-own. Macro averages run over the classes given,
-so a class that is never predicted counts as 0 (``zero_division=0``).
+``confusion_matrix``, and ``precision_recall_curve`` for precision by threshold), not from formulas of
+our own. Macro averages run over the classes given, so a class that is never predicted counts as 0
+(``zero_division=0``).
 """
 
 from __future__ import annotations
