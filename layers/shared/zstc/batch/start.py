@@ -19,12 +19,13 @@ from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
 from zstc.batch.formats import Problem, read_records
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformRunner
-from zstc.batch.items import JobChanges, JobItem, new_job, now_iso
+from zstc.batch.items import JobChanges, JobItem, new_job
 from zstc.batch.jobs import input_spec, job_changes_for
 from zstc.contract import media_types
 from zstc.contract.batch_input import format_for_filename, supported_extensions
 from zstc.contract.jobs import CreateJobRequest, JobStatus
 from zstc.core import limits
+from zstc.core.clock import now_iso
 from zstc.core.observability import logger
 from zstc.core.settings import BatchSettings
 

@@ -6,15 +6,28 @@ The request is the Hugging Face / JumpStart zero-shot payload. Validators enforc
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zstc.contract.text import check_encodable, check_text_content
 from zstc.core import limits
+from zstc.core.errors import UnprocessableRequestError
 
 
 def _split_comma_labels(value: Any) -> Any:
@@ -315,8 +328,8 @@ def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
     return sum(estimated_windows(text) for text in texts) * per_window
 
 
-class ClassifyRequest(BaseModel):
-    """A real-time classification request: one text or a list of texts, and the parameters."""
+class _Texts(BaseModel):
+    """The texts of a classification request (``inputs``), checked against the limits."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -324,7 +337,6 @@ class ClassifyRequest(BaseModel):
         description="The text to classify, or a list of texts.",
         examples=["read more books, no scrolling fb before breakfast"],
     )
-    parameters: ClassifyParameters
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -374,23 +386,6 @@ class ClassifyRequest(BaseModel):
                 check_text_content(text, f"inputs[{index}]")
         return inputs
 
-    @model_validator(mode="after")
-    def _check_pairs(self) -> ClassifyRequest:
-        pairs = model_cost(self.texts, self.parameters)
-        if pairs > limits.MAX_PAIRS_PER_REQUEST:
-            raise PydanticCustomError(
-                "too_many_pairs",
-                "inputs (in windows of up to {window} tokens, one per character at most) x scored labels "
-                "(candidate_labels, or the shortlist) x templates is {pairs} premise/hypothesis pairs; the "
-                "limit is {limit}",
-                {
-                    "window": limits.WINDOW_TOKENS,
-                    "pairs": pairs,
-                    "limit": limits.MAX_PAIRS_PER_REQUEST,
-                },
-            )
-        return self
-
     @property
     def texts(self) -> list[str]:
         """The inputs as a list, whatever shape the request used."""
@@ -400,6 +395,35 @@ class ClassifyRequest(BaseModel):
     def is_batch(self) -> bool:
         """True when ``inputs`` was a list, so the answer is a list too."""
         return isinstance(self.inputs, list)
+
+
+def _check_pairs(texts: list[str], parameters: ClassifyParameters) -> None:
+    """Refuse texts x scored labels x templates beyond :data:`limits.MAX_PAIRS_PER_REQUEST`."""
+    pairs = model_cost(texts, parameters)
+    if pairs > limits.MAX_PAIRS_PER_REQUEST:
+        raise PydanticCustomError(
+            "too_many_pairs",
+            "inputs (in windows of up to {window} tokens, one per character at most) x scored labels "
+            "(candidate_labels, or the shortlist) x templates is {pairs} premise/hypothesis pairs; the "
+            "limit is {limit}",
+            {
+                "window": limits.WINDOW_TOKENS,
+                "pairs": pairs,
+                "limit": limits.MAX_PAIRS_PER_REQUEST,
+            },
+        )
+
+
+class ClassifyRequest(_Texts):
+    """A real-time classification request: one text or a list of texts, and the parameters (a label
+    set already resolved: this is what the endpoint is sent)."""
+
+    parameters: ClassifyParameters
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> ClassifyRequest:
+        _check_pairs(self.texts, self.parameters)
+        return self
 
     def to_endpoint_payload(self) -> dict[str, Any]:
         """The JSON body sent to the endpoint: labels normalised to a list, unset options left out.
@@ -412,3 +436,147 @@ class ClassifyRequest(BaseModel):
         if not self.parameters.return_evidence:  # the stock handler passes parameters to the pipeline as is
             del payload["parameters"]["return_evidence"]
         return payload
+
+
+# --- label sets: a stored, versioned set of the label parameters, named instead of them -------------
+
+PER_REQUEST_OPTIONS = ("return_evidence", "shortlist", "top_k")
+"""Parameters a label set does not hold: each request (or job) chooses them, beside ``label_set``."""
+
+LABEL_SET_FIELDS = tuple(name for name in ClassifyParameters.model_fields if name not in PER_REQUEST_OPTIONS)
+"""The parameters a label set holds (candidate_labels, descriptions, templates, multi_label, threshold,
+...): every other field of :class:`ClassifyParameters`, so a new label parameter joins label sets."""
+
+LABEL_SET_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{limits.MAX_LABEL_SET_NAME_CHARS - 1}}}")
+"""A label set's name: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
+
+
+def split_label_set_reference(reference: str) -> tuple[str, int | None]:
+    """``"name"`` -> ``("name", None)`` (the latest version), ``"name@3"`` -> ``("name", 3)``.
+
+    Raises ``PydanticCustomError`` (a 422 naming the field) for a bad name or version string.
+    """
+    name, at, version = reference.partition("@")
+    if not LABEL_SET_NAME.fullmatch(name):
+        raise PydanticCustomError(
+            "label_set_name",
+            "label_set name must be 1-{limit} letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit",
+            {"limit": limits.MAX_LABEL_SET_NAME_CHARS},
+        )
+    if not at:
+        return name, None
+    if not version.isascii() or not version.isdigit() or version.startswith("0") or len(version) > 9:
+        raise PydanticCustomError(
+            "label_set_version",
+            "label_set version after '@' must be a whole number from 1 to {limit} (name@3)",
+            {"limit": limits.MAX_LABEL_SET_VERSION},
+        )
+    return name, int(version)
+
+
+def _check_reference(reference: str) -> str:
+    split_label_set_reference(reference)
+    return reference
+
+
+LabelSetReference = Annotated[str, AfterValidator(_check_reference)]
+"""``"name"`` (the latest version) or ``"name@N"`` (version N)."""
+
+
+def refuse_label_fields_beside_label_set(value: Any) -> Any:
+    """A body (dict) naming ``label_set`` and a label parameter is a 422 naming both: the set holds
+    the label parameters, so one of them would be silently ignored."""
+    if isinstance(value, dict) and value.get("label_set") is not None:
+        beside = [name for name in LABEL_SET_FIELDS if name in value]
+        if beside:
+            raise PydanticCustomError(
+                "label_set_conflict",
+                "label_set and {fields} cannot be given together: a label set holds {fields}; send one or "
+                "the other",
+                {"fields": ", ".join(beside)},
+            )
+    return value
+
+
+class LabelSetParameters(BaseModel):
+    """``parameters`` of ``POST /classify`` naming a label set instead of the label parameters."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    label_set: LabelSetReference = Field(
+        description='A label set\'s name (its latest version) or "name@N" (version N), instead of '
+        "candidate_labels and the other label parameters.",
+        examples=["intents", "intents@3"],
+    )
+    return_evidence: bool = Field(
+        default=False, description=ClassifyParameters.model_fields["return_evidence"].description
+    )
+    shortlist: Shortlist | None = Field(
+        default=None, description=ClassifyParameters.model_fields["shortlist"].description
+    )
+    top_k: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description=ClassifyParameters.model_fields["top_k"].description
+    )
+
+    _conflicts = model_validator(mode="before")(refuse_label_fields_beside_label_set)
+
+
+def with_request_options(label_set: ClassifyParameters, options: BaseModel) -> ClassifyParameters:
+    """A label set's parameters with the per-request options (:data:`PER_REQUEST_OPTIONS`) of
+    ``options`` (a request's parameters, or a job): what the endpoint is sent."""
+    return ClassifyParameters(
+        **{name: getattr(label_set, name) for name in LABEL_SET_FIELDS},
+        **{name: getattr(options, name) for name in PER_REQUEST_OPTIONS},
+    )
+
+
+def _label_parameters_or_label_set(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validate ``parameters`` as one model, chosen by ``label_set``: errors name that model's fields
+    only (a union would report both models' errors)."""
+    del handler
+    if isinstance(value, dict) and "label_set" in value:
+        return LabelSetParameters.model_validate(value, strict=True)
+    return ClassifyParameters.model_validate(value, strict=True)
+
+
+class ClassifyBody(_Texts):
+    """``POST /classify``'s body: the texts and either the label parameters or a label set's name."""
+
+    parameters: Annotated[
+        ClassifyParameters | LabelSetParameters, WrapValidator(_label_parameters_or_label_set)
+    ]
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> ClassifyBody:
+        if isinstance(self.parameters, ClassifyParameters):
+            _check_pairs(self.texts, self.parameters)
+        return self
+
+    @property
+    def label_set(self) -> str | None:
+        """The label set the body names (``name`` or ``name@N``), or None."""
+        return self.parameters.label_set if isinstance(self.parameters, LabelSetParameters) else None
+
+    def request(self, label_set: ClassifyParameters | None = None) -> ClassifyRequest:
+        """The request the endpoint is sent: the body's own parameters, or ``label_set``'s (the
+        resolved set the body names) with the body's per-request options.
+
+        Raises :class:`UnprocessableRequestError` (422) when the set's labels take the texts past the
+        pair budget, naming ``parameters.label_set``.
+        """
+        if isinstance(self.parameters, ClassifyParameters):
+            return ClassifyRequest(inputs=self.inputs, parameters=self.parameters)
+        if label_set is None:
+            raise ValueError("the body names a label set: pass its resolved parameters")
+        parameters = with_request_options(label_set, self.parameters)
+        try:
+            return ClassifyRequest(inputs=self.inputs, parameters=parameters)
+        except ValidationError as error:
+            details = [
+                {"loc": ["body", "parameters", "label_set"], "msg": item["msg"], "type": item["type"]}
+                for item in error.errors()
+            ]
+            raise UnprocessableRequestError(
+                f"invalid request with label set {self.parameters.label_set}: {details[0]['msg']}", details
+            ) from None

@@ -103,6 +103,28 @@ SHARD_MAX_BYTES = 8 * 1024 * 1024
 UPLOAD_URL_EXPIRY_SECONDS = 900
 """How long a presigned upload URL from POST /jobs stays valid."""
 
+# --- label sets -----------------------------------------------------------------------------------
+
+MAX_LABEL_SET_NAME_CHARS = 64
+"""Characters of a label set's name (letters, digits, ``.``, ``_``, ``-``; it is part of S3 keys)."""
+
+MAX_LABEL_SET_VERSION = 999_999_999
+"""The highest version number a reference (``name@N``) may name."""
+
+MAX_LABEL_SET_NOTE_CHARS = 2_000
+"""Characters of a label set version's free-text note."""
+
+LABEL_SET_ITEM_MAX_BYTES = 200_000
+"""A label set version whose parameters take more bytes than this (as JSON) is stored in the data
+bucket, its DynamoDB item holding a pointer: items are limited to 400 KB with every attribute, and a
+read costs one unit per 4 KB, so large versions are one S3 GET instead (and are cached by the API)."""
+
+LABEL_SET_CACHE_VERSIONS = 32
+"""Resolved label set versions the api function keeps in memory (versions are immutable)."""
+
+LABEL_SETS_PAGE_DEFAULT = 20
+LABEL_SETS_PAGE_MAX = 100
+
 RESULTS_PAGE_DEFAULT = 100
 RESULTS_PAGE_MAX = 1_000
 JOBS_PAGE_DEFAULT = 20
