@@ -70,6 +70,9 @@ class CreateJobRequest(BaseModel):
         description="As in POST /classify (one template or an ensemble); omitted: the model's default.",
     )
     label_descriptions: dict[str, str] | None = Field(default=None, description="As in POST /classify.")
+    label_examples: dict[str, list[str]] | None = Field(
+        default=None, description="As in POST /classify: example texts per label (not in S3 metadata)."
+    )
     threshold: Threshold | None = Field(
         default=None, description="As in POST /classify: results carry predicted_labels."
     )

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
@@ -106,6 +107,16 @@ class ClassifyParameters(BaseModel):
         ),
         examples=[{"Finance": "money: saving, spending less, paying off debt"}],
     )
+    label_examples: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            f"Up to {limits.MAX_EXAMPLES_PER_LABEL} example texts for some or all candidate labels "
+            f"(each up to {limits.MAX_EXAMPLE_CHARS} characters; all of them up to "
+            f"{limits.MAX_EXAMPLE_WINDOWS} model windows): a text close to a label's examples scores "
+            "higher for it, beside its hypotheses. Answers still report label names."
+        ),
+        examples=[{"Finance": ["pay off my credit card", "spend less on takeout"]}],
+    )
     threshold: Threshold | None = Field(
         default=None,
         description=(
@@ -138,24 +149,10 @@ class ClassifyParameters(BaseModel):
         """How many labels the NLI model scores per window: the shortlist's size, else every label."""
         return scored_label_count(len(self.candidate_labels), self.shortlist)
 
-    @field_validator("label_descriptions", mode="before")
+    @field_validator("label_descriptions", "label_examples", mode="before")
     @classmethod
-    def _strip_description_keys(cls, value: Any) -> Any:
-        # keys name candidate labels, which are stripped ("Health " is "Health"); two keys that strip
-        # to one label are refused, never one of them dropped by key order
-        if not isinstance(value, dict):
-            return value
-        stripped: dict[Any, Any] = {}
-        for key, text in value.items():
-            label = key.strip() if isinstance(key, str) else key
-            if label in stripped:
-                raise PydanticCustomError(
-                    "description_duplicate",
-                    'label_descriptions has two keys for the label "{label}" (keys are stripped of spaces)',
-                    {"label": label},
-                )
-            stripped[label] = text
-        return stripped
+    def _strip_label_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        return strip_label_keys(value, str(info.field_name))
 
     @field_validator("label_descriptions")
     @classmethod
@@ -175,16 +172,61 @@ class ClassifyParameters(BaseModel):
                 )
         return descriptions
 
-    @model_validator(mode="after")
-    def _descriptions_name_candidate_labels(self) -> ClassifyParameters:
-        unknown = [label for label in self.label_descriptions or {} if label not in self.candidate_labels]
-        if unknown:
+    @field_validator("label_examples")
+    @classmethod
+    def _check_examples(cls, examples: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        windows = 0
+        for label, texts in (examples or {}).items():
+            check_encodable(label, "label_examples key")
+            if not texts or len(texts) > limits.MAX_EXAMPLES_PER_LABEL:
+                raise PydanticCustomError(
+                    "examples_count",
+                    "label_examples[{label}] has {count} examples; give 1 to {limit}",
+                    {"label": label, "count": len(texts), "limit": limits.MAX_EXAMPLES_PER_LABEL},
+                )
+            for index, text in enumerate(texts):
+                where = f"label_examples[{label}][{index}]"
+                if not text.strip():
+                    raise PydanticCustomError("example_empty", "{where} is empty", {"where": where})
+                check_text_content(text, where)
+                if len(text) > limits.MAX_EXAMPLE_CHARS:
+                    raise PydanticCustomError(
+                        "example_too_long",
+                        "{where} has {length} characters; the limit is {limit}",
+                        {"where": where, "length": len(text), "limit": limits.MAX_EXAMPLE_CHARS},
+                    )
+                windows += estimated_windows(text)
+        if windows > limits.MAX_EXAMPLE_WINDOWS:
             raise PydanticCustomError(
-                "description_label",
-                'label_descriptions has "{label}", which is not one of candidate_labels',
-                {"label": unknown[0]},
+                "examples_too_many_windows",
+                "label_examples may take {windows} model windows of {tokens} tokens (each example is "
+                "embedded once; about one token per character once decomposed); the limit is {limit}: "
+                "send fewer or shorter examples",
+                {"windows": windows, "tokens": limits.WINDOW_TOKENS, "limit": limits.MAX_EXAMPLE_WINDOWS},
             )
+        return examples
+
+    @model_validator(mode="after")
+    def _label_keys_name_candidate_labels(self) -> ClassifyParameters:
+        for field, keyed in (
+            ("label_descriptions", self.label_descriptions),
+            ("label_examples", self.label_examples),
+        ):
+            unknown = [label for label in keyed or {} if label not in self.candidate_labels]
+            if unknown:
+                raise PydanticCustomError(
+                    _LABEL_KEY_ERRORS[field][1],
+                    '{field} has "{label}", which is not one of candidate_labels',
+                    {"field": field, "label": unknown[0]},
+                )
         return self
+
+    @property
+    def example_windows(self) -> int:
+        """The model windows the examples take (:func:`estimated_windows` of each; 0 without examples)."""
+        return sum(
+            estimated_windows(text) for texts in (self.label_examples or {}).values() for text in texts
+        )
 
     @property
     def templates(self) -> list[str]:
@@ -265,6 +307,32 @@ class ClassifyParameters(BaseModel):
         return value
 
 
+_LABEL_KEY_ERRORS = {
+    "label_descriptions": ("description_duplicate", "description_label"),
+    "label_examples": ("examples_duplicate", "examples_label"),
+}
+"""Per ``{label: ...}`` parameter, the error types of a repeated key and of a key that names no label."""
+
+
+def strip_label_keys(value: Any, field: str) -> Any:
+    """Keys of a ``{label: ...}`` parameter (``label_descriptions``, ``label_examples``) stripped of
+    spaces, as candidate labels are ("Health " is "Health"). Two keys that strip to one label are
+    refused (naming ``field``), never one of them dropped by key order."""
+    if not isinstance(value, dict):
+        return value
+    stripped: dict[Any, Any] = {}
+    for key, item in value.items():
+        label = key.strip() if isinstance(key, str) else key
+        if label in stripped:
+            raise PydanticCustomError(
+                _LABEL_KEY_ERRORS[field][0],
+                '{field} has two keys for the label "{label}" (keys are stripped of spaces)',
+                {"field": field, "label": label},
+            )
+        stripped[label] = item
+    return stripped
+
+
 def _check_template(template: str, where: str) -> None:
     """One template: bounded, with exactly one ``{}`` and no other braces (as ``str.format`` needs)."""
     if len(template) > limits.MAX_TEMPLATE_CHARS:
@@ -323,7 +391,9 @@ def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
 def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
     """The NLI model's premise/hypothesis pairs for ``texts``: estimated windows x scored labels (the
     shortlist's size when there is one) x templates. The embedding method costs texts x windows, which
-    this bounds; the API budgets this one because it does not know the endpoint's method."""
+    this bounds; the API budgets this one because it does not know the endpoint's method. Label
+    examples are not pairs: each is embedded once per endpoint process (cached) by a bi-encoder, and
+    :attr:`ClassifyParameters.example_windows` has its own budget, ``limits.MAX_EXAMPLE_WINDOWS``."""
     per_window = parameters.scored_labels * max(1, len(parameters.templates))
     return sum(estimated_windows(text) for text in texts) * per_window
 
