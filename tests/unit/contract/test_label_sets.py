@@ -150,6 +150,34 @@ def test_a_set_is_checked_by_the_rules_of_classify_parameters(
     assert _errors(CreateLabelSetRequest, body)[0]["loc"] == loc
 
 
+@pytest.mark.parametrize(
+    ("examples", "error_type"),
+    [
+        ({"Travel": ["fly to Lisbon"]}, "examples_label"),
+        ({"a": ["x"] * (limits.MAX_EXAMPLES_PER_LABEL + 1)}, "examples_count"),
+        ({"a": ["x" * (limits.MAX_EXAMPLE_CHARS + 1)]}, "example_too_long"),
+    ],
+    ids=["unknown-label", "too-many", "too-long"],
+)
+def test_a_set_s_examples_are_checked_as_classify_checks_them(
+    examples: dict[str, list[str]], error_type: str
+) -> None:
+    body = {"name": "goals", "parameters": {"candidate_labels": ["a", "b"], "label_examples": examples}}
+    errors = _errors(CreateLabelSetRequest, body)
+    assert errors[0]["loc"][0] == "parameters"
+    assert errors[0]["type"] == error_type
+    classify = _errors(ClassifyBody, {"inputs": "x", "parameters": body["parameters"]})
+    assert (classify[0]["type"], classify[0]["msg"]) == (errors[0]["type"], errors[0]["msg"])
+
+
+def test_a_set_holds_label_examples() -> None:
+    request = CreateLabelSetRequest.model_validate(
+        {"name": "goals", "parameters": {"candidate_labels": ["a", "b"], "label_examples": {"a": ["one"]}}}
+    )
+    assert "label_examples" in LABEL_SET_FIELDS
+    assert request.parameters.label_examples == {"a": ["one"]}
+
+
 def test_the_content_hash_covers_parameters_and_note_only() -> None:
     assert content_hash(SET, None) == content_hash(SET.model_copy(update={"top_k": 3}), None)
     assert content_hash(SET, None) != content_hash(SET, "note")
