@@ -13,9 +13,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zstc_cli.errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from zstc_cli.client.api import HttpApiClient
 
 LABELS_FILE_HEADER = ("label", "description")
 """The header that makes a ``--labels-file`` a CSV of labels and their descriptions."""
@@ -134,3 +137,26 @@ def steering(
     if evidence:
         parameters["return_evidence"] = True
     return parameters
+
+
+def pinned_label_set(client: HttpApiClient, reference: str) -> dict[str, Any]:
+    """The label set version ``reference`` (``NAME`` or ``NAME@N``) names, read with GET
+    /label-sets/{name}: callers send its exact ``label_set`` (``NAME@N``), so every request of one command
+    uses one version even if another is created meanwhile. Exit 2 for a malformed reference."""
+    from zstc.contract.request import split_label_set_reference  # noqa: PLC0415
+
+    try:
+        name, version = split_label_set_reference(reference)
+    except ValueError as error:  # the contract's own check, with its message
+        raise CliError(f"--label-set {reference}: {error}", ExitCode.USAGE) from None
+    return client.get_label_set(name, version)
+
+
+def refuse_beside_label_set(given: dict[str, object]) -> None:
+    """Exit 2 when a label option (name -> value; unset: None, False or empty) is given beside
+    ``--label-set``, which holds the labels and their options."""
+    beside = [option for option, value in given.items() if value not in (None, False, [])]
+    if beside:
+        raise CliError(
+            f"--label-set holds the labels and their options: drop {', '.join(beside)}", ExitCode.USAGE
+        )

@@ -18,6 +18,11 @@ COMMANDS = [
     ["jobs", "status"],
     ["jobs", "list"],
     ["jobs", "results"],
+    ["label-sets"],
+    ["label-sets", "create"],
+    ["label-sets", "list"],
+    ["label-sets", "show"],
+    ["label-sets", "delete"],
     ["stack"],
     ["stack", "env"],
     ["local"],
@@ -33,6 +38,9 @@ TARGET_COMMANDS = [
     ["jobs", "status", "j1"],
     ["jobs", "list"],
     ["jobs", "results", "j1"],
+    ["label-sets", "list"],
+    ["label-sets", "show", "intents@2"],
+    ["label-sets", "delete", "intents"],
 ]
 
 
