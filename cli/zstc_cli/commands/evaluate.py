@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.options import (
+    LabelSetOption,
     LabelsFileOption,
     LabelsOption,
     TargetOptions,
@@ -32,19 +33,12 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from zstc_cli.client.api import HttpApiClient
     from zstc_cli.evaluation.metrics import OperatingPoint
     from zstc_cli.evaluation.variants import Example, VariantResult
 
 MOST_CONFUSED_SHOWN = 5
 """(annotated, predicted) pairs printed after the per-label table, most frequent first."""
-
-
-class LabelSets(Protocol):
-    """The label-set calls of the API's client that ``eval`` makes."""
-
-    def get_label_set(self, name: str, version: int | None = None) -> dict[str, Any]: ...
-
-    def create_label_set(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
 
 EVAL_EXAMPLES = examples(
@@ -106,13 +100,7 @@ def evaluate(
             show_default=False,
         ),
     ] = None,
-    label_set: Annotated[
-        str | None,
-        typer.Option(
-            help="NAME or NAME@N: classify with the label set's labels, descriptions, examples, templates.",
-            show_default=False,
-        ),
-    ] = None,
+    label_set: LabelSetOption = None,
     save_threshold: Annotated[
         bool,
         typer.Option(
@@ -222,7 +210,7 @@ def evaluate(
         raise CliError(f"cannot write the report to {out_dir}: {error.strerror}") from None
     out.print(f"\nconfusion matrix: {png}\nprecision and coverage: {curve}\nreport: {report}")
     if save_threshold and stored is not None:
-        _save_threshold(_label_sets(ctx, target), stored, reached, line, out)
+        _save_threshold(api_client(ctx, target), stored, reached, line, out)
 
 
 def _taxonomy(
@@ -235,10 +223,11 @@ def _taxonomy(
     if label_set is None:
         return None, classes, {}, None
     from zstc_cli.evaluation.variants import label_set_parameters  # noqa: PLC0415
+    from zstc_cli.labels import pinned_label_set  # noqa: PLC0415
 
-    stored = _label_sets(ctx, target).get_label_set(*parse_label_set(label_set))
-    classes, base = label_set_parameters(stored)
-    return stored, classes, base, f"label set {stored.get('name', label_set)}@{stored.get('version', '?')}"
+    stored = pinned_label_set(api_client(ctx, target), label_set)
+    classes, base = label_set_parameters(stored["parameters"])
+    return stored, classes, base, f"label set {stored['label_set']}"
 
 
 def _print_tradeoff(
@@ -274,14 +263,6 @@ TRADEOFF_PNG = "precision-coverage.png"
 """The trade-off plot's file name in --out-dir."""
 
 
-def parse_label_set(value: str) -> tuple[str, int | None]:
-    """``NAME`` or ``NAME@N`` as (name, version or ``None`` for the latest); ``CliError`` (usage) if bad."""
-    name, at, version = value.rpartition("@") if "@" in value else (value, "", "")
-    if not name.strip() or (at and not (version.isdigit() and int(version) >= 1)):
-        raise CliError(f"--label-set {value!r}: use NAME or NAME@N (N a version, 1 or more)", ExitCode.USAGE)
-    return name, int(version) if at else None
-
-
 def _check_label_set_options(
     label_set: str | None,
     target_precision: float | None,
@@ -290,9 +271,11 @@ def _check_label_set_options(
     others: Mapping[str, object],
 ) -> None:
     """Refuse (usage) the combinations that cannot mean anything, before any text is classified."""
+    from zstc_cli.labels import refuse_beside_label_set  # noqa: PLC0415
+
     given = [option for option, value in others.items() if value]
-    if label_set is not None and any(option in given for option in ("--labels", "--labels-file")):
-        raise CliError("--label-set brings its own labels: drop --labels/--labels-file", ExitCode.USAGE)
+    if label_set is not None:
+        refuse_beside_label_set({option: others[option] for option in ("--labels", "--labels-file")})
     if save_threshold and (label_set is None or target_precision is None):
         raise CliError("--save-threshold needs --label-set and --target-precision", ExitCode.USAGE)
     if save_threshold and given:
@@ -301,33 +284,32 @@ def _check_label_set_options(
         )
 
 
-def _label_sets(ctx: typer.Context, target: TargetOptions) -> LabelSets:
-    return api_client(ctx, target)
-
-
 def _tradeoff_title(best: VariantResult) -> str:
     rule = "each predicted label counts" if best.multi_label else "the top class"
     return f"auto-labelling by threshold on the top score ({best.variant.name}; {rule})"
 
 
 def _save_threshold(
-    client: LabelSets, stored: dict[str, Any], reached: OperatingPoint | None, line: str, out: Console
+    client: HttpApiClient, stored: dict[str, Any], reached: OperatingPoint | None, line: str, out: Console
 ) -> None:
-    """Create the label set's next version: the same set with ``reached``'s threshold."""
+    """Create the label set's next version: ``stored`` (a version as GET /label-sets shows it) with
+    ``reached``'s threshold, only if ``stored`` is still the latest (``expected_version``: a version
+    created meanwhile is a 409, never silently undone)."""
     if reached is None:
         raise CliError(f"threshold not saved: {line}")
-    body = {key: value for key, value in stored.items() if key not in LABEL_SET_SERVER_FIELDS}
-    created = client.create_label_set({**body, "threshold": reached.threshold})
-    out.print(
-        f"saved threshold {reached.threshold_text} as label set {created.get('name', body.get('name'))} "
-        f"version {created.get('version')}",
-        markup=False,
-        highlight=False,
+    created = client.create_label_set(
+        {
+            "name": stored["name"],
+            "parameters": {**stored["parameters"], "threshold": reached.threshold},
+            "note": stored.get("note"),
+            "expected_version": stored["version"],
+        }
     )
-
-
-LABEL_SET_SERVER_FIELDS = frozenset({"version", "created_at"})
-"""Fields of a stored label set the API sets itself, left out of the body that creates the next version."""
+    if created["version"] == stored["version"]:  # the API answers an unchanged content with its version
+        message = f"label set {created['label_set']} has threshold {reached.threshold_text} already"
+    else:
+        message = f"saved threshold {reached.threshold_text} as label set {created['label_set']}"
+    out.print(message, markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -206,25 +206,12 @@ def build_variants(
     return variants
 
 
-LABEL_SET_PARAMETERS = (
-    "multi_label",
-    "hypothesis_template",
-    "label_descriptions",
-    "label_examples",
-)
-"""The classify parameters a label set holds besides its labels (its threshold is what eval measures)."""
-
-
-def label_set_parameters(label_set: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """A stored label set (``GET /label-sets/{name}``) as (its classes, the classify parameters it sets).
-
-    Raises ``CliError`` when the set has no candidate labels.
+def label_set_parameters(parameters: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """A label set version's ``parameters`` (as ``GET /label-sets/{name}`` shows them) as (its classes,
+    the other parameters every variant sends). Its threshold is left out: it is what eval measures.
     """
-    classes = label_set.get("candidate_labels")
-    if not isinstance(classes, list) or not classes:
-        raise CliError(f"label set {label_set.get('name')!r} has no candidate_labels")
-    parameters = {key: label_set[key] for key in LABEL_SET_PARAMETERS if label_set.get(key) is not None}
-    return [str(label) for label in classes], parameters
+    rest = {key: value for key, value in parameters.items() if key not in {"candidate_labels", "threshold"}}
+    return [str(label) for label in parameters["candidate_labels"]], rest
 
 
 def read_label_map(

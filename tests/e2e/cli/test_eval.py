@@ -127,43 +127,36 @@ def test_eval_target_precision_prints_the_threshold_of_the_api_s_scores_and_draw
     assert html.count("data:image/png;base64,") == 2
 
 
-@pytest.mark.skipif(
-    not hasattr(HttpApiClient, "create_label_set"), reason="the label-set API and client are not merged yet"
-)
 def test_eval_saves_the_threshold_as_the_label_set_s_next_version(
     api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    # Given a label set of the sample's classes, stored through the API
+    # Given a label set of the sample's classes, stored through the API, then a newer version of it
     sample = write_sample(tmp_path, 30)
     classes = sorted({row["category"] for row in csv.DictReader(sample.open(encoding="utf-8"))})
     name = f"eval-{uuid.uuid4().hex[:8]}"
     client = HttpApiClient(resolve_target(api_url), RetryPolicy(retries=0))
-    first = client.create_label_set({"name": name, "candidate_labels": classes, "note": "from eval"})
-    # When eval saves the threshold reaching a precision the whole sample reaches
-    code, out, err = run_zstc(
-        capsys,
-        "eval",
-        str(sample),
-        "--label-set",
-        f"{name}@{first['version']}",
-        "--target-precision",
-        "0.01",
-        "--save-threshold",
-        "--out-dir",
-        str(tmp_path / "report"),
+    first = client.create_label_set(
+        {"name": name, "parameters": {"candidate_labels": classes}, "note": "from eval"}
     )
+    # When eval saves the threshold reaching a precision the whole sample reaches
+    argv = ["eval", str(sample), "--target-precision", "0.01", "--out-dir", str(tmp_path / "report")]
+    code, out, err = run_zstc(capsys, *argv, "--label-set", first["label_set"], "--save-threshold")
     # Then a new version holds that threshold and nothing else changed
     assert code == 0, err
     latest = client.get_label_set(name)
     assert latest["version"] == first["version"] + 1
-    assert f"saved threshold {latest['threshold']} as label set {name} version {latest['version']}" in out
-    assert latest["threshold"] is not None
-    unchanged = {"version", "threshold", "created_at"}
-    assert {k: v for k, v in latest.items() if k not in unchanged} == {
-        k: v for k, v in first.items() if k not in unchanged
-    }
+    assert f"saved threshold {latest['parameters']['threshold']} as label set {latest['label_set']}" in out
+    assert latest["parameters"] == {**first["parameters"], "threshold": latest["parameters"]["threshold"]}
+    assert latest["note"] == first["note"]
     # And the version eval read is as it was
     assert client.get_label_set(name, first["version"]) == first
+    # And once someone changed the set again, saving from the old version is refused (409), never
+    # undoing their change
+    newer = client.create_label_set({"name": name, "parameters": first["parameters"], "note": "reworded"})
+    code, _, err = run_zstc(capsys, *argv, "--label-set", first["label_set"], "--save-threshold")
+    assert code == ExitCode.API_REFUSED
+    assert "409" in err
+    assert client.get_label_set(name) == newer
 
 
 def test_eval_local_runs_the_engine_in_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

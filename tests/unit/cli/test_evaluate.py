@@ -136,8 +136,17 @@ class FakeApi:
         return self.label_set
 
     def create_label_set(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The next version (3), or the stored one when the content is the same (as the API answers)."""
         self.created.append(body)
-        return {**body, "version": 3}
+        assert self.label_set is not None
+        if (body["parameters"], body["note"]) == (self.label_set["parameters"], self.label_set["note"]):
+            return self.label_set
+        return {
+            **self.label_set,
+            "version": 3,
+            "label_set": f"{body['name']}@3",
+            "parameters": body["parameters"],
+        }
 
 
 def _truth(index: int) -> str:
@@ -168,19 +177,24 @@ def _eval(
     return code, captured.out, captured.err
 
 
-def _label_set(**fields: Any) -> dict[str, Any]:
+def _label_set(**parameters: Any) -> dict[str, Any]:
+    """Version 2 of the set "topics" as GET /label-sets/topics shows it, with ``parameters`` changed."""
     return {
         "name": "topics",
         "version": 2,
-        "candidate_labels": ["a", "b"],
-        "label_descriptions": {"a": "about a"},
-        "label_examples": {"a": ["an a"]},
-        "hypothesis_template": ["It is {}.", "About {}."],
-        "multi_label": False,
-        "threshold": None,
+        "label_set": "topics@2",
+        "parameters": {
+            "candidate_labels": ["a", "b"],
+            "label_descriptions": {"a": "about a"},
+            "label_examples": {"a": ["an a"]},
+            "hypothesis_template": ["It is {}.", "About {}."],
+            "multi_label": False,
+            "threshold": 0.3,
+            **parameters,
+        },
         "note": "tuned wording",
         "created_at": "2026-12-01T10:00:00Z",
-        **fields,
+        "content_hash": "0" * 64,
     }
 
 
@@ -233,10 +247,10 @@ def test_a_target_precision_outside_0_to_1_is_a_usage_error(
             ["--save-threshold", "--label-set", "topics", "--target-precision", "0.9", "-t", "It is {}."],
             "--save-threshold measures the label set as stored: drop --template",
         ),
-        (["--label-set", "topics", "--labels", "a,b"], "--label-set brings its own labels"),
-        (["--label-set", "topics@0"], "use NAME or NAME@N"),
-        (["--label-set", "topics@latest"], "use NAME or NAME@N"),
-        (["--label-set", "@2"], "use NAME or NAME@N"),
+        (["--label-set", "topics", "--labels", "a,b"], "--label-set holds the labels and their options"),
+        (["--label-set", "topics@0"], "label_set version after '@' must be a whole number"),
+        (["--label-set", "topics@latest"], "label_set version after '@' must be a whole number"),
+        (["--label-set", "@2"], "label_set name must be"),
     ],
 )
 def test_label_set_options_that_cannot_work_together_are_usage_errors(
@@ -260,6 +274,7 @@ def test_a_label_set_version_classifies_with_its_labels_descriptions_examples_an
     code, out, err = _eval(capsys, monkeypatch, api, tmp_path, "--label-set", "topics@2")
     assert code == 0, err
     assert api.fetched == [("topics", 2)]
+    # Then every label parameter of the version is sent but its threshold (what eval measures)
     assert api.sent[0] == {
         "candidate_labels": ["a", "b"],
         "label_descriptions": {"a": "about a"},
@@ -292,9 +307,25 @@ def test_save_threshold_creates_the_next_version_with_only_the_threshold_changed
     code, out, err = _eval(capsys, monkeypatch, api, tmp_path, *SAVE_AT, "0.85")
     assert code == 0, err
     assert api.fetched == [("topics", None)]
-    expected = {key: value for key, value in stored.items() if key not in {"version", "created_at"}}
-    assert api.created == [{**expected, "threshold": 0.66}]
-    assert "saved threshold 0.66 as label set topics version 3" in out
+    # Then version 3 is version 2 with the threshold, created only if 2 is still the latest
+    assert api.created == [
+        {
+            "name": "topics",
+            "parameters": {**stored["parameters"], "threshold": 0.66},
+            "note": "tuned wording",
+            "expected_version": 2,
+        }
+    ]
+    assert "saved threshold 0.66 as label set topics@3" in out
+
+
+def test_save_threshold_says_when_the_set_holds_that_threshold_already(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    api = FakeApi(_label_set(threshold=0.66))
+    code, out, err = _eval(capsys, monkeypatch, api, tmp_path, *SAVE_AT, "0.85")
+    assert code == 0, err
+    assert "label set topics@2 has threshold 0.66 already" in out
 
 
 def test_save_threshold_saves_nothing_when_no_threshold_reaches_the_target(
