@@ -50,6 +50,12 @@ def matrix_classes(confusion: Sequence[Sequence[int]], limit: int = MATRIX_MAX_C
     return sorted(chosen)
 
 
+def percent(share: float) -> str:
+    """A share (0 to 1) as a percentage: whole below 100% down to 10%, one decimal under 10% (so one item
+    of 500 is 0.2%, not 0%)."""
+    return f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+
+
 def target_line(points: Sequence[OperatingPoint], target: float, chosen: OperatingPoint | None) -> str:
     """One sentence: the threshold reaching ``target`` precision and its coverage, or that none does.
 
@@ -57,14 +63,15 @@ def target_line(points: Sequence[OperatingPoint], target: float, chosen: Operati
     """
     if chosen is not None:
         return (
-            f"at {chosen.threshold_text}, {chosen.coverage:.0%} of items are auto-labelled at "
-            f"{chosen.precision:.0%} precision ({chosen.items} of {points[0].items}; "
-            f"target {target:.0%})"
+            f"at {chosen.threshold_text}, {percent(chosen.coverage)} of items are auto-labelled at "
+            f"{percent(chosen.precision)} precision ({chosen.items} of {points[0].items}; "
+            f"target {percent(target)})"
         )
     best = max(points, key=lambda point: (point.precision, point.coverage))
     return (
-        f"no threshold reaches {target:.0%} precision on this sample: the highest is "
-        f"{best.precision:.0%}, at {best.threshold_text} ({best.coverage:.0%} of items auto-labelled)"
+        f"no threshold reaches {percent(target)} precision on this sample: the highest is "
+        f"{percent(best.precision)}, at {best.threshold_text} "
+        f"({percent(best.coverage)} of items auto-labelled)"
     )
 
 

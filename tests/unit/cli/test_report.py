@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zstc_cli.evaluation.report import MATRIX_MAX_CLASSES, matrix_classes
+from zstc_cli.evaluation.report import MATRIX_MAX_CLASSES, matrix_classes, percent
 
 
 def _confusion(size: int, cells: dict[tuple[int, int], int]) -> list[list[int]]:
@@ -34,3 +34,7 @@ def test_a_large_matrix_without_confusion_shows_the_best_supported_classes() -> 
     shown = matrix_classes(matrix, limit=5)
     assert len(shown) == 5
     assert 7 in shown
+
+
+def test_a_small_share_keeps_a_decimal_so_one_item_of_500_is_not_0_percent() -> None:
+    assert [percent(share) for share in (1.0, 0.71, 0.1, 0.002, 0.0)] == ["100%", "71%", "10%", "0.2%", "0%"]
