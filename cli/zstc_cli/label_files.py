@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from zstc_cli.errors import CliError
+from zstc_cli.labels import read_text
 
 CSV_COLUMNS = ("label", "description", "example")
 """The columns of a label set CSV (``label`` first; the others optional)."""
@@ -48,12 +49,7 @@ def read_label_set_file(path: Path) -> dict[str, Any]:
     Raises ``CliError`` (exit 1) for an unreadable file or one of the wrong shape, naming the line
     (CSV) or key (YAML).
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise CliError(f"cannot read {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path} is not UTF-8 text") from None
+    text = read_text(path, str(path))
     if path.suffix.lower() in YAML_SUFFIXES:
         return _from_yaml(path, text)
     return _from_csv(path, text)

@@ -81,14 +81,12 @@ def classify(
     client = api_client(ctx, target)
     if label_set is not None:
         refuse_beside_label_set(
-            {
-                "--labels": labels,
-                "--labels-file": labels_file,
-                "--multi-label": multi_label,
-                "--template": template,
-                "--descriptions": descriptions,
-                "--threshold": threshold,
-            }
+            labels=labels,
+            labels_file=labels_file,
+            multi_label=multi_label,
+            templates=template,
+            descriptions=descriptions,
+            threshold=threshold,
         )
         all_texts = read_texts(texts or [], file)
         pinned = pinned_label_set(client, label_set)

@@ -90,14 +90,12 @@ def submit(
         raise CliError(f"no such file: {file}")
     if label_set is not None:
         refuse_beside_label_set(
-            {
-                "--labels": labels,
-                "--labels-file": labels_file,
-                "--multi-label": multi_label,
-                "--template": template,
-                "--descriptions": descriptions,
-                "--threshold": threshold,
-            }
+            labels=labels,
+            labels_file=labels_file,
+            multi_label=multi_label,
+            templates=template,
+            descriptions=descriptions,
+            threshold=threshold,
         )
     chosen = resolve_labels(labels, labels_file)
     if input_format.name == "csv":
