@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from zstc_cli.client.api import HttpApiClient
     from zstc_cli.evaluation.metrics import OperatingPoint
     from zstc_cli.evaluation.variants import Example, VariantResult
+    from zstc_cli.labels import Labels
 
 MOST_CONFUSED_SHOWN = 5
 """(annotated, predicted) pairs printed after the per-label table, most frequent first."""
@@ -126,7 +127,6 @@ def evaluate(
 
     from zstc_cli.evaluation import variants as ev  # noqa: PLC0415
     from zstc_cli.evaluation.report import confusion_png, html_report, tradeoff_png  # noqa: PLC0415
-    from zstc_cli.labels import resolve_labels  # noqa: PLC0415
     from zstc_cli.output import console, per_label_table, scores_table  # noqa: PLC0415
 
     if target_precision is not None and not 0 < target_precision <= 1:
@@ -145,7 +145,7 @@ def evaluate(
     _check_label_set_options(label_set, target_precision, save_threshold=save_threshold, others=others)
     examples_ = ev.load_examples(file, text_column, truth_column, id_column)[:limit]
     seen = sorted({example.truth for example in examples_})
-    chosen = None if label_set is not None else resolve_labels(labels, labels_file)
+    chosen = _chosen_labels(label_set, labels, labels_file)
     stored, classes, base, base_name = _taxonomy(ctx, target, label_set, chosen.names if chosen else seen)
     unknown = sorted(set(seen) - set(classes))
     if unknown:
@@ -213,6 +213,24 @@ def evaluate(
         _save_threshold(api_client(ctx, target), stored, reached, line, out)
 
 
+def _chosen_labels(label_set: str | None, labels: str | None, labels_file: Path | None) -> Labels | None:
+    """--labels or --labels-file as given (``None``: neither), refused (exit 2) beside --label-set."""
+    from zstc_cli.labels import refuse_beside_label_set, resolve_labels  # noqa: PLC0415
+
+    if label_set is None:
+        return resolve_labels(labels, labels_file)
+    # the set's templates, descriptions and multi-label flag can be varied: only its labels are fixed
+    refuse_beside_label_set(
+        labels=labels,
+        labels_file=labels_file,
+        multi_label=False,
+        templates=None,
+        descriptions=None,
+        threshold=None,
+    )
+    return None
+
+
 def _taxonomy(
     ctx: typer.Context, target: TargetOptions, label_set: str | None, classes: list[str]
 ) -> tuple[dict[str, Any] | None, list[str], dict[str, Any], str | None]:
@@ -271,11 +289,7 @@ def _check_label_set_options(
     others: Mapping[str, object],
 ) -> None:
     """Refuse (usage) the combinations that cannot mean anything, before any text is classified."""
-    from zstc_cli.labels import refuse_beside_label_set  # noqa: PLC0415
-
     given = [option for option, value in others.items() if value]
-    if label_set is not None:
-        refuse_beside_label_set({option: others[option] for option in ("--labels", "--labels-file")})
     if save_threshold and (label_set is None or target_precision is None):
         raise CliError("--save-threshold needs --label-set and --target-precision", ExitCode.USAGE)
     if save_threshold and given:
