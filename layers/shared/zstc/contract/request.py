@@ -10,7 +10,15 @@ import string
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zstc.contract.text import check_encodable, check_text_content
@@ -31,6 +39,17 @@ def _split_comma_labels(value: Any) -> Any:
         if isinstance(label, str) and label:
             check_text_content(label, f"candidate_labels[{index}]")
     return labels
+
+
+def label_identity(label: str) -> str:
+    """What a label reads as, for telling two labels (or a description key and a label) apart.
+
+    "Café" as one code point or as "e" + a combining accent is one label (NFC, Unicode Standard Annex
+    #15), and so is a label with an invisible format character inside or at an end ("Trav\u200bel":
+    zero-width space, joiners, soft hyphen; category Cf) or surrounding whitespace.
+    """
+    composed = unicodedata.normalize("NFC", label)
+    return "".join(char for char in composed if unicodedata.category(char) != "Cf").strip()
 
 
 def _int_as_float(value: Any) -> Any:
@@ -127,22 +146,26 @@ class ClassifyParameters(BaseModel):
 
     @field_validator("label_descriptions", mode="before")
     @classmethod
-    def _strip_description_keys(cls, value: Any) -> Any:
-        # keys name candidate labels, which are stripped ("Health " is "Health"); two keys that strip
-        # to one label are refused, never one of them dropped by key order
+    def _normalise_description_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        # keys name candidate labels by the labels' own rule (label_identity: "Health " and an NFD
+        # "Café" name "Health" and "Café") and become those labels' spelling; two keys that name one
+        # label are refused, never one of them dropped by key order
         if not isinstance(value, dict):
             return value
-        stripped: dict[Any, Any] = {}
+        labels = {label_identity(label): label for label in info.data.get("candidate_labels") or []}
+        keyed: dict[Any, Any] = {}
         for key, text in value.items():
-            label = key.strip() if isinstance(key, str) else key
-            if label in stripped:
+            identity = label_identity(key) if isinstance(key, str) else key
+            label = labels.get(identity, identity)
+            if label in keyed:
                 raise PydanticCustomError(
                     "description_duplicate",
-                    'label_descriptions has two keys for the label "{label}" (keys are stripped of spaces)',
+                    'label_descriptions has two keys for the label "{label}" (keys are compared as labels '
+                    "are: stripped, in NFC, without invisible format characters)",
                     {"label": label},
                 )
-            stripped[label] = text
-        return stripped
+            keyed[label] = text
+        return keyed
 
     @field_validator("label_descriptions")
     @classmethod
@@ -207,12 +230,7 @@ class ClassifyParameters(BaseModel):
                     "candidate_labels[{index}] has {length} characters; the limit is {limit}",
                     {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
                 )
-            # labels that read the same are the same label twice: "Café" as one code point or as "e" + a
-            # combining accent (NFC, Unicode Standard Annex #15), or with an invisible format character
-            # inside ("Trav\u200bel": zero-width space, joiners, soft hyphen; category Cf)
-            composed = "".join(
-                char for char in unicodedata.normalize("NFC", label) if unicodedata.category(char) != "Cf"
-            )
+            composed = label_identity(label)  # labels that read the same are the same label twice
             if composed in seen:
                 raise PydanticCustomError(
                     "label_duplicate",
