@@ -137,3 +137,11 @@ def test_nan_and_infinity_in_a_line_are_invalid_json_at_their_column(constant: s
     assert problem.line == 1
     reason = f"{constant} is not a JSON value (JSON has no NaN or Infinity)"
     assert problem.reason == f"invalid JSON: {reason} at column {len(prefix) + 1}"
+
+
+def test_an_integer_too_long_to_read_is_a_problem_on_its_line_not_a_crash() -> None:
+    prefix = '{"id": '
+    [problem] = _records(JSONL_SPEC, prefix + "9" * 5000 + ', "inputs": "x"}\n')
+    assert isinstance(problem, Problem)
+    assert problem.reason.startswith("invalid JSON: an integer of 5000 digits")
+    assert problem.reason.endswith(f"at column {len(prefix) + 1}")

@@ -53,8 +53,14 @@ def label_identity(label: str) -> str:
 
 
 def _int_as_float(value: Any) -> Any:
-    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds."""
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds (an int too large for
+    a float stays an int, which the float field then refuses: a 422, not an OverflowError)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
 
 
 Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
