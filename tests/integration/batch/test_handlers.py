@@ -323,6 +323,15 @@ def test_two_puts_before_their_events_run_the_first_and_note_the_second(batch: B
     assert len(_transform_jobs()) == 1
 
 
+def test_an_event_naming_the_null_version_reads_the_latest(batch: BatchPath) -> None:
+    # S3 names an object written while versioning was off "null": there is no version to pin
+    s3 = boto3.client("s3", region_name=REGION)
+    body = _jsonl(3)
+    put = s3.put_object(Bucket=BUCKET, Key="input/nullversion/a.jsonl", Body=body)
+    outcome = batch.deliver_upload("input/nullversion/a.jsonl", len(body), put["ETag"].strip('"'), "null")
+    assert outcome == {"outcomes": ["started"]}
+
+
 def test_crash_between_staging_and_transform_is_retried_without_a_second_job(batch: BatchPath) -> None:
     # Given an earlier attempt that staged the input and died before starting the transform job
     from zstc.batch.items import JobChanges  # noqa: PLC0415
