@@ -25,7 +25,9 @@ def head_object(s3: Any, bucket: str, key: str, version_id: str | None = None) -
     try:
         response = s3.head_object(**request)
     except ClientError as error:
-        if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NoSuchVersion", "NotFound"}:
+        code = error.response["Error"]["Code"]
+        # S3 answers a HEAD of a version id it cannot parse with a bare 400: no such version either
+        if code in {"404", "NoSuchKey", "NoSuchVersion", "NotFound"} or (version_id and code == "400"):
             return None
         raise
     version_id = response.get("VersionId")
