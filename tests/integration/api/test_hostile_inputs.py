@@ -214,7 +214,7 @@ def test_numbers_python_cannot_hold_are_a_4xx_naming_the_place_not_a_500(api: Ap
     # Given an integer longer than Python converts (4,300 digits), then one too large for a float
     prefix = '{"inputs": "x", "parameters": {"candidate_labels": ["a", "b"], "top_k": '
     error = _assert_error(_post(api, prefix + "7" * 5000 + "}}"), 400, "invalid_json")
-    assert f"an integer of 5000 digits; at most 4300 are read at character {len(prefix)}" in error["message"]
+    assert f"an integer of more than 4300 digits at character {len(prefix)}" in error["message"]
     body = '{"inputs": "x", "parameters": {"candidate_labels": ["a", "b"], "threshold": 1' + "0" * 400 + "}}"
     error = _assert_error(_post(api, body), 422, "validation_error")
     assert error["details"][0]["loc"] == ["body", "parameters", "threshold"]

@@ -18,8 +18,11 @@ class _RefusingS3:
         self.status = status
 
     def head_object(self, **request: Any) -> Any:
-        error = {"Error": {"Code": str(self.status), "Message": ""}}
-        raise ClientError(error | {"ResponseMetadata": {"HTTPStatusCode": self.status}}, "HeadObject")
+        response: Any = {
+            "Error": {"Code": str(self.status)},
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
+        raise ClientError(response, "HeadObject")
 
 
 def test_a_version_id_s3_cannot_parse_is_no_such_version() -> None:

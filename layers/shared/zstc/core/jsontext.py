@@ -47,15 +47,6 @@ def _refuse_constant(name: str) -> Any:
     raise _UnreadableValueError(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
 
 
-def _bounded_int(digits: str) -> int:
-    limit = sys.get_int_max_str_digits()
-    if len(digits.lstrip("-")) > limit:
-        raise _UnreadableValueError(
-            f"an integer of {len(digits.lstrip('-'))} digits; at most {limit} are read"
-        )
-    return int(digits)
-
-
 def loads_strict(document: str | bytes) -> Any:
     """Parse ``document`` (str, or UTF-8 bytes); raise ``json.JSONDecodeError`` for anything refused.
 
@@ -65,15 +56,18 @@ def loads_strict(document: str | bytes) -> Any:
     ``pos`` :data:`NO_POSITION`. Raises ``UnicodeDecodeError`` for bytes that are not UTF-8.
     """
     try:
-        return json.loads(
-            document, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant, parse_int=_bounded_int
-        )
+        return json.loads(document, object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
     except _DuplicateKeyError as error:
         raise _positionless(str(error)) from None
     except RecursionError:
         raise _positionless("nested too deeply") from None
     except _UnreadableValueError as error:
         raise _unreadable_error(document, str(error)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except ValueError:  # int() past sys.get_int_max_str_digits() (a parse_int hook costs 3x per integer)
+        limit = sys.get_int_max_str_digits()
+        raise _unreadable_error(document, f"an integer of more than {limit} digits") from None
 
 
 def _unreadable_error(document: str | bytes, message: str) -> json.JSONDecodeError:
