@@ -47,9 +47,26 @@ def _split_comma_labels(value: Any) -> Any:
     return labels
 
 
+def label_identity(label: str) -> str:
+    """What a label reads as, for telling two labels (or a description key and a label) apart.
+
+    "Café" as one code point or as "e" + a combining accent is one label (NFC, Unicode Standard Annex
+    #15), and so is a label with an invisible format character inside or at an end ("Trav\u200bel":
+    zero-width space, joiners, soft hyphen; category Cf) or surrounding whitespace.
+    """
+    composed = unicodedata.normalize("NFC", label)
+    return "".join(char for char in composed if unicodedata.category(char) != "Cf").strip()
+
+
 def _int_as_float(value: Any) -> Any:
-    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds."""
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds (an int too large for
+    a float stays an int, which the float field then refuses: a 422, not an OverflowError)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
 
 
 Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
@@ -152,7 +169,7 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_descriptions", "label_examples", mode="before")
     @classmethod
     def _strip_label_keys(cls, value: Any, info: ValidationInfo) -> Any:
-        return strip_label_keys(value, str(info.field_name))
+        return strip_label_keys(value, str(info.field_name), info.data.get("candidate_labels") or [])
 
     @field_validator("label_descriptions")
     @classmethod
@@ -262,12 +279,7 @@ class ClassifyParameters(BaseModel):
                     "candidate_labels[{index}] has {length} characters; the limit is {limit}",
                     {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
                 )
-            # labels that read the same are the same label twice: "Café" as one code point or as "e" + a
-            # combining accent (NFC, Unicode Standard Annex #15), or with an invisible format character
-            # inside ("Trav\u200bel": zero-width space, joiners, soft hyphen; category Cf)
-            composed = "".join(
-                char for char in unicodedata.normalize("NFC", label) if unicodedata.category(char) != "Cf"
-            )
+            composed = label_identity(label)  # labels that read the same are the same label twice
             if composed in seen:
                 raise PydanticCustomError(
                     "label_duplicate",
@@ -314,23 +326,27 @@ _LABEL_KEY_ERRORS = {
 """Per ``{label: ...}`` parameter, the error types of a repeated key and of a key that names no label."""
 
 
-def strip_label_keys(value: Any, field: str) -> Any:
-    """Keys of a ``{label: ...}`` parameter (``label_descriptions``, ``label_examples``) stripped of
-    spaces, as candidate labels are ("Health " is "Health"). Two keys that strip to one label are
-    refused (naming ``field``), never one of them dropped by key order."""
+def strip_label_keys(value: Any, field: str, labels: list[str]) -> Any:
+    """Keys of a ``{label: ...}`` parameter (``label_descriptions``, ``label_examples``) compared as
+    labels are (:func:`label_identity`: "Health " and an NFD "Café" name "Health" and "Café") and
+    spelt as the candidate label they name. Two keys that name one label are refused (naming
+    ``field``), never one of them dropped by key order."""
     if not isinstance(value, dict):
         return value
-    stripped: dict[Any, Any] = {}
+    spelling = {label_identity(label): label for label in labels}
+    keyed: dict[Any, Any] = {}
     for key, item in value.items():
-        label = key.strip() if isinstance(key, str) else key
-        if label in stripped:
+        identity = label_identity(key) if isinstance(key, str) else key
+        label = spelling.get(identity, identity)
+        if label in keyed:
             raise PydanticCustomError(
                 _LABEL_KEY_ERRORS[field][0],
-                '{field} has two keys for the label "{label}" (keys are stripped of spaces)',
+                '{field} has two keys for the label "{label}" (keys are compared as labels are: stripped, '
+                "in NFC, without invisible format characters)",
                 {"field": field, "label": label},
             )
-        stripped[label] = item
-    return stripped
+        keyed[label] = item
+    return keyed
 
 
 def _check_template(template: str, where: str) -> None:
