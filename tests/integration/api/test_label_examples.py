@@ -46,8 +46,21 @@ def test_examples_steer_labels_whose_names_say_nothing(api: ApiHandlerClient) ->
         ({"alpha": ["save", "  "]}, "label_examples[alpha][1] is empty"),
         ({"alpha": []}, "label_examples[alpha] has 0 examples"),
         ({"alpha": "save money"}, "label_examples.alpha"),
+        (
+            {"alpha": ["\U0001f600" * 999] * 16, "beta": ["\U0001f600" * 999] * 16},
+            "bytes as UTF-8; the limit is 100000",
+        ),
     ],
-    ids=["unknown-label", "duplicate-key", "too-many", "too-long", "empty-text", "empty-list", "not-a-list"],
+    ids=[
+        "unknown-label",
+        "duplicate-key",
+        "too-many",
+        "too-long",
+        "empty-text",
+        "empty-list",
+        "not-a-list",
+        "too-large",
+    ],
 )
 def test_bad_examples_are_422s_naming_the_field(api: ApiHandlerClient, examples: Any, says: str) -> None:
     answer = api.classify(
@@ -63,9 +76,8 @@ def test_bad_examples_are_422s_naming_the_field(api: ApiHandlerClient, examples:
 
 
 def test_examples_over_the_window_budget_are_a_422(api: ApiHandlerClient) -> None:
-    labels = [f"label {index}" for index in range(100)]
-    long_example = "y" * limits.MAX_EXAMPLE_CHARS
-    examples = {label: [long_example] * 5 for label in labels}  # 100 x 5 x 5 windows
+    labels = [f"label {index}" for index in range(200)]
+    examples = {label: [f"example {n}" for n in range(11)] for label in labels}  # 2,200 short examples
     answer = api.classify(
         {"inputs": "x", "parameters": {"candidate_labels": labels, "label_examples": examples}}
     )

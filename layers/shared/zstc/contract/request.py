@@ -190,6 +190,13 @@ class ClassifyParameters(BaseModel):
                         {"where": where, "length": len(text), "limit": limits.MAX_EXAMPLE_CHARS},
                     )
                 windows += estimated_windows(text)
+        size = sum(len(text.encode("utf-8")) for texts in (examples or {}).values() for text in texts)
+        if size > limits.MAX_EXAMPLE_BYTES:
+            raise PydanticCustomError(
+                "examples_too_large",
+                "label_examples take {size} bytes as UTF-8; the limit is {limit} (a job stores them)",
+                {"size": size, "limit": limits.MAX_EXAMPLE_BYTES},
+            )
         if windows > limits.MAX_EXAMPLE_WINDOWS:
             raise PydanticCustomError(
                 "examples_too_many_windows",
