@@ -316,3 +316,28 @@ def test_an_event_for_a_version_deleted_since_is_ignored(batch: Batch) -> None:
     batch.objects.put(key, jsonl_lines(2))
     assert batch.start.handle(UploadedObject(batch.objects.bucket, key, "v9")) == "ignored: object deleted"
     assert batch.jobs.get(created.job_id).status == JobStatus.AWAITING_UPLOAD
+
+
+def test_a_csv_job_with_label_examples_stages_them_with_every_record(batch: Batch) -> None:
+    examples = {LABELS[0]: ["an example", "another example"]}
+    created = batch.jobs.create(
+        CreateJobRequest(format="csv", candidate_labels=LABELS, label_examples=examples)
+    )
+    key = created.upload.key if created.upload else ""
+    assert batch.upload(key, b"text\nfirst\nsecond\n") == "started"
+    staged = [json.loads(line) for line in batch.objects.iter_lines(layout.shard_key(created.job_id, 0))]
+    assert [line["parameters"]["label_examples"] for line in staged] == [examples, examples]
+
+
+def test_a_json_lines_record_with_examples_for_an_unknown_label_rejects_the_file_naming_the_line(
+    batch: Batch,
+) -> None:
+    good = {"inputs": "x", "parameters": {"candidate_labels": ["a", "b"], "label_examples": {"a": ["ex"]}}}
+    bad = {"inputs": "y", "parameters": {"candidate_labels": ["a", "b"], "label_examples": {"c": ["ex"]}}}
+    body = (json.dumps(good) + "\n" + json.dumps(bad) + "\n").encode()
+    assert batch.upload("input/examples/a.jsonl", body) == "rejected"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/examples/a.jsonl"))
+    assert job is not None
+    assert job.problems == [
+        'line 2: parameters: label_examples has "c", which is not one of candidate_labels'
+    ]

@@ -129,8 +129,9 @@ class ClassifyParameters(BaseModel):
         description=(
             f"Up to {limits.MAX_EXAMPLES_PER_LABEL} example texts for some or all candidate labels "
             f"(each up to {limits.MAX_EXAMPLE_CHARS} characters; all of them up to "
-            f"{limits.MAX_EXAMPLE_WINDOWS} model windows): a text close to a label's examples scores "
-            "higher for it, beside its hypotheses. Answers still report label names."
+            f"{limits.MAX_EXAMPLE_WINDOWS} model windows and {limits.MAX_EXAMPLE_BYTES} bytes as UTF-8): a "
+            "text close to a label's examples scores higher for it, beside its hypotheses. Answers still "
+            "report label names."
         ),
         examples=[{"Finance": ["pay off my credit card", "spend less on takeout"]}],
     )
@@ -192,7 +193,6 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_examples")
     @classmethod
     def _check_examples(cls, examples: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        windows = 0
         for label, texts in (examples or {}).items():
             check_encodable(label, "label_examples key")
             if not texts or len(texts) > limits.MAX_EXAMPLES_PER_LABEL:
@@ -212,7 +212,14 @@ class ClassifyParameters(BaseModel):
                         "{where} has {length} characters; the limit is {limit}",
                         {"where": where, "length": len(text), "limit": limits.MAX_EXAMPLE_CHARS},
                     )
-                windows += estimated_windows(text)
+        windows = example_windows(examples)
+        size = sum(len(text.encode("utf-8")) for texts in (examples or {}).values() for text in texts)
+        if size > limits.MAX_EXAMPLE_BYTES:
+            raise PydanticCustomError(
+                "examples_too_large",
+                "label_examples take {size} bytes as UTF-8; the limit is {limit} (a job stores them)",
+                {"size": size, "limit": limits.MAX_EXAMPLE_BYTES},
+            )
         if windows > limits.MAX_EXAMPLE_WINDOWS:
             raise PydanticCustomError(
                 "examples_too_many_windows",
@@ -241,9 +248,7 @@ class ClassifyParameters(BaseModel):
     @property
     def example_windows(self) -> int:
         """The model windows the examples take (:func:`estimated_windows` of each; 0 without examples)."""
-        return sum(
-            estimated_windows(text) for texts in (self.label_examples or {}).values() for text in texts
-        )
+        return example_windows(self.label_examples)
 
     @property
     def templates(self) -> list[str]:
@@ -402,6 +407,11 @@ def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
     if shortlist is None:
         shortlist = limits.DEFAULT_SHORTLIST if labels > limits.SHORTLIST_ABOVE else False
     return labels if shortlist is False or shortlist is True else min(labels, shortlist)
+
+
+def example_windows(examples: dict[str, list[str]] | None) -> int:
+    """The model windows label examples take: :func:`estimated_windows` of each (0 without any)."""
+    return sum(estimated_windows(text) for texts in (examples or {}).values() for text in texts)
 
 
 def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
