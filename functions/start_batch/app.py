@@ -36,8 +36,14 @@ def lambda_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     """Handle every record; an unexpected error propagates so Lambda retries, then the DLQ keeps it."""
     outcomes = []
     for record in event.records:
-        # S3 URL-encodes keys in notifications (a space arrives as "+").
-        upload = UploadedObject(bucket=record.s3.bucket.name, key=unquote_plus(record.s3.get_object.key))
+        # S3 URL-encodes keys in notifications (a space arrives as "+"); a versioned bucket's record
+        # names the version it is about ("null" for an object written while versioning was off)
+        version_id = record.s3.get_object.version_id
+        upload = UploadedObject(
+            bucket=record.s3.bucket.name,
+            key=unquote_plus(record.s3.get_object.key),
+            version_id=None if version_id in {None, "", "null"} else version_id,
+        )
         outcome = _start_batch(upload.bucket).handle(upload)
         logger.info("upload handled", extra={"outcome": outcome})
         metrics.add_metric(name="UploadsHandled", unit="Count", value=1)

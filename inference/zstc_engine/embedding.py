@@ -217,12 +217,7 @@ class EmbeddingClassifier(Classifier):
                 mean = vectors[offset : offset + len(windows)].mean(dim=0)
                 offset += len(windows)
                 self._example_cache[text] = torch.nn.functional.normalize(mean, p=2, dim=-1)
-        for example in examples:
-            self._example_cache.move_to_end(example)
-        stacked = torch.stack([self._example_cache[e] for e in examples])
-        while len(self._example_cache) > EXAMPLE_CACHE_SIZE:
-            self._example_cache.popitem(last=False)
-        return stacked
+        return _stacked_from(self._example_cache, examples, EXAMPLE_CACHE_SIZE)
 
     def _label_set(self, task: ClassificationTask) -> tuple[torch.Tensor, torch.Tensor]:
         """The task's hypothesis vectors ``[hypotheses, dim]`` and the label index of each, kept per
@@ -285,12 +280,18 @@ class EmbeddingClassifier(Classifier):
         if missing:
             for hypothesis, vector in zip(missing, self.embed(missing), strict=True):
                 self._hypothesis_cache[hypothesis] = vector
-        for hypothesis in hypotheses:
-            self._hypothesis_cache.move_to_end(hypothesis)
-        vectors = torch.stack([self._hypothesis_cache[h] for h in hypotheses])
-        while len(self._hypothesis_cache) > LABEL_CACHE_SIZE:
-            self._hypothesis_cache.popitem(last=False)
-        return vectors
+        return _stacked_from(self._hypothesis_cache, hypotheses, LABEL_CACHE_SIZE)
+
+
+def _stacked_from(cache: OrderedDict[str, torch.Tensor], keys: list[str], size: int) -> torch.Tensor:
+    """The cached vectors of ``keys`` (all present) stacked in order, ``[keys, dim]``; the keys become
+    the most recently used and the cache is trimmed to ``size`` (LRU)."""
+    for key in keys:
+        cache.move_to_end(key)
+    stacked = torch.stack([cache[key] for key in keys])
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return stacked
 
 
 def rank_labels(similarity: torch.Tensor) -> list[int]:

@@ -27,10 +27,13 @@ def local_template(path: Path = TEMPLATE_PATH, parameters: dict[str, str] | None
     )
 
 
-def create_bucket(s3: Any, name: str) -> None:
-    """A versioned bucket, as the template's DataBucket is."""
+def create_bucket(s3: Any, template: Template, logical_id: str, name: str) -> None:
+    """A bucket with the template's versioning (the DataBucket's is Enabled: S3 events then name the
+    version they are about, and start_batch reads that one)."""
     s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    versioning = template.resources[logical_id]["Properties"].get("VersioningConfiguration")
+    if versioning:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
 
 
 def create_table(dynamodb: Any, template: Template, logical_id: str, name: str) -> None:
@@ -49,6 +52,6 @@ def create_table(dynamodb: Any, template: Template, logical_id: str, name: str) 
 
 def provision(template: Template, clients: dict[str, Any], names: dict[str, str]) -> None:
     """The data bucket and the tables under their local names."""
-    create_bucket(clients["s3"], names["DataBucket"])
+    create_bucket(clients["s3"], template, "DataBucket", names["DataBucket"])
     create_table(clients["dynamodb"], template, "JobsTable", names["JobsTable"])
     create_table(clients["dynamodb"], template, "LabelSetsTable", names["LabelSetsTable"])

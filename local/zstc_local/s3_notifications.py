@@ -3,6 +3,10 @@
 Each ``Type: S3`` event of a function becomes a queue notification on the emulated bucket with the
 template's events and prefix/suffix filter rules, so the emulator itself decides which objects
 notify (and builds the S3 event). A poller moves each notification to the function's async queue.
+
+moto's S3 event leaves out ``s3.object.versionId``, which S3 sends for every object of a versioned
+bucket (the template's data bucket is one): :func:`carry_version_ids` adds it, so start_batch reads
+the version each event is about locally as on AWS.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from moto.s3 import notifications as moto_notifications
 
 from zstc_local.async_invoke import AsyncInvoker
 from zstc_local.constants import ACCOUNT_ID, REGION
@@ -34,6 +40,27 @@ class S3Subscription:
     def queue_name(self) -> str:
         """The emulator queue that carries this subscription's notifications."""
         return f"zstc-local-s3-{self.function}-{self.event_name}"[:80]
+
+
+def _with_version_id(build: Any) -> Any:
+    """moto's S3 event builder, adding ``versionId`` to the object as S3 does on a versioned bucket."""
+
+    def build_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event: dict[str, Any] = build(event_name, bucket, key, notification_id)
+        version_id = getattr(key, "version_id", None)
+        if version_id and version_id != "null":  # moto's version of an object of an unversioned bucket
+            for record in event["Records"]:
+                record["s3"]["object"]["versionId"] = str(version_id)
+        return event
+
+    build_event.carries_version_ids = True  # type: ignore[attr-defined]
+    return build_event
+
+
+def carry_version_ids() -> None:
+    """Make the emulator's S3 events carry ``s3.object.versionId`` (idempotent; moto runs in-process)."""
+    if not getattr(moto_notifications._get_s3_event, "carries_version_ids", False):
+        moto_notifications._get_s3_event = _with_version_id(moto_notifications._get_s3_event)
 
 
 def subscriptions(template: Template) -> list[S3Subscription]:
@@ -71,6 +98,7 @@ class S3NotificationBridge:
 
     def start(self) -> None:
         """Create the queues, set the bucket notifications, start polling."""
+        carry_version_ids()
         by_bucket: dict[str, list[dict[str, Any]]] = {}
         for sub in self.subscriptions:
             url = self._sqs.create_queue(QueueName=sub.queue_name)["QueueUrl"]

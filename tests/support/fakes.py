@@ -77,12 +77,26 @@ class FakeJobStore:
     def list_by_status(
         self, status: JobStatus, limit: int, start: PageKey | None
     ) -> tuple[list[JobItem], PageKey | None]:
+        # keyed by position (created_at, job_id) like DynamoDB's index, not by offset: jobs created or
+        # moved between two pages shift no key
         jobs = sorted(
             (job for job in self.jobs.values() if job.status == status),
-            key=lambda j: j.created_at,
+            key=lambda j: (j.created_at, j.job_id),
             reverse=True,
         )
-        return self._page(f"status:{status.value}", jobs, limit, start)
+        listing = f"status:{status.value}"
+        if start is not None:
+            after = start.get("after")
+            if set(start) != {"listing", "after"} or not isinstance(after, list) or len(after) != 2:
+                raise InvalidPageKeyError("not a key of this listing")
+            if start["listing"] != listing:
+                raise ForeignPageKeyError("a key of another listing")
+            jobs = [job for job in jobs if (job.created_at, job.job_id) < tuple(after)]
+        page = jobs[:limit]
+        return page, (self.page_key_after(page[-1]) if len(jobs) > limit else None)
+
+    def page_key_after(self, job: JobItem) -> PageKey:
+        return {"listing": f"status:{job.status.value}", "after": [job.created_at, job.job_id]}
 
     def put_results(self, job_id: str, results: Sequence[JobResult], expires_at: int) -> None:
         stored = self.results.setdefault(job_id, {})
@@ -108,18 +122,21 @@ class StoredObject:
 
 
 class FakeObjectStore:
-    """A versioned bucket in a dict: ``objects`` holds each key's latest version, ``versions`` every one."""
+    """A versioned bucket in a dict: ``objects`` holds each key's latest version, ``versions`` every one
+    (version ids ``v1``, ``v2``, ... per key)."""
 
     def __init__(self, bucket: str = "fake-bucket") -> None:
         self.bucket = bucket
         self.objects: dict[str, StoredObject] = {}
-        self.versions: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str], StoredObject] = {}
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         found = self.objects.get(key)
+        if found is not None and version_id:
+            found = self.versions.get((key, version_id))
         if found is None:
             return None
         version = f"v{found.version}"
@@ -128,7 +145,7 @@ class FakeObjectStore:
     def open(self, key: str, version_id: str | None = None) -> BinaryReader:
         if key not in self.objects or (version_id and (key, version_id) not in self.versions):
             raise KeyError(key)
-        return io.BytesIO(self.versions[key, version_id] if version_id else self.objects[key].data)
+        return io.BytesIO(self.versions[key, version_id].data if version_id else self.objects[key].data)
 
     def iter_lines(self, key: str) -> Iterator[bytes]:
         yield from binary_lines(self.open(key))
@@ -142,7 +159,7 @@ class FakeObjectStore:
     ) -> None:
         version = self.objects[key].version + 1 if key in self.objects else 1
         self.objects[key] = StoredObject(data, content_type, dict(metadata or {}), version)
-        self.versions[key, f"v{version}"] = data
+        self.versions[key, f"v{version}"] = self.objects[key]
 
     def delete_prefix(self, prefix: str) -> None:
         for key in [key for key in self.objects if key.startswith(prefix)]:

@@ -171,6 +171,25 @@ def test_deeply_nested_json_inside_a_field_is_400(api: ApiHandlerClient) -> None
     _assert_error(_post(api, body), 400, "invalid_json")
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("path", ["/classify", "/jobs"])
+def test_nan_and_infinity_are_not_json_so_400_naming_the_position(
+    api: ApiHandlerClient, path: str, constant: str
+) -> None:
+    # Given a body that is JSON but for a NaN/Infinity literal (Python's parser reads them) where a
+    # number goes, after a string holding the same word
+    prefix = '{"inputs": "NaN or Infinity?", "parameters": {"candidate_labels": ["a", "b"], "threshold": '
+    body = prefix + constant + "}}"
+    if path == "/jobs":
+        prefix = '{"format": "csv", "candidate_labels": ["a", "b"], "threshold": '
+        body = prefix + constant + "}"
+    response = api.invoke(proxy_event("POST", path, body=body, headers={"Content-Type": "application/json"}))
+    # Then it is invalid JSON at the literal's character, not a 422 about the threshold's range
+    error = _assert_error(response, 400, "invalid_json")
+    assert f"{constant} is not a JSON value" in error["message"]
+    assert f"at character {len(prefix)}" in error["message"]
+
+
 # --- labels that differ only by spaces, invisible text, duplicate keys ------------------
 
 
@@ -189,6 +208,34 @@ def test_a_text_or_label_of_only_invisible_characters_is_422(api: ApiHandlerClie
     assert error["details"][0]["loc"] == ["body", "inputs"]
     error = _assert_error(_post(api, _valid_body(labels=["Finance", invisible])), 422, "validation_error")
     assert error["details"][0]["loc"] == ["body", "parameters", "candidate_labels"]
+
+
+def test_numbers_python_cannot_hold_are_a_4xx_naming_the_place_not_a_500(api: ApiHandlerClient) -> None:
+    # Given an integer longer than Python converts (4,300 digits), then one too large for a float
+    prefix = '{"inputs": "x", "parameters": {"candidate_labels": ["a", "b"], "top_k": '
+    error = _assert_error(_post(api, prefix + "7" * 5000 + "}}"), 400, "invalid_json")
+    assert f"an integer of more than 4300 digits at character {len(prefix)}" in error["message"]
+    body = '{"inputs": "x", "parameters": {"candidate_labels": ["a", "b"], "threshold": 1' + "0" * 400 + "}}"
+    error = _assert_error(_post(api, body), 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "parameters", "threshold"]
+
+
+def test_a_description_key_in_another_unicode_form_describes_its_label(api: ApiHandlerClient) -> None:
+    # Given the label "Café" in NFC, described under its NFD spelling (and "Cooking" with a zero-width
+    # space and a trailing space in its key)
+    nfc, nfd = "Caf\u00e9", "Cafe\u0301"
+    descriptions = {nfd: "a place that serves coffee", "Cooking\u200b ": "preparing food"}
+    parameters: dict[str, Any] = {"candidate_labels": [nfc, "Cooking"], "label_descriptions": descriptions}
+    body = {"inputs": TEXT, "parameters": parameters}
+    # Then the keys name those labels, and the answer reports the labels as they were sent
+    response = _post(api, json.dumps(body, ensure_ascii=False))
+    assert response.status == 200, response.body
+    assert sorted(response.body["labels"]) == sorted([nfc, "Cooking"])
+    # And two keys naming one label are a 422, never one of them dropped by key order
+    parameters["label_descriptions"] = {nfd: "coffee", nfc: "a bar"}
+    error = _assert_error(_post(api, json.dumps(body, ensure_ascii=False)), 422, "validation_error")
+    assert error["details"][0]["loc"] == ["body", "parameters", "label_descriptions"]
+    assert "two keys for the label" in error["details"][0]["msg"]
 
 
 def test_duplicate_keys_are_400_naming_the_key(api: ApiHandlerClient) -> None:

@@ -65,9 +65,10 @@ def test_event_file_runs_through_its_handler(batch: BatchPath, name: str) -> Non
     if name.startswith("s3_"):
         key = event["Records"][0]["s3"]["object"]["key"]
         line = {"id": "a", "inputs": "save more", "parameters": {"candidate_labels": ["Finance", "Health"]}}
-        boto3.client("s3", region_name=REGION).put_object(
+        put = boto3.client("s3", region_name=REGION).put_object(
             Bucket=BUCKET, Key=key, Body=json.dumps(line).encode()
         )
+        event["Records"][0]["s3"]["object"]["versionId"] = put["VersionId"]  # S3 names the version it wrote
         result = batch.start_batch(event, LocalLambdaContext("StartBatchFunction"))
         assert result == {"outcomes": [EXPECTED[name]]}
         return

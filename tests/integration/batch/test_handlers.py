@@ -303,6 +303,35 @@ def test_duplicate_s3_event_starts_one_transform_job(batch: BatchPath) -> None:
     assert len(_transform_jobs()) == 1
 
 
+def test_two_puts_before_their_events_run_the_first_and_note_the_second(batch: BatchPath) -> None:
+    # Given two files PUT to one key before S3 delivered either event: two versions of the object
+    s3 = boto3.client("s3", region_name=REGION)
+    key = "input/twoputs/a.jsonl"
+    first_body, second_body = _jsonl(2), _jsonl(5)
+    first = s3.put_object(Bucket=BUCKET, Key=key, Body=first_body)
+    second = s3.put_object(Bucket=BUCKET, Key=key, Body=second_body)
+    # When the two events arrive, each naming its version
+    outcome = batch.deliver_upload(key, len(first_body), first["ETag"].strip('"'), first["VersionId"])
+    assert outcome == {"outcomes": ["started"]}
+    later = batch.deliver_upload(key, len(second_body), second["ETag"].strip('"'), second["VersionId"])
+    # Then the job ran the first file, and its notes list the second as not processed
+    assert later == {"outcomes": ["ignored: job is InProgress with another upload"]}
+    job = _job_item(layout.job_id_for_upload(BUCKET, key))
+    assert (job["input_version"], job["records"]) == (first["VersionId"], 2)
+    [note] = job["notes"]
+    assert f"version {second['VersionId']})" in note
+    assert len(_transform_jobs()) == 1
+
+
+def test_an_event_naming_the_null_version_reads_the_latest(batch: BatchPath) -> None:
+    # S3 names an object written while versioning was off "null": there is no version to pin
+    s3 = boto3.client("s3", region_name=REGION)
+    body = _jsonl(3)
+    put = s3.put_object(Bucket=BUCKET, Key="input/nullversion/a.jsonl", Body=body)
+    outcome = batch.deliver_upload("input/nullversion/a.jsonl", len(body), put["ETag"].strip('"'), "null")
+    assert outcome == {"outcomes": ["started"]}
+
+
 def test_crash_between_staging_and_transform_is_retried_without_a_second_job(batch: BatchPath) -> None:
     # Given an earlier attempt that staged the input and died before starting the transform job
     from zstc.batch.items import JobChanges  # noqa: PLC0415

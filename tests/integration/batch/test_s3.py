@@ -39,3 +39,28 @@ def test_an_unversioned_object_has_no_version_id_and_its_etag_as_version(moto: M
     assert info is not None
     assert info.version_id is None
     assert info.version == s3.head_object(Bucket=BUCKET, Key="k")["ETag"].strip('"')
+
+
+def test_head_of_a_version_describes_that_version_after_the_key_is_written_again(moto: MotoHarness) -> None:
+    # Given two uploads to one key of a versioned bucket, with different sizes and metadata
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket=BUCKET, Key="k", Body=b"first", Metadata={"candidate-labels": "a, b"})
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"the second", Metadata={"candidate-labels": "c, d"})
+    store = S3Store(BUCKET)
+    # When the first version is looked up by its id (what an S3 event names)
+    info = store.head("k", first["VersionId"])
+    # Then it is that version, not the latest
+    assert info is not None
+    assert (info.size, info.version_id, info.metadata) == (
+        5,
+        first["VersionId"],
+        {"candidate-labels": "a, b"},
+    )
+    latest = store.head("k")
+    assert latest is not None
+    assert latest.size == len(b"the second")
+    # And a version that does not exist is gone, like a deleted key
+    s3.delete_object(Bucket=BUCKET, Key="k", VersionId=first["VersionId"])
+    assert store.head("k", first["VersionId"]) is None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zstc.batch.formats import READERS, InputSpec, ModelRequestLine, Problem, read_csv
+from zstc.batch.formats import READERS, InputSpec, ModelRequestLine, Problem, read_csv, read_records
 from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename
 from zstc.contract.request import ClassifyParameters
 
@@ -85,3 +86,62 @@ def test_the_format_table_and_its_names_agree() -> None:
     assert format_for_filename("Tweets.CSV") is INPUT_FILE_FORMATS["csv"]
     assert format_for_filename("a.jsonl") is INPUT_FILE_FORMATS["jsonl"]
     assert format_for_filename("a.txt") is None
+
+
+JSONL_SPEC = InputSpec(format="jsonl", parameters=SPEC.parameters)
+
+
+def _records(spec: InputSpec, data: str) -> list[ModelRequestLine | Problem]:
+    return list(read_records(io.BytesIO(data.encode()), spec))
+
+
+@pytest.mark.parametrize(
+    ("spec", "data", "line", "first", "shown"),
+    [
+        (
+            JSONL_SPEC,
+            '{"id": "a", "inputs": "x"}\n{"id": "b", "inputs": "y"}\n{"id": "a", "inputs": "z"}\n',
+            3,
+            1,
+            '"a"',
+        ),
+        # 7 and "7" are one id in results.csv
+        (JSONL_SPEC, '{"id": 7, "inputs": "x"}\n{"id": "7", "inputs": "y"}\n', 2, 1, '"7"'),
+        (JSONL_SPEC, '{"id": 2, "inputs": "x"}\n{"inputs": "y"}\n', 2, 1, "2"),  # line 2 takes id 2
+        (InputSpec("csv", SPEC.parameters, id_column="id"), "id,text\nr1,x\nr2,y\nr1,z\n", 4, 2, '"r1"'),
+    ],
+)
+def test_a_record_id_given_twice_is_a_problem_naming_the_id_and_its_first_line(
+    spec: InputSpec, data: str, line: int, first: int, shown: str
+) -> None:
+    # Given a file in which two records have one id
+    read = _records(spec, data)
+    # Then the later one is a problem on its line, naming the id and where it was first; nothing is
+    # dropped or chosen silently (start_batch rejects a file with any problem)
+    problems = [item for item in read if isinstance(item, Problem)]
+    assert [(problem.line, problem.reason) for problem in problems] == [
+        (line, f"id {shown} is also the id of line {first}; record ids must be unique")
+    ]
+
+
+def test_records_without_ids_take_their_line_numbers_and_never_collide() -> None:
+    data = "".join(json.dumps({"inputs": f"text {index}"}) + "\n" for index in range(50))
+    assert all(isinstance(item, ModelRequestLine) for item in _records(JSONL_SPEC, data))
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_in_a_line_are_invalid_json_at_their_column(constant: str) -> None:
+    prefix = '{"inputs": "NaN", "parameters": {"candidate_labels": ["a", "b"], "threshold": '
+    [problem] = _records(JSONL_SPEC, prefix + constant + "}}\n")
+    assert isinstance(problem, Problem)
+    assert problem.line == 1
+    reason = f"{constant} is not a JSON value (JSON has no NaN or Infinity)"
+    assert problem.reason == f"invalid JSON: {reason} at column {len(prefix) + 1}"
+
+
+def test_an_integer_too_long_to_read_is_a_problem_on_its_line_not_a_crash() -> None:
+    prefix = '{"id": '
+    [problem] = _records(JSONL_SPEC, prefix + "9" * 5000 + ', "inputs": "x"}\n')
+    assert isinstance(problem, Problem)
+    assert problem.reason.startswith("invalid JSON: an integer of more than 4300 digits")
+    assert problem.reason.endswith(f"at column {len(prefix) + 1}")

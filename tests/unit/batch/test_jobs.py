@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.support.batch_services import LABELS, SETTINGS, Batch, jsonl_lines
 from tests.support.fakes import FakeJobStore, FakeObjectStore
 from zstc.batch import layout
+from zstc.batch.interfaces import PageKey
 from zstc.batch.items import JobChanges, JobItem
 from zstc.batch.jobs import JobsService
 from zstc.contract.jobs import CreateJobRequest, JobStatus
@@ -20,8 +21,8 @@ from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
 from zstc.core.pagination import encode_token
 
 
-def _service(statuses: list[JobStatus]) -> JobsService:
-    store = FakeJobStore()
+def _service(statuses: list[JobStatus], store: FakeJobStore | None = None) -> JobsService:
+    store = store or FakeJobStore()
     for index, status in enumerate(statuses):
         stamp = f"2026-12-01T00:00:{index:02d}.000000+00:00"
         store.jobs[f"{index:016x}"] = JobItem.model_validate(
@@ -84,6 +85,7 @@ def _token(value: object) -> str:
         _token({"all": {"NoSuchStatus": None}}),
         _token({"all": ["Completed"]}),
         _token({"all": {}, "extra": 1}),
+        _token({"all": {}}),  # the right shape, but never issued: it would answer an empty last page
         _token({"listing": "status:Completed", "offset": 0}),  # issued for the status listing
         _token([]),
         _token({}),
@@ -98,6 +100,40 @@ def test_a_tampered_token_of_the_listing_without_status_is_a_400_naming_next_tok
     with pytest.raises(InvalidRequestError) as raised:
         service.list(None, 2, token)
     assert raised.value.details[0]["loc"] == ["query", "next_token"]
+
+
+class _MovingStore(FakeJobStore):
+    """A job store where ``move`` happens right after the listing's first round of queries."""
+
+    def __init__(self, move: tuple[str, JobStatus]) -> None:
+        super().__init__()
+        self.move: tuple[str, JobStatus] | None = move
+        self.queries = 0
+
+    def list_by_status(
+        self, status: JobStatus, limit: int, start: PageKey | None
+    ) -> tuple[list[JobItem], PageKey | None]:
+        found = super().list_by_status(status, limit, start)
+        self.queries += 1
+        if self.move is not None and self.queries == len(JobStatus):
+            job_id, to = self.move
+            self.move = None
+            self.update(job_id, JobChanges(status=to))
+        return found
+
+
+def test_the_listing_without_status_continues_from_the_page_it_returned_not_a_second_query() -> None:
+    # Given two InProgress jobs and a newer Completed one, listed two at a time without status
+    store = _MovingStore(move=(f"{1:016x}", JobStatus.COMPLETED))
+    service = _service([JobStatus.IN_PROGRESS, JobStatus.IN_PROGRESS, JobStatus.COMPLETED], store)
+    # When the newer InProgress job, shown on the first page, completes while that page is made
+    first = service.list(None, 2, None)
+    assert [job.job_id for job in first.jobs] == [f"{2:016x}", f"{1:016x}"]
+    assert store.queries == len(JobStatus)  # one query per status, none after
+    # Then the next page still holds the older InProgress job: none is skipped
+    second = service.list(None, 2, first.next_token)
+    assert [job.job_id for job in second.jobs] == [f"{0:016x}"]
+    assert second.next_token is None
 
 
 def test_a_token_of_the_listing_without_status_is_refused_with_a_status_and_the_reverse() -> None:

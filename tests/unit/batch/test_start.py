@@ -193,8 +193,8 @@ def test_the_upload_validated_is_the_version_the_job_records_even_if_the_key_is_
     batch.objects.put(key, jsonl_lines(2))
     head = batch.objects.head
 
-    def head_then_overwrite(name: str) -> ObjectInfo | None:
-        found = head(name)
+    def head_then_overwrite(name: str, version_id: str | None = None) -> ObjectInfo | None:
+        found = head(name, version_id)
         batch.objects.put(key, jsonl_lines(5))
         return found
 
@@ -262,3 +262,82 @@ def test_label_examples_in_object_metadata_reject_the_upload_saying_they_do_not_
     assert job.problems is not None
     assert job.problems[0].startswith("object metadata label-examples: label examples do not fit")
     assert "POST /jobs" in job.problems[0]
+
+
+@pytest.mark.parametrize("order", ["in order", "reversed"])
+def test_two_puts_before_their_events_run_the_version_each_event_names_and_note_the_other(
+    batch: Batch, order: str
+) -> None:
+    # Given two files PUT to one presigned URL before S3 delivered either event (two versions)
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = f"input/{created.job_id}/input.jsonl"
+    batch.objects.put(key, jsonl_lines(2))
+    batch.objects.put(key, jsonl_lines(5))
+    first, second = ("v1", "v2") if order == "in order" else ("v2", "v1")
+    # When each event arrives, naming its own version
+    assert batch.start.handle(UploadedObject(batch.objects.bucket, key, first)) == "started"
+    outcome = batch.start.handle(UploadedObject(batch.objects.bucket, key, second))
+    # Then the job ran the version of the first event, and the other one is a later upload noted on it
+    assert outcome == "ignored: job is InProgress with another upload"
+    job = batch.jobs.get(created.job_id)
+    assert job.input_version == first
+    assert job.records == (2 if first == "v1" else 5)
+    assert job.notes is not None
+    [note] = job.notes
+    assert f"version {second})" in note
+    assert f"with version {first}" in note
+    assert len(batch.transforms.started) == 1
+    # And duplicate deliveries of either event change nothing
+    assert batch.start.handle(UploadedObject(batch.objects.bucket, key, first)) == "already started"
+    batch.start.handle(UploadedObject(batch.objects.bucket, key, second))
+    assert batch.jobs.get(created.job_id).notes == job.notes
+
+
+def test_a_first_put_that_is_rejected_still_lists_a_second_put_within_the_event_delay(batch: Batch) -> None:
+    # Given a bad file and then a good one PUT to one URL before either event arrived
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = f"input/{created.job_id}/input.jsonl"
+    batch.objects.put(key, b"not json\n")
+    batch.objects.put(key, jsonl_lines(2))
+    # When the events arrive in order
+    assert batch.start.handle(UploadedObject(batch.objects.bucket, key, "v1")) == "rejected"
+    assert batch.start.handle(UploadedObject(batch.objects.bucket, key, "v2")) == "refused: job is Rejected"
+    # Then the job is Rejected for the first file, and its problems say the second was not processed
+    job = batch.jobs.get(created.job_id)
+    assert job.status == JobStatus.REJECTED
+    assert job.problems is not None
+    assert job.problems[0].startswith("line 1: invalid JSON")
+    assert "version v2" in job.problems[-1]
+
+
+def test_an_event_for_a_version_deleted_since_is_ignored(batch: Batch) -> None:
+    created = batch.jobs.create(CreateJobRequest(format="jsonl", candidate_labels=LABELS))
+    key = f"input/{created.job_id}/input.jsonl"
+    batch.objects.put(key, jsonl_lines(2))
+    assert batch.start.handle(UploadedObject(batch.objects.bucket, key, "v9")) == "ignored: object deleted"
+    assert batch.jobs.get(created.job_id).status == JobStatus.AWAITING_UPLOAD
+
+
+def test_a_csv_job_with_label_examples_stages_them_with_every_record(batch: Batch) -> None:
+    examples = {LABELS[0]: ["an example", "another example"]}
+    created = batch.jobs.create(
+        CreateJobRequest(format="csv", candidate_labels=LABELS, label_examples=examples)
+    )
+    key = created.upload.key if created.upload else ""
+    assert batch.upload(key, b"text\nfirst\nsecond\n") == "started"
+    staged = [json.loads(line) for line in batch.objects.iter_lines(layout.shard_key(created.job_id, 0))]
+    assert [line["parameters"]["label_examples"] for line in staged] == [examples, examples]
+
+
+def test_a_json_lines_record_with_examples_for_an_unknown_label_rejects_the_file_naming_the_line(
+    batch: Batch,
+) -> None:
+    good = {"inputs": "x", "parameters": {"candidate_labels": ["a", "b"], "label_examples": {"a": ["ex"]}}}
+    bad = {"inputs": "y", "parameters": {"candidate_labels": ["a", "b"], "label_examples": {"c": ["ex"]}}}
+    body = (json.dumps(good) + "\n" + json.dumps(bad) + "\n").encode()
+    assert batch.upload("input/examples/a.jsonl", body) == "rejected"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/examples/a.jsonl"))
+    assert job is not None
+    assert job.problems == [
+        'line 2: parameters: label_examples has "c", which is not one of candidate_labels'
+    ]

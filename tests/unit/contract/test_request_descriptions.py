@@ -73,3 +73,36 @@ def test_labels_that_differ_only_by_an_invisible_format_character_are_one_label_
     [error] = raised.value.errors()
     assert error["type"] == "label_duplicate"
     assert "candidate_labels[1]" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("label", "key"),
+    [
+        ("Caf\u00e9", "Cafe\u0301"),  # the label NFC, the key NFD
+        ("Cafe\u0301", "Caf\u00e9"),  # and the reverse
+        ("Travel", "Trav\u200bel"),  # a zero-width space inside the key
+        ("Travel", "Travel \u200b"),  # a space hidden from strip() behind a format character
+    ],
+)
+def test_a_description_key_is_matched_to_its_label_by_the_labels_own_rule(label: str, key: str) -> None:
+    # Given a label described under a key that reads the same but is spelt differently
+    payload = {
+        "inputs": "a trip",
+        "parameters": {"candidate_labels": [label, "Work"], "label_descriptions": {key: "about it"}},
+    }
+    # Then the key names the label, and the description is keyed by the label as the request spells it
+    request = ClassifyRequest.model_validate(payload)
+    assert request.parameters.label_descriptions == {label: "about it"}
+    # And two keys that name one label are refused, whatever their order
+    for keys in ((key, label), (label, key)):
+        payload["parameters"]["label_descriptions"] = dict.fromkeys(keys, "about it")  # type: ignore[index]
+        with pytest.raises(ValidationError) as raised:
+            ClassifyRequest.model_validate(payload)
+        assert raised.value.errors()[0]["type"] == "description_duplicate"
+
+
+def test_a_label_and_its_twin_behind_a_format_character_and_a_space_are_one_label_twice() -> None:
+    payload = {"inputs": "a trip", "parameters": {"candidate_labels": ["Travel", "Travel \u200b"]}}
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(payload)
+    assert raised.value.errors()[0]["type"] == "label_duplicate"

@@ -75,19 +75,18 @@ def test_each_example_has_the_hygiene_of_inputs_and_its_error_names_its_position
 
 def test_examples_beyond_the_window_budget_are_refused_even_when_each_label_is_within_its_limits() -> None:
     labels = [f"label {index}" for index in range(200)]
-    long_example = "y" * limits.MAX_EXAMPLE_CHARS  # 5 windows at one token per character
     body = {
         "inputs": "x",
         "parameters": {
             "candidate_labels": labels,
-            "label_examples": {label: [long_example] * 3 for label in labels},
+            "label_examples": {label: [f"example {n}" for n in range(11)] for label in labels},
         },
     }
     with pytest.raises(ValidationError) as raised:
         ClassifyRequest.model_validate(body)
     [error] = raised.value.errors()
     assert error["type"] == "examples_too_many_windows"
-    assert "3000 model windows" in error["msg"]
+    assert "2200 model windows" in error["msg"]
 
 
 def test_examples_are_not_counted_as_pairs_and_are_sent_to_the_endpoint() -> None:
@@ -114,3 +113,20 @@ def test_jobs_take_examples_as_a_job_wide_option_validated_as_classify_does() ->
         )
     with pytest.raises(ValidationError, match="label_examples"):  # never dropped without labels
         CreateJobRequest.model_validate({"format": "jsonl", "label_examples": {"Health": ["run"]}})
+
+
+def test_examples_beyond_the_byte_budget_are_refused() -> None:
+    labels = [f"label {index}" for index in range(16)]
+    example = "\u00e9" * 200  # 400 bytes as UTF-8, one window each
+    body = {
+        "inputs": "x",
+        "parameters": {
+            "candidate_labels": labels,
+            "label_examples": {label: [example] * 16 for label in labels},
+        },
+    }
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(body)
+    [error] = raised.value.errors()
+    assert error["type"] == "examples_too_large"
+    assert "label_examples take 102400 bytes as UTF-8; the limit is 100000" in error["msg"]

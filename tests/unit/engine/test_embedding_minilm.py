@@ -59,12 +59,8 @@ def test_embeddings_are_normalised_mean_pooled_and_order_independent(minilm: Emb
     assert torch.allclose(forward.norm(dim=-1), torch.ones(2), atol=1e-5)
 
 
-def test_hypothesis_embeddings_are_cached_per_template_and_label(minilm: EmbeddingClassifier) -> None:
-    minilm._hypothesis_cache.clear()
-    task = ClassificationTask(texts=("x",), labels=LABELS, hypothesis_templates=("A resolution about {}.",))
-    minilm.classify(task)
-    expected = {f"A resolution about {variant}." for label in LABELS for variant in phrase_variants(label)}
-    assert set(minilm._hypothesis_cache) == expected
+def _embedded_by(minilm: EmbeddingClassifier, task: ClassificationTask) -> list[list[str]]:
+    """The sentences ``minilm`` embeds while it classifies ``task``, per call of ``embed``."""
     calls: list[list[str]] = []
     original = minilm.embed
 
@@ -77,6 +73,16 @@ def test_hypothesis_embeddings_are_cached_per_template_and_label(minilm: Embeddi
         minilm.classify(task)
     finally:
         minilm.embed = original  # type: ignore[method-assign]
+    return calls
+
+
+def test_hypothesis_embeddings_are_cached_per_template_and_label(minilm: EmbeddingClassifier) -> None:
+    minilm._hypothesis_cache.clear()
+    task = ClassificationTask(texts=("x",), labels=LABELS, hypothesis_templates=("A resolution about {}.",))
+    minilm.classify(task)
+    expected = {f"A resolution about {variant}." for label in LABELS for variant in phrase_variants(label)}
+    assert set(minilm._hypothesis_cache) == expected
+    calls = _embedded_by(minilm, task)
     assert calls == [["x"]]  # only the text was embedded again
 
 
@@ -127,18 +133,7 @@ def test_example_embeddings_are_cached_and_a_long_example_is_the_mean_of_its_win
     assert torch.allclose(minilm.example_vectors([long_example])[0], expected, atol=1e-6)
     task = _examples_task("spend less on food")
     minilm.classify(task)
-    calls: list[list[str]] = []
-    original = minilm.embed
-
-    def spy(sentences: Sequence[str]) -> torch.Tensor:
-        calls.append(list(sentences))
-        return original(sentences)
-
-    minilm.embed = spy  # type: ignore[method-assign]
-    try:
-        minilm.classify(task)
-    finally:
-        minilm.embed = original  # type: ignore[method-assign]
+    calls = _embedded_by(minilm, task)
     assert calls == [["spend less on food"]]  # examples and hypotheses came from the caches
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,14 @@ from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_engine.classifier import classify_each
 from zstc_engine.embedding import EmbeddingClassifier, rank_labels
 from zstc_engine.loading import load_classifier
-from zstc_engine.nli import DEFAULT_SHORTLIST, SHORTLIST_ABOVE, NliClassifier, ShortlistUnavailableError
+from zstc_engine.nli import (
+    DEFAULT_SHORTLIST,
+    NLI_EXAMPLE_WEIGHT,
+    SHORTLIST_ABOVE,
+    ExamplesUnavailableError,
+    NliClassifier,
+    ShortlistUnavailableError,
+)
 from zstc_engine.protocol import ClassificationTask, RecordFailure
 
 LABELS = (*tuple(f"label {index}" for index in range(40)), "banking", "sports", "health")
@@ -150,3 +159,54 @@ def test_no_retriever_when_the_setting_says_none(tmp_path: Path) -> None:
     loaded = load_classifier(directory, environ={"ZSTC_RETRIEVER_DIR": "none"})
     assert isinstance(loaded, NliClassifier)
     assert loaded.retriever is None
+
+
+def test_label_examples_add_the_retrievers_example_logit_to_the_labels_that_have_them(
+    engine: CountingNli,
+) -> None:
+    # Given a multi-label task (a label's score is the sigmoid of its own logit), examples for one label
+    labels = ("banking", "sports", "health")
+    plain = ClassificationTask(texts=TEXTS, labels=labels, multi_label=True, is_batch=True)
+    examples = (("my card was declined at the shop", "transfer money to my account"), (), ())
+    steered = replace(plain, label_examples=examples)
+    before, after = engine.classify(plain), engine.classify(steered)
+    assert engine.retriever is not None
+    [added] = engine.retriever.example_scores([steered])
+    for text, (old, new) in enumerate(zip(before, after, strict=True)):
+        old_logit = {label: _logit(score) for label, score in zip(old.labels, old.scores, strict=True)}
+        new_logit = {label: _logit(score) for label, score in zip(new.labels, new.scores, strict=True)}
+        # Then the label with examples moved by exactly weight x similarity / temperature; the others not
+        expected = NLI_EXAMPLE_WEIGHT * float(added[text][0]) / engine.retriever.temperature
+        assert new_logit["banking"] - old_logit["banking"] == pytest.approx(expected, abs=1e-3)
+        assert new_logit["sports"] == pytest.approx(old_logit["sports"], abs=1e-5)
+        assert new_logit["health"] == pytest.approx(old_logit["health"], abs=1e-5)
+
+
+def _logit(score: float) -> float:
+    return math.log(score / (1 - score))
+
+
+def test_label_examples_without_a_retriever_fail_their_record_and_are_never_ignored(
+    engine: CountingNli,
+) -> None:
+    retriever, engine.retriever = engine.retriever, None
+    try:
+        steered = ClassificationTask(texts=TEXTS[:1], labels=("a", "b"), label_examples=(("an example",), ()))
+        plain = ClassificationTask(texts=TEXTS[:1], labels=("a", "b"))
+        with pytest.raises(ExamplesUnavailableError, match=r"parameters\.label_examples"):
+            engine.classify(steered)
+        failed, answered = classify_each(engine, [steered, plain])
+        assert isinstance(failed, RecordFailure)
+        assert not isinstance(answered, RecordFailure)
+    finally:
+        engine.retriever = retriever
+
+
+def test_a_shortlist_ranks_labels_with_their_examples(engine: CountingNli) -> None:
+    # Given many labels, one of them ("label 7") steered by examples that match the text word for word
+    examples = tuple((TEXTS[0],) if label == "label 7" else () for label in LABELS)
+    task = ClassificationTask(texts=TEXTS[:1], labels=LABELS, shortlist=2, label_examples=examples)
+    [result] = engine.classify(task)
+    # Then the retriever put it in the shortlist the NLI model scored
+    assert result.shortlist is not None
+    assert "label 7" in result.shortlist

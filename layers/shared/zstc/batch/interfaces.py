@@ -65,6 +65,11 @@ class JobStore(Protocol):
         """
         ...
 
+    def page_key_after(self, job: JobItem) -> PageKey:
+        """The key from which the listing of ``job.status`` continues after ``job``, as a page ending
+        with it would return (for a caller that shows only part of a page)."""
+        ...
+
     def put_results(self, job_id: str, results: Sequence[JobResult], expires_at: int) -> None:
         """Write result items (keyed by input position: a replay overwrites the same items)."""
         ...
@@ -88,8 +93,9 @@ class ObjectStore(Protocol):
         """``s3://bucket/key``."""
         ...
 
-    def head(self, key: str) -> ObjectInfo | None:
-        """Size, version and user metadata; None when the object does not exist."""
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """Size, version and user metadata of ``version_id`` when given (an S3 event's
+        ``versionId``), else of the latest; None when that object or version does not exist."""
         ...
 
     def open(self, key: str, version_id: str | None = None) -> BinaryReader:

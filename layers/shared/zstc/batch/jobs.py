@@ -137,9 +137,9 @@ class JobsService:
             if taken[each] == 0:  # none shown: start from the same place next time
                 following[each.value] = None if starts[each] is None else dict(starts[each] or {})
                 continue
-            # part shown: the store's key after exactly the jobs shown
-            _, after = self.jobs.list_by_status(each, taken[each], starts[each])
-            following[each.value] = dict(after) if after else None
+            # part shown: continue after the last job shown, from this very page (a second query
+            # would see the jobs created or moved between the two, and skip or repeat some)
+            following[each.value] = dict(self.jobs.page_key_after(jobs[taken[each] - 1]))
         token = encode_token({_ALL_STATUSES: following}) if following else None
         return JobList(jobs=[job_view(job) for job, _ in merged], next_token=token)
 
@@ -152,6 +152,8 @@ class JobsService:
         states = token.get(_ALL_STATUSES)
         if set(token) != {_ALL_STATUSES} or not isinstance(states, dict):
             raise token_error("next_token was issued for a listing with status")
+        if not states:  # a token is issued only while some status has jobs left: this one was made up
+            raise token_error()
         starts: dict[JobStatus, PageKey | None] = {}
         for name, key in states.items():
             if name not in {each.value for each in JobStatus} or not (key is None or isinstance(key, dict)):

@@ -29,9 +29,10 @@ class S3Store:
         """``s3://bucket/key``."""
         return f"s3://{self.bucket}/{key}"
 
-    def head(self, key: str) -> ObjectInfo | None:
-        """Size, version (VersionId, else ETag) and user metadata; None when the object is gone."""
-        return head_object(self._s3, self.bucket, key)
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        """Size, version (VersionId, else ETag) and user metadata of the version ``version_id`` when
+        given, else the latest; None when the object (or that version) is gone."""
+        return head_object(self._s3, self.bucket, key, version_id)
 
     def open(self, key: str, version_id: str | None = None) -> BinaryReader:
         """The object's body as a stream (read it once, then close it): the version ``version_id`` when

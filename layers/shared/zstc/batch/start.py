@@ -71,10 +71,12 @@ def _capped(problem: str) -> str:
 
 @dataclass(frozen=True)
 class UploadedObject:
-    """The object an S3 ObjectCreated event names."""
+    """The object an S3 ObjectCreated event names: bucket, key and, on a versioned bucket, the version
+    the event is about (``s3.object.versionId``; None on an unversioned bucket: the latest is read)."""
 
     bucket: str
     key: str
+    version_id: str | None = None
 
 
 class ShardWriter:
@@ -157,7 +159,9 @@ class StartBatch:
         job = self.jobs.get(job_id) if layout.JOB_ID_PATTERN.match(job_id) else None
         if job is not None:
             attempt.job_id = job_id
-        info = self.objects.head(upload.key)
+        # the version this event is about, not the latest: two PUTs to the presigned URL within the
+        # event delay are two versions, each with its event; the second is then a later upload
+        info = self.objects.head(upload.key, upload.version_id)
         if info is None:
             logger.warning("uploaded object is gone", extra={"key_length": len(upload.key)})
             return "ignored: object deleted"

@@ -200,6 +200,12 @@ class DynamoJobStore:
         response = self._query(request, start)
         return [self._job(item) for item in response.get("Items", [])], response.get("LastEvaluatedKey")
 
+    def page_key_after(self, job: JobItem) -> PageKey:
+        """The by-status index's LastEvaluatedKey of a page ending with ``job``: the table key and the
+        index key (status, created_at), as DynamoDB writes it."""
+        key = {"pk": layout.job_pk(job.job_id), "sk": layout.JOB_SK, "status": job.status.value}
+        return serialize({**key, "created_at": job.created_at})
+
     def _query(self, request: dict[str, Any], start: PageKey | None) -> Any:
         """One Query; a start key DynamoDB refuses is an ``InvalidPageKeyError``, not a crash."""
         if not start:

@@ -47,9 +47,26 @@ def _split_comma_labels(value: Any) -> Any:
     return labels
 
 
+def label_identity(label: str) -> str:
+    """What a label reads as, for telling two labels (or a description key and a label) apart.
+
+    "Café" as one code point or as "e" + a combining accent is one label (NFC, Unicode Standard Annex
+    #15), and so is a label with an invisible format character inside or at an end ("Trav\u200bel":
+    zero-width space, joiners, soft hyphen; category Cf) or surrounding whitespace.
+    """
+    composed = unicodedata.normalize("NFC", label)
+    return "".join(char for char in composed if unicodedata.category(char) != "Cf").strip()
+
+
 def _int_as_float(value: Any) -> Any:
-    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds."""
-    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    """Strict mode refuses an int for a float field; 0 and 1 are fine thresholds (an int too large for
+    a float stays an int, which the float field then refuses: a 422, not an OverflowError)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
 
 
 Threshold = Annotated[float, BeforeValidator(_int_as_float), Field(ge=0, le=1)]
@@ -112,8 +129,9 @@ class ClassifyParameters(BaseModel):
         description=(
             f"Up to {limits.MAX_EXAMPLES_PER_LABEL} example texts for some or all candidate labels "
             f"(each up to {limits.MAX_EXAMPLE_CHARS} characters; all of them up to "
-            f"{limits.MAX_EXAMPLE_WINDOWS} model windows): a text close to a label's examples scores "
-            "higher for it, beside its hypotheses. Answers still report label names."
+            f"{limits.MAX_EXAMPLE_WINDOWS} model windows and {limits.MAX_EXAMPLE_BYTES} bytes as UTF-8): a "
+            "text close to a label's examples scores higher for it, beside its hypotheses. Answers still "
+            "report label names."
         ),
         examples=[{"Finance": ["pay off my credit card", "spend less on takeout"]}],
     )
@@ -152,7 +170,7 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_descriptions", "label_examples", mode="before")
     @classmethod
     def _strip_label_keys(cls, value: Any, info: ValidationInfo) -> Any:
-        return strip_label_keys(value, str(info.field_name))
+        return strip_label_keys(value, str(info.field_name), info.data.get("candidate_labels") or [])
 
     @field_validator("label_descriptions")
     @classmethod
@@ -175,7 +193,6 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_examples")
     @classmethod
     def _check_examples(cls, examples: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        windows = 0
         for label, texts in (examples or {}).items():
             check_encodable(label, "label_examples key")
             if not texts or len(texts) > limits.MAX_EXAMPLES_PER_LABEL:
@@ -195,7 +212,14 @@ class ClassifyParameters(BaseModel):
                         "{where} has {length} characters; the limit is {limit}",
                         {"where": where, "length": len(text), "limit": limits.MAX_EXAMPLE_CHARS},
                     )
-                windows += estimated_windows(text)
+        windows = example_windows(examples)
+        size = sum(len(text.encode("utf-8")) for texts in (examples or {}).values() for text in texts)
+        if size > limits.MAX_EXAMPLE_BYTES:
+            raise PydanticCustomError(
+                "examples_too_large",
+                "label_examples take {size} bytes as UTF-8; the limit is {limit} (a job stores them)",
+                {"size": size, "limit": limits.MAX_EXAMPLE_BYTES},
+            )
         if windows > limits.MAX_EXAMPLE_WINDOWS:
             raise PydanticCustomError(
                 "examples_too_many_windows",
@@ -224,9 +248,7 @@ class ClassifyParameters(BaseModel):
     @property
     def example_windows(self) -> int:
         """The model windows the examples take (:func:`estimated_windows` of each; 0 without examples)."""
-        return sum(
-            estimated_windows(text) for texts in (self.label_examples or {}).values() for text in texts
-        )
+        return example_windows(self.label_examples)
 
     @property
     def templates(self) -> list[str]:
@@ -262,12 +284,7 @@ class ClassifyParameters(BaseModel):
                     "candidate_labels[{index}] has {length} characters; the limit is {limit}",
                     {"index": index, "length": len(label), "limit": limits.MAX_LABEL_CHARS},
                 )
-            # labels that read the same are the same label twice: "Café" as one code point or as "e" + a
-            # combining accent (NFC, Unicode Standard Annex #15), or with an invisible format character
-            # inside ("Trav\u200bel": zero-width space, joiners, soft hyphen; category Cf)
-            composed = "".join(
-                char for char in unicodedata.normalize("NFC", label) if unicodedata.category(char) != "Cf"
-            )
+            composed = label_identity(label)  # labels that read the same are the same label twice
             if composed in seen:
                 raise PydanticCustomError(
                     "label_duplicate",
@@ -314,23 +331,27 @@ _LABEL_KEY_ERRORS = {
 """Per ``{label: ...}`` parameter, the error types of a repeated key and of a key that names no label."""
 
 
-def strip_label_keys(value: Any, field: str) -> Any:
-    """Keys of a ``{label: ...}`` parameter (``label_descriptions``, ``label_examples``) stripped of
-    spaces, as candidate labels are ("Health " is "Health"). Two keys that strip to one label are
-    refused (naming ``field``), never one of them dropped by key order."""
+def strip_label_keys(value: Any, field: str, labels: list[str]) -> Any:
+    """Keys of a ``{label: ...}`` parameter (``label_descriptions``, ``label_examples``) compared as
+    labels are (:func:`label_identity`: "Health " and an NFD "Café" name "Health" and "Café") and
+    spelt as the candidate label they name. Two keys that name one label are refused (naming
+    ``field``), never one of them dropped by key order."""
     if not isinstance(value, dict):
         return value
-    stripped: dict[Any, Any] = {}
+    spelling = {label_identity(label): label for label in labels}
+    keyed: dict[Any, Any] = {}
     for key, item in value.items():
-        label = key.strip() if isinstance(key, str) else key
-        if label in stripped:
+        identity = label_identity(key) if isinstance(key, str) else key
+        label = spelling.get(identity, identity)
+        if label in keyed:
             raise PydanticCustomError(
                 _LABEL_KEY_ERRORS[field][0],
-                '{field} has two keys for the label "{label}" (keys are stripped of spaces)',
+                '{field} has two keys for the label "{label}" (keys are compared as labels are: stripped, '
+                "in NFC, without invisible format characters)",
                 {"field": field, "label": label},
             )
-        stripped[label] = item
-    return stripped
+        keyed[label] = item
+    return keyed
 
 
 def _check_template(template: str, where: str) -> None:
@@ -386,6 +407,11 @@ def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
     if shortlist is None:
         shortlist = limits.DEFAULT_SHORTLIST if labels > limits.SHORTLIST_ABOVE else False
     return labels if shortlist is False or shortlist is True else min(labels, shortlist)
+
+
+def example_windows(examples: dict[str, list[str]] | None) -> int:
+    """The model windows label examples take: :func:`estimated_windows` of each (0 without any)."""
+    return sum(estimated_windows(text) for texts in (examples or {}).values() for text in texts)
 
 
 def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:

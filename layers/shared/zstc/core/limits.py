@@ -75,6 +75,11 @@ cache. The pair budget below cannot hold them (77 labels x 8 examples is 616 win
 NLI model's pairs, each a forward pass of a far larger model, so examples have their own budget. 2,048
 admits 77 labels x 16 examples (BANKING77's 1,232) or 500 labels x 4."""
 
+MAX_EXAMPLE_BYTES = 100_000
+"""UTF-8 bytes of all the examples of one request or job: a job keeps its parameters in its DynamoDB
+item (at most 400 KB, with room left for its labels and counts). BANKING77's 77 x 16 examples are
+68 KB."""
+
 MAX_BODY_BYTES = 1_048_576
 """Request body size (1 MiB), far below SageMaker's 6 MB InvokeEndpoint payload limit."""
 

@@ -15,15 +15,19 @@ from zstc.core.objects import ObjectInfo
 MULTIPART_PART_BYTES = 5 * 1024 * 1024  # S3's minimum part size: the least memory per part
 
 
-def head_object(s3: Any, bucket: str, key: str) -> ObjectInfo | None:
-    """Size, version (VersionId, else ETag) and user metadata of ``s3://bucket/key``; None when it is gone.
+def head_object(s3: Any, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None:
+    """Size, version (VersionId, else ETag) and user metadata of ``s3://bucket/key``, of the version
+    ``version_id`` when given (else the latest); None when it (or that version) is gone.
 
     ``s3`` is a botocore S3 client; errors other than a missing object propagate (``ClientError``).
     """
+    request = {"Bucket": bucket, "Key": key} | ({"VersionId": version_id} if version_id else {})
     try:
-        response = s3.head_object(Bucket=bucket, Key=key)
+        response = s3.head_object(**request)
     except ClientError as error:
-        if error.response["Error"]["Code"] in {"404", "NoSuchKey", "NotFound"}:
+        code = error.response["Error"]["Code"]
+        # S3 answers a HEAD of a version id it cannot parse with a bare 400: no such version either
+        if code in {"404", "NoSuchKey", "NoSuchVersion", "NotFound"} or (version_id and code == "400"):
             return None
         raise
     version_id = response.get("VersionId")
