@@ -6,6 +6,7 @@ Usage:
     zstc jobs submit|status|list|results ...         batch jobs (commands/jobs.py)
     zstc eval SAMPLE.csv                             which wording of the labels works (commands/eval.py)
     zstc stack env STACK                             a deployed stack's outputs (commands/stack.py)
+    zstc console                                     the web console (commands/console.py, console/)
     zstc local up|invoke|events, zstc demo           the offline local stack (commands/local.py, demo.py)
 
 Start-up imports only the command modules (Typer and the standard library); each command imports
@@ -24,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from zstc_cli.commands import classify, demo, evaluate, jobs, local, stack
+from zstc_cli.commands import classify, console, demo, evaluate, jobs, local, stack
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.options import TargetOptions, examples, target_options
 
@@ -78,6 +79,7 @@ classify.register(app)
 jobs.register(app)
 evaluate.register(app)
 stack.register(app)
+console.register(app)
 local.register(app)
 demo.register(app)
 

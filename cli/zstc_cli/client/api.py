@@ -30,6 +30,15 @@ RETRY_STATUSES = frozenset({429, 503, 504})
 
 
 @dataclass(frozen=True)
+class ApiAnswer:
+    """An API answer as it came: its status, ``Content-Type`` and body bytes."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """How many times an idempotent call is retried and how long it waits between attempts."""
 
@@ -117,6 +126,32 @@ class HttpApiClient:
                     return
 
         self._with_retries("PUT", "upload URL", attempt, idempotent=True, error=_upload_error)
+
+    def forward(self, method: str, path: str, body: bytes | None = None) -> ApiAnswer:
+        """Send ``body`` (JSON bytes) to ``path`` (with its query) as it is, signed; the answer as it is.
+
+        The web console's way through (``zstc_cli.console``): an HTTP error answer is returned, not
+        raised, so the page reads the API's own error body. GETs are retried on network errors only.
+        Raises ``UnreachableError`` when nothing answers.
+        """
+        url = f"{self.target.api_url}{path}"
+        headers = {"Accept": media_types.JSON}
+        if body is not None:
+            headers["Content-Type"] = media_types.JSON
+
+        def attempt() -> ApiAnswer:
+            request = urllib.request.Request(
+                url, data=body, method=method, headers=self._signed(method, url, body, headers)
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                    return ApiAnswer(response.status, response.headers.get("Content-Type") or "", response.read())
+            except urllib.error.HTTPError as error:
+                with error:
+                    return ApiAnswer(error.code, error.headers.get("Content-Type") or "", error.read())
+
+        answer: ApiAnswer = self._with_retries(method, path, attempt, idempotent=method == "GET")
+        return answer
 
     # --- plumbing ---------------------------------------------------------------------------------
 
