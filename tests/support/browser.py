@@ -33,7 +33,7 @@ SCREENSHOTS_VARIABLE = "ZSTC_CONSOLE_SCREENSHOTS"
 
 @contextmanager
 def chromium() -> Iterator[Browser]:
-    """A headless Chromium, closed on exit; fails the test when the system has none (make setup installs it)."""
+    """A headless Chromium, closed on exit; fails the test without one (`make setup` installs it)."""
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.fail(f"no Chromium at {CHROMIUM}: `make setup` installs Debian's chromium (as root)")
     from playwright.sync_api import sync_playwright  # noqa: PLC0415

@@ -145,7 +145,9 @@ class HttpApiClient:
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                    return ApiAnswer(response.status, response.headers.get("Content-Type") or "", response.read())
+                    return ApiAnswer(
+                        response.status, response.headers.get("Content-Type") or "", response.read()
+                    )
             except urllib.error.HTTPError as error:
                 with error:
                     return ApiAnswer(error.code, error.headers.get("Content-Type") or "", error.read())

@@ -36,7 +36,9 @@ def console(
     *,
     target: TargetOptions,
 ) -> None:
-    """Serve the web console for the target API on 127.0.0.1; Ctrl-C stops it.
+    """The web console: Playground, Jobs, Label sets, Evaluate.
+
+    Ctrl-C stops it.
 
     It prints a URL with a token made for this start: only a browser that opened it can use the
     console. The page's API calls go through this process, which signs them (SigV4 or the API key):

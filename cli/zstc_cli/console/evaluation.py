@@ -9,13 +9,13 @@ and returns everything the page draws as JSON: no metric is computed in the brow
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zstc_cli.evaluation import variants as ev
 from zstc_cli.errors import CliError
+from zstc_cli.evaluation import variants as ev
 from zstc_cli.evaluation.metrics import Scores
 
 MOST_CONFUSED_SHOWN = 10
@@ -33,6 +33,7 @@ class EvaluationRequest:
     content: str
     text_column: str = "text"
     truth_column: str = "category"
+    id_column: str | None = None
     labels: tuple[str, ...] = ()
     """The classes; empty: the truth column's values."""
     templates: tuple[str, ...] = ()
@@ -44,9 +45,9 @@ class EvaluationRequest:
         """The request from the page's JSON body; ``ValueError`` naming the field that is wrong."""
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
-        strings = {"filename": str, "content": str, "text_column": str, "truth_column": str}
-        for name, kind in strings.items():
-            if name in body and not isinstance(body[name], kind):
+        strings = ("filename", "content", "text_column", "truth_column", "id_column")
+        for name in strings:
+            if body.get(name) is not None and not isinstance(body[name], str):
                 raise ValueError(f"{name} must be a string")
         for name in ("filename", "content"):
             if not body.get(name):
@@ -66,6 +67,7 @@ class EvaluationRequest:
             content=body["content"],
             text_column=body.get("text_column") or "text",
             truth_column=body.get("truth_column") or "category",
+            id_column=body.get("id_column") or None,
             labels=tuple(label.strip() for label in body.get("labels", []) if label.strip()),
             templates=tuple(template for template in body.get("templates", []) if template.strip()),
             multi_label=bool(body.get("multi_label", False)),
@@ -85,7 +87,9 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
     with tempfile.TemporaryDirectory(prefix="zstc-console-eval-") as folder:
         path = Path(folder) / request.filename
         path.write_text(request.content, encoding="utf-8")
-        examples = ev.load_examples(path, request.text_column, request.truth_column)[: request.limit]
+        examples = ev.load_examples(path, request.text_column, request.truth_column, request.id_column)[
+            : request.limit
+        ]
     seen = sorted({example.truth for example in examples})
     classes = list(request.labels) or seen
     unknown = sorted(set(seen) - set(classes))
@@ -95,36 +99,49 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
     results = [ev.run_variant(classify, variant, classes, examples) for variant in chosen]
     majority, majority_scores = ev.baseline(examples, classes)
     best = max(results, key=lambda result: (result.scores.macro_f1, result.scores.accuracy))
+    confusions = ev.worst_confusions(examples, best, per_pair=len(examples))
+    wrong = sorted(
+        ((top, example, predicted) for (_, predicted), items in confusions.items() for example, top in items),
+        key=lambda item: -item[0],
+    )
     confused = [
-        {"id": example.id, "text": example.text, "truth": truth, "predicted": predicted, "score": top}
-        for (truth, predicted), items in ev.worst_confusions(examples, best, per_pair=len(examples)).items()
-        for example, top in items
+        {"id": example.id, "text": example.text, "truth": example.truth, "predicted": predicted, "score": top}
+        for top, example, predicted in wrong[:MOST_CONFUSED_SHOWN]
     ]
-    confused.sort(key=lambda item: -float(item["score"]))
     return {
         "examples": len(examples),
         "classes": classes,
         "variants": [
-            {"name": result.variant.name, "parameters": dict(result.variant.parameters), **_totals(result.scores)}
+            {
+                "name": result.variant.name,
+                "parameters": dict(result.variant.parameters),
+                **_totals(result.scores),
+            }
             for result in results
         ],
         "majority": {"name": f"majority: {majority}", **_totals(majority_scores)},
         "best": {
             "name": best.variant.name,
             "per_label": [
-                {"label": s.label, "precision": s.precision, "recall": s.recall, "f1": s.f1, "support": s.support}
+                {
+                    "label": s.label,
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "f1": s.f1,
+                    "support": s.support,
+                }
                 for s in best.scores.per_label
             ],
             "confusion": [list(row) for row in best.scores.confusion],
         },
         "coverage": coverage_curve(best.top_scores, best.predicted, [example.truth for example in examples]),
-        "most_confused": confused[:MOST_CONFUSED_SHOWN],
+        "most_confused": confused,
     }
 
 
 def coverage_curve(
     top_scores: Sequence[float], predicted: Sequence[str], truth: Sequence[str]
-) -> list[Mapping[str, float]]:
+) -> list[dict[str, float]]:
     """Per threshold: the share of examples whose top score reaches it, and the accuracy among those.
 
     An example below the threshold abstains; accuracy over no covered example is 0.

@@ -52,7 +52,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 """The media types of the console's own files (anything else in ``static/`` is not served)."""
 
-TOKEN_HEADER = "X-Zstc-Console-Token"
+TOKEN_HEADER = "X-Zstc-Console-Token"  # noqa: S105 - a header name, not a secret
 TOKEN_BYTES = 32
 """Random bytes in a start's token (``secrets.token_urlsafe``)."""
 
@@ -185,7 +185,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         """DELETE: an API call."""
         self._handle()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the console prints its URL and nothing per request."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -283,7 +283,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             raise ConsoleError(502, "api_unreachable", error.message) from None
         if answer.content_type.split(";")[0].strip().lower() != media_types.JSON:
             raise ConsoleError(502, "not_zstc", f"the API answered {answer.content_type or 'no JSON'}")
-        if self.command == "POST" and path.split("?")[0] == "/jobs" and answer.status == 201:
+        if self.command == "POST" and path.split("?", maxsplit=1)[0] == "/jobs" and answer.status == 201:
             self._remember_upload(answer.body)
         self._send(answer.status, answer.body)
 
@@ -327,7 +327,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         except CliError as error:
             raise ConsoleError(502, "api_unreachable", error.message) from None
         disposition = f'attachment; filename="{job_id}-results.csv"'
-        self._send(200, text.getvalue().encode("utf-8"), media_types.CSV, {"Content-Disposition": disposition})
+        self._send(
+            200, text.getvalue().encode("utf-8"), media_types.CSV, {"Content-Disposition": disposition}
+        )
 
     def _evaluate(self) -> None:
         from zstc_cli.console.evaluation import EvaluationRequest, evaluate  # noqa: PLC0415 - scikit-learn
@@ -384,7 +386,6 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
-
 
 
 def serve_console(client: HttpApiClient, port: int, *, open_browser: bool = False) -> None:

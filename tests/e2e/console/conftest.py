@@ -36,14 +36,16 @@ def page(browser: Browser, console: ConsoleServer, tmp_path: Path) -> Iterator[P
     """A new browser context that opened the console's URL (token -> cookie); its last view is saved."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    errors: list[str] = []  # the console's own page must log none (another origin's page may)
+    errors: list[str] = []  # the console's page throws nothing and its server never answers 5xx
 
     def keep(text: str) -> None:
         if page.url.startswith(console.origin):
             errors.append(text)
 
     page.on("pageerror", lambda error: keep(str(error)))
-    page.on("console", lambda message: keep(message.text) if message.type == "error" else None)
+    page.on(
+        "response", lambda answer: keep(f"{answer.status} {answer.url}") if answer.status >= 500 else None
+    )
     page.goto(console.url)
     try:
         yield page

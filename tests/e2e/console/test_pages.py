@@ -110,7 +110,10 @@ def test_evaluate_page_shows_the_metrics_and_the_confusion_matrix(page: Page, tm
     page.goto(page.url.split("#")[0] + "#evaluate")
     form = page.locator("#evaluate")
     form.get_by_label("Annotated sample (.csv with a header row, or .jsonl)").set_input_files(str(sample))
-    form.get_by_label("Hypothesis templates to compare, one per line (optional)").fill("This text is about {}.")
+    form.get_by_label("Id column (optional)").fill("id")
+    form.get_by_label("Hypothesis templates to compare, one per line (optional)").fill(
+        "This text is about {}."
+    )
     # When it runs
     form.get_by_role("button", name="Run evaluation").click()
     # Then the variants sit beside the majority baseline, and the matrix counts every example
@@ -122,6 +125,7 @@ def test_evaluate_page_shows_the_metrics_and_the_confusion_matrix(page: Page, tm
     assert sum(int(cell) for cell in cells) == 24
     assert page.locator("#ev-per-label tr").count() == page.locator("#ev-matrix tbody tr").count()
     assert page.locator("#ev-curve svg path").count() == 2
+    assert (page.locator("#ev-confused td").first.text_content() or "").startswith("nyr-")
     # And a threshold chosen on the curve links to the label sets page
     form.get_by_label("Threshold", exact=True).fill("0.5")
     assert "coverage" in (page.locator("#ev-threshold-out").text_content() or "")

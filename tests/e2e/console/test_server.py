@@ -33,7 +33,6 @@ def send(
     return response.status, json.loads(raw) if is_json else raw, response
 
 
-
 def own_origin(console: ConsoleServer) -> dict[str, str]:
     return {"Origin": console.origin, "Content-Type": "application/json"}
 
@@ -90,10 +89,14 @@ def test_another_host_or_origin_is_refused_even_with_the_token(
 
 
 def test_an_unsafe_method_must_show_it_comes_from_the_console_page(console: ConsoleServer) -> None:
-    payload = json.dumps({"inputs": "Run a marathon", "parameters": {"candidate_labels": ["Health", "Career"]}})
+    payload = json.dumps(
+        {"inputs": "Run a marathon", "parameters": {"candidate_labels": ["Health", "Career"]}}
+    )
     status, body, _ = send(console, "POST", "/api/classify", body=payload.encode())
     assert (status, body["error"]["code"]) == (403, "origin_refused")
-    status, body, _ = send(console, "POST", "/api/classify", body=payload.encode(), headers=own_origin(console))
+    status, body, _ = send(
+        console, "POST", "/api/classify", body=payload.encode(), headers=own_origin(console)
+    )
     assert status == 200
     assert set(body["labels"]) == {"Health", "Career"}
     status, body, _ = send(

@@ -76,6 +76,7 @@ async function run(event) {
     content: await readFile(file),
     text_column: $("ev-text-column").value,
     truth_column: $("ev-truth-column").value,
+    id_column: $("ev-id-column").value || null,
     labels: splitLabels($("ev-labels").value),
     templates: $("ev-templates").value.split(/\r?\n/).map((t) => t.trim()).filter((t) => t),
     multi_label: $("ev-multi").checked,
