@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zstc_cli.errors import CliError
-from zstc_cli.evaluation.metrics import Scores
+from zstc_cli.evaluation.metrics import OperatingPoint, Scores, coverage_steps
 
 BAR_WIDTH = 30
 
@@ -124,6 +124,18 @@ def per_label_table(scores: Scores, title: str) -> Table:
     for item in scores.per_label:
         table.add_row(
             item.label, f"{item.precision:.3f}", f"{item.recall:.3f}", f"{item.f1:.3f}", str(item.support)
+        )
+    return table
+
+
+def tradeoff_table(points: Sequence[OperatingPoint], title: str) -> Table:
+    """Coverage and precision at the thresholds that auto-label about 100%, 90%, ... of the items."""
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for column in ("threshold", "auto-labelled", "items", "precision"):
+        table.add_column(column, justify="right")
+    for point in coverage_steps(points):
+        table.add_row(
+            point.threshold_text, f"{point.coverage:.1%}", str(point.items), f"{point.precision:.3f}"
         )
     return table
 

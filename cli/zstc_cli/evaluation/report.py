@@ -7,7 +7,7 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from zstc_cli.evaluation.metrics import Scores
+from zstc_cli.evaluation.metrics import OperatingPoint, Scores, coverage_steps
 from zstc_cli.evaluation.variants import Example, VariantResult, worst_confusions
 
 PNG_SIZE_INCHES = (8.0, 7.0)
@@ -48,6 +48,68 @@ def matrix_classes(confusion: Sequence[Sequence[int]], limit: int = MATRIX_MAX_C
     if not chosen:
         chosen = sorted(range(size), key=lambda index: -sum(confusion[index]))[:limit]
     return sorted(chosen)
+
+
+def target_line(points: Sequence[OperatingPoint], target: float, chosen: OperatingPoint | None) -> str:
+    """One sentence: the threshold reaching ``target`` precision and its coverage, or that none does.
+
+    ``chosen`` is :func:`zstc_cli.evaluation.metrics.reaching`'s answer for ``target``.
+    """
+    if chosen is not None:
+        return (
+            f"at {chosen.threshold_text}, {chosen.coverage:.0%} of items are auto-labelled at "
+            f"{chosen.precision:.0%} precision ({chosen.items} of {points[0].items}; "
+            f"target {target:.0%})"
+        )
+    best = max(points, key=lambda point: (point.precision, point.coverage))
+    return (
+        f"no threshold reaches {target:.0%} precision on this sample: the highest is "
+        f"{best.precision:.0%}, at {best.threshold_text} ({best.coverage:.0%} of items auto-labelled)"
+    )
+
+
+def tradeoff_png(
+    result: VariantResult,
+    points: Sequence[OperatingPoint],
+    path: Path,
+    *,
+    target: float | None = None,
+    chosen: OperatingPoint | None = None,
+) -> Path:
+    """Draw precision and coverage against the threshold on the top score to ``path``.
+
+    With ``target``, a dashed line at that precision, and the ``chosen`` threshold marked.
+    """
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    thresholds = [point.score for point in points]
+    figure, axes = plt.subplots(figsize=PNG_SIZE_INCHES, dpi=PNG_DPI)
+    try:
+        # each point holds from its score up to the next one: steps after the point
+        axes.step(thresholds, [p.precision for p in points], where="post", label="precision")
+        axes.step(thresholds, [p.coverage for p in points], where="post", label="coverage (auto-labelled)")
+        if target is not None:
+            axes.axhline(target, color="grey", linestyle="--", label=f"target precision {target:.0%}")
+        if chosen is not None:
+            axes.axvline(
+                chosen.score, color="black", linestyle=":", label=f"threshold {chosen.threshold_text}"
+            )
+            axes.plot([chosen.score], [chosen.coverage], "o", color="black")
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, 1.05)
+        axes.set_xlabel("threshold on the top score")
+        axes.set_ylabel("share")
+        axes.set_title(f"{result.variant.name}: precision and coverage by threshold")
+        axes.legend(loc="lower left")
+        axes.grid(alpha=0.3)
+        figure.tight_layout()
+        figure.savefig(path, dpi=PNG_DPI)
+    finally:
+        plt.close(figure)
+    return path
 
 
 def confusion_png(result: VariantResult, classes: Sequence[str], path: Path) -> Path:
@@ -94,10 +156,31 @@ def html_report(
     majority: tuple[str, Scores],
     png: Path,
     path: Path,
+    tradeoff: Sequence[OperatingPoint] = (),
+    tradeoff_image: Path | None = None,
+    target: str = "",
 ) -> Path:
-    """Write one HTML file with everything inline (no external assets): tables, matrix, examples."""
+    """Write one HTML file with everything inline (no external assets): tables, matrix, examples.
+
+    ``tradeoff`` and ``tradeoff_image`` add the best variant's precision/coverage by threshold, and
+    ``target`` the sentence of the target precision's threshold.
+    """
     e = html.escape
     image = base64.b64encode(png.read_bytes()).decode("ascii")
+    tradeoff_section = ""
+    if tradeoff and tradeoff_image is not None:
+        curve = base64.b64encode(tradeoff_image.read_bytes()).decode("ascii")
+        steps = "".join(
+            f"<tr><td>{point.threshold_text}</td><td>{point.coverage:.1%} ({point.items})</td>"
+            f"<td>{point.precision:.3f}</td></tr>"
+            for point in coverage_steps(tradeoff)
+        )
+        tradeoff_section = f"""<h2>Auto-labelling: precision and coverage by threshold</h2>
+<p>Items whose top score reaches the threshold are auto-labelled (coverage); precision is the share of
+their predicted labels that are right.{" " + e(target) + "." if target else ""}</p>
+<table><tr><th>threshold</th><th>coverage (items)</th><th>precision</th></tr>{steps}</table>
+<img alt="precision and coverage by threshold" src="data:image/png;base64,{curve}">
+"""
     variant_rows = "".join(
         f"<tr><td>{e(r.variant.name)}</td><td>{r.scores.accuracy:.3f}</td><td>{r.scores.macro_f1:.3f}</td>"
         f"<td>{r.seconds:.1f}</td></tr>"
@@ -133,7 +216,7 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.baseline{{color
 <table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{label_rows}</table>
 <h2>Confusion matrix</h2>
 <img alt="confusion matrix" src="data:image/png;base64,{image}">
-<h2>Most confused examples</h2>
+{tradeoff_section}<h2>Most confused examples</h2>
 {"".join(confused) or "<p>None: every example was classified as annotated.</p>"}
 </body></html>
 """

@@ -19,7 +19,13 @@ from typing import Any
 
 from zstc_cli.client.chunks import request_chunks
 from zstc_cli.errors import CliError
-from zstc_cli.evaluation.metrics import Scores, majority_baseline, score
+from zstc_cli.evaluation.metrics import (
+    OperatingPoint,
+    Scores,
+    majority_baseline,
+    precision_coverage,
+    score,
+)
 
 Classify = Callable[[dict[str, Any]], list[dict[str, Any]]]
 """Sends one classify request (the contract's JSON) and returns one classification per text."""
@@ -60,6 +66,13 @@ class VariantResult:
     top_scores: tuple[float, ...]
     scores: Scores
     seconds: float
+    label_scores: tuple[tuple[tuple[str, float], ...], ...] = ()
+    """Per example, every (class, score) of the answer, best first (what multi-label thresholds use)."""
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether the variant asked for independent scores per label (``multi_label: true``)."""
+        return self.variant.parameters.get("multi_label") is True
 
 
 def load_examples(
@@ -137,8 +150,13 @@ def build_variants(
     descriptions: Path | None = None,
     variants_file: Path | None = None,
     label_descriptions: Mapping[str, str] | None = None,
+    base_parameters: Mapping[str, Any] | None = None,
+    base_name: str | None = None,
 ) -> list[Variant]:
     """The variants to compare, the labels as given first.
+
+    ``base_parameters`` (a label set's, see :func:`label_set_parameters`) are in every variant, under
+    the options below; ``base_name`` names the first variant (default "labels as given").
 
     - ``templates``: one variant per hypothesis template, and (two or more) one for their ensemble.
     - ``phrasings``: JSON ``{"variant name": {"Class": "label text", ...}, ...}``.
@@ -150,8 +168,8 @@ def build_variants(
       any request parameters, passed as they are.
     Raises ``CliError`` for a file of the wrong shape or a rewrite naming an unknown class.
     """
-    base: dict[str, Any] = {"multi_label": True} if multi_label else {}
-    variants = [Variant("labels as given", dict(base))]
+    base: dict[str, Any] = {**(base_parameters or {}), **({"multi_label": True} if multi_label else {})}
+    variants = [Variant(base_name or "labels as given", dict(base))]
     variants += [Variant(f"template: {t}", {**base, "hypothesis_template": t}) for t in templates]
     if len(templates) > 1:
         variants.append(Variant("template ensemble", {**base, "hypothesis_template": list(templates)}))
@@ -186,6 +204,27 @@ def build_variants(
             labels = _label_map(item.get("labels", {}), classes, variants_file)
             variants.append(Variant(item["name"], {**base, **parameters}, labels))
     return variants
+
+
+LABEL_SET_PARAMETERS = (
+    "multi_label",
+    "hypothesis_template",
+    "label_descriptions",
+    "label_examples",
+)
+"""The classify parameters a label set holds besides its labels (its threshold is what eval measures)."""
+
+
+def label_set_parameters(label_set: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """A stored label set (``GET /label-sets/{name}``) as (its classes, the classify parameters it sets).
+
+    Raises ``CliError`` when the set has no candidate labels.
+    """
+    classes = label_set.get("candidate_labels")
+    if not isinstance(classes, list) or not classes:
+        raise CliError(f"label set {label_set.get('name')!r} has no candidate_labels")
+    parameters = {key: label_set[key] for key in LABEL_SET_PARAMETERS if label_set.get(key) is not None}
+    return [str(label) for label in classes], parameters
 
 
 def read_label_map(
@@ -235,6 +274,7 @@ def run_variant(
     parameters = variant.request_parameters(classes)
     predicted: list[str] = []
     top_scores: list[float] = []
+    label_scores: list[tuple[tuple[str, float], ...]] = []
     started = time.monotonic()
     for start, end in request_chunks([example.text for example in examples], parameters):
         chunk = examples[start:end]
@@ -242,6 +282,12 @@ def run_variant(
         for answer in answers:
             predicted.append(class_of[answer["labels"][0]])
             top_scores.append(float(answer["scores"][0]))
+            label_scores.append(
+                tuple(
+                    (class_of[label], float(value))
+                    for label, value in zip(answer["labels"], answer["scores"], strict=True)
+                )
+            )
         advance(len(chunk))
     truth = [example.truth for example in examples]
     return VariantResult(
@@ -250,7 +296,28 @@ def run_variant(
         tuple(top_scores),
         score(truth, predicted, classes),
         time.monotonic() - started,
+        tuple(label_scores),
     )
+
+
+def tradeoff(examples: Sequence[Example], result: VariantResult) -> tuple[OperatingPoint, ...]:
+    """The variant's precision/coverage trade-off over the threshold on the top score.
+
+    Single-label, an item is auto-labelled with its top class once the top score reaches the threshold;
+    multi-label, with every class whose score reaches it, and precision counts each predicted class
+    (a second class predicted for an item annotated with one is a wrong label).
+    """
+    if result.multi_label:
+        scored = [
+            [(cls == example.truth, value) for cls, value in labels]
+            for example, labels in zip(examples, result.label_scores, strict=True)
+        ]
+    else:
+        scored = [
+            [(predicted == example.truth, top)]
+            for example, predicted, top in zip(examples, result.predicted, result.top_scores, strict=True)
+        ]
+    return precision_coverage(scored)
 
 
 def baseline(examples: Sequence[Example], classes: Sequence[str]) -> tuple[str, Scores]:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_runs import call_api, run_zstc, write_sample
+from zstc_cli.commands.evaluate import TRADEOFF_PNG
 from zstc_cli.errors import ExitCode
-from zstc_cli.evaluation.metrics import score
-from zstc_cli.evaluation.report import PNG_PIXELS
+from zstc_cli.evaluation.metrics import precision_coverage, reaching, score
+from zstc_cli.evaluation.report import PNG_PIXELS, target_line
 
 
 def test_eval_through_the_api_reports_metrics_png_and_html(
@@ -87,6 +88,40 @@ def test_eval_through_the_api_reports_metrics_png_and_html(
     assert 'src="http' not in html  # nothing loaded from elsewhere: self-contained
     assert "<link" not in html
     assert "<script" not in html
+
+
+def test_eval_target_precision_prints_the_threshold_of_the_api_s_scores_and_draws_the_curve(
+    api_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given an annotated sample and the API's own answers for it
+    sample = write_sample(tmp_path, 30)
+    rows = list(csv.DictReader(sample.open(encoding="utf-8")))
+    classes = sorted({row["category"] for row in rows})
+    answers = call_api(
+        "POST",
+        f"{api_url}/classify",
+        {"inputs": [row["text"] for row in rows], "parameters": {"candidate_labels": classes}},
+    )
+    points = precision_coverage(
+        [[(a["labels"][0] == row["category"], a["scores"][0])] for a, row in zip(answers, rows, strict=True)]
+    )
+    # When zstc eval is asked for the threshold reaching 60% precision
+    out_dir = tmp_path / "report"
+    code, out, err = run_zstc(
+        capsys, "eval", str(sample), "--target-precision", "0.6", "--out-dir", str(out_dir)
+    )
+    # Then it prints the threshold and coverage those scores give, and the trade-off table
+    assert code == 0, err
+    assert target_line(points, 0.6, reaching(points, 0.6)) in out
+    assert "auto-labelling by threshold on the top score (labels as given; the top class)" in out
+    # And the PNG of the curve and the report's section are written
+    from PIL import Image  # noqa: PLC0415
+
+    with Image.open(out_dir / TRADEOFF_PNG) as image:
+        assert (image.format, image.size) == ("PNG", PNG_PIXELS)
+    html = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "Auto-labelling: precision and coverage by threshold" in html
+    assert html.count("data:image/png;base64,") == 2
 
 
 def test_eval_local_runs_the_engine_in_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
