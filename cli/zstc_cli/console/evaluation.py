@@ -9,7 +9,6 @@ and returns everything the page draws as JSON: no metric is computed in the brow
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,6 @@ from zstc_cli.evaluation.metrics import Scores
 
 MOST_CONFUSED_SHOWN = 10
 """Misclassified examples the page lists, most confidently wrong first."""
-
-THRESHOLD_STEPS = 20
-"""The threshold/coverage curve's points: thresholds 0, 1/20, ..., 1."""
-
 
 @dataclass(frozen=True)
 class EvaluationRequest:
@@ -80,8 +75,8 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
 
     Shape: ``examples``, ``classes``, ``variants`` (name, parameters, accuracy, macro_f1), ``majority``,
     ``best`` (its name, ``per_label``, ``confusion`` rows annotated x columns predicted, in class order),
-    ``coverage`` (threshold, coverage, accuracy of the covered examples: the best variant's top score
-    against a threshold) and ``most_confused`` examples. Raises ``CliError`` for a sample ``zstc eval``
+    ``tradeoff`` (the best variant's precision/coverage
+    points by threshold, ``variants.tradeoff``, coverage falling) and ``most_confused`` examples. Raises ``CliError`` for a sample ``zstc eval``
     refuses (it names the line) and ``ApiError`` for an API refusal.
     """
     with tempfile.TemporaryDirectory(prefix="zstc-console-eval-") as folder:
@@ -134,30 +129,12 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
             ],
             "confusion": [list(row) for row in best.scores.confusion],
         },
-        "coverage": coverage_curve(best.top_scores, best.predicted, [example.truth for example in examples]),
+        "tradeoff": [
+            {"threshold": p.threshold, "coverage": p.coverage, "precision": p.precision, "items": p.items}
+            for p in ev.tradeoff(examples, best)
+        ],
         "most_confused": confused,
     }
-
-
-def coverage_curve(
-    top_scores: Sequence[float], predicted: Sequence[str], truth: Sequence[str]
-) -> list[dict[str, float]]:
-    """Per threshold: the share of examples whose top score reaches it, and the accuracy among those.
-
-    An example below the threshold abstains; accuracy over no covered example is 0.
-    """
-    points = []
-    for step in range(THRESHOLD_STEPS + 1):
-        threshold = step / THRESHOLD_STEPS
-        covered = [p == t for s, p, t in zip(top_scores, predicted, truth, strict=True) if s >= threshold]
-        points.append(
-            {
-                "threshold": threshold,
-                "coverage": len(covered) / len(truth) if truth else 0.0,
-                "accuracy": sum(covered) / len(covered) if covered else 0.0,
-            }
-        )
-    return points
 
 
 def _totals(scores: Scores) -> dict[str, float]:

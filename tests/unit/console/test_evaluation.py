@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from zstc_cli.console.evaluation import EvaluationRequest, coverage_curve, evaluate
+from zstc_cli.console.evaluation import EvaluationRequest, evaluate
 from zstc_cli.errors import CliError
 from zstc_cli.evaluation.metrics import score
 
@@ -42,16 +42,11 @@ def test_the_report_is_zstc_evals_metrics_with_the_baseline_and_the_curve() -> N
     assert report["most_confused"] == [
         {"id": "a4", "text": "buy a car", "truth": "Finance", "predicted": "Health", "score": 0.9}
     ]
-    # And the curve covers everything at 0 and nothing past the top score
-    assert report["coverage"][0] == {"threshold": 0.0, "coverage": 1.0, "accuracy": 0.75}
-    assert report["coverage"][-1] == {"threshold": 1.0, "coverage": 0.0, "accuracy": 0.0}
-
-
-def test_coverage_counts_the_examples_at_or_above_the_threshold() -> None:
-    points = coverage_curve([0.9, 0.5, 0.3], ["a", "b", "a"], ["a", "a", "a"])
-    by_threshold = {point["threshold"]: point for point in points}
-    assert by_threshold[0.5] == {"threshold": 0.5, "coverage": 2 / 3, "accuracy": 0.5}
-    assert by_threshold[0.6] == {"threshold": 0.6, "coverage": 1 / 3, "accuracy": 1.0}
+    # And the trade-off is eval's: all items at the lowest top score, the 0.9 ones above it
+    assert report["tradeoff"] == [
+        {"threshold": 0.6, "coverage": 1.0, "precision": 0.75, "items": 4},
+        {"threshold": 0.9, "coverage": 0.75, "precision": 2 / 3, "items": 3},
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,22 @@ function svg(tag, attributes) {
   return node;
 }
 
-/** Coverage and accuracy against the threshold, as two lines, with the chosen threshold marked. */
+/** Coverage and precision against the threshold (the server's points, as steps), the chosen one marked. */
 function drawCurve(points, chosen) {
   const width = 420, height = 220, pad = 34;
   const x = (t) => pad + t * (width - 2 * pad);
   const y = (v) => height - pad - v * (height - 2 * pad);
   const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
-    "aria-label": "Coverage (solid) and accuracy of the covered examples (dashed) by threshold" });
+    "aria-label": "Coverage (solid) and precision of the auto-labelled items (dashed) by threshold" });
   chart.append(svg("line", { x1: pad, y1: y(0), x2: x(1), y2: y(0), stroke: "#999" }));
   chart.append(svg("line", { x1: pad, y1: y(0), x2: pad, y2: y(1), stroke: "#999" }));
-  for (const [name, key] of [["coverage", "coverage"], ["accuracy", "accuracy"]]) {
-    const path = points.map((p, i) => `${i ? "L" : "M"}${x(p.threshold).toFixed(1)},${y(p[key]).toFixed(1)}`).join(" ");
-    chart.append(svg("path", { d: path, class: name }));
+  for (const key of ["coverage", "precision"]) {
+    // a point holds from the previous point's threshold up to its own; past the last, nothing is covered
+    const steps = points.flatMap((p, i) => [[i ? points[i - 1].threshold : 0, p[key]], [p.threshold, p[key]]]);
+    const last = points.length ? points[points.length - 1].threshold : 0;
+    const path = [...steps, [last, 0], [1, 0]]
+      .map(([t, v], i) => `${i ? "L" : "M"}${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    chart.append(svg("path", { d: path, class: key }));
   }
   chart.append(svg("line", { x1: x(chosen), y1: y(0), x2: x(chosen), y2: y(1), class: "chosen" }));
   for (const tick of [0, 0.5, 1]) {
@@ -34,7 +38,7 @@ function drawCurve(points, chosen) {
     chart.append(value);
   }
   const legend = svg("text", { x: pad + 8, y: 16 });
-  legend.textContent = "threshold → coverage (solid), accuracy of covered (dashed)";
+  legend.textContent = "threshold → coverage (solid), precision (dashed)";
   chart.append(legend);
   $("ev-curve").replaceChildren(chart);
 }
@@ -42,10 +46,14 @@ function drawCurve(points, chosen) {
 function showThreshold() {
   if (!report) return;
   const chosen = Number($("ev-threshold").value);
-  const point = report.coverage.reduce((best, p) => (Math.abs(p.threshold - chosen) < Math.abs(best.threshold - chosen) ? p : best));
-  show("ev-threshold-out", `${chosen.toFixed(2)}: coverage ${(point.coverage * 100).toFixed(0)}%, accuracy ${(point.accuracy * 100).toFixed(0)}%`);
+  // the items whose top score reaches the chosen threshold: the first point at or above it
+  const point = report.tradeoff.find((p) => p.threshold >= chosen);
+  const text = !point
+    ? "nothing auto-labelled"
+    : `${point.items} of ${report.examples} auto-labelled (coverage ${(point.coverage * 100).toFixed(0)}%), precision ${(point.precision * 100).toFixed(0)}%`;
+  show("ev-threshold-out", `${chosen.toFixed(2)}: ${text}`);
   $("ev-save-threshold").href = `#label-sets?threshold=${chosen.toFixed(2)}`;
-  drawCurve(report.coverage, chosen);
+  drawCurve(report.tradeoff, chosen);
 }
 
 function render(data) {
