@@ -29,6 +29,8 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS_VARIABLE = "ZSTC_CONSOLE_SCREENSHOTS"
 """A folder to write the docs' page screenshots to (``make console-screenshots``: docs/images)."""
+DOCS_PAGES = frozenset({"playground", "jobs", "label-sets", "evaluate"})
+"""The screenshots docs/console.md shows."""
 
 
 @contextmanager
@@ -51,7 +53,7 @@ def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     folder = os.environ.get(SCREENSHOTS_VARIABLE)
-    if folder:
+    if folder and name in DOCS_PAGES:
         Path(folder).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, Path(folder) / f"console-{name}.png")
     return path
