@@ -135,16 +135,12 @@ class HttpApiClient:
         Raises ``UnreachableError`` when nothing answers.
         """
         url = f"{self.target.api_url}{path}"
-        headers = {"Accept": media_types.JSON}
-        if body is not None:
-            headers["Content-Type"] = media_types.JSON
 
         def attempt() -> ApiAnswer:
-            request = urllib.request.Request(
-                url, data=body, method=method, headers=self._signed(method, url, body, headers)
-            )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                with urllib.request.urlopen(
+                    self._json_request(method, url, body), timeout=self.timeout_seconds
+                ) as response:
                     return ApiAnswer(
                         response.status, response.headers.get("Content-Type") or "", response.read()
                     )
@@ -171,16 +167,12 @@ class HttpApiClient:
         pairs = {key: value for key, value in (query or {}).items() if value is not None}
         url = f"{self.target.api_url}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
         data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"Accept": media_types.JSON}
-        if data is not None:
-            headers["Content-Type"] = media_types.JSON
 
         def attempt() -> Any:
-            request = urllib.request.Request(
-                url, data=data, method=method, headers=self._signed(method, url, data, headers)
-            )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                with urllib.request.urlopen(
+                    self._json_request(method, url, data), timeout=self.timeout_seconds
+                ) as response:
                     return self._decode(response.status, response.headers, response.read())
             except urllib.error.HTTPError as error:
                 if error.code in accept_statuses:
@@ -189,6 +181,15 @@ class HttpApiClient:
 
         return self._with_retries(
             method, path, attempt, idempotent=method == "GET" if idempotent is None else idempotent
+        )
+
+    def _json_request(self, method: str, url: str, data: bytes | None) -> urllib.request.Request:
+        """A signed request accepting JSON, with ``data`` as its JSON body."""
+        headers = {"Accept": media_types.JSON}
+        if data is not None:
+            headers["Content-Type"] = media_types.JSON
+        return urllib.request.Request(
+            url, data=data, method=method, headers=self._signed(method, url, data, headers)
         )
 
     def _decode(self, status: int, headers: Any, raw: bytes) -> Any:

@@ -20,6 +20,7 @@ from zstc_cli.evaluation.metrics import Scores
 MOST_CONFUSED_SHOWN = 10
 """Misclassified examples the page lists, most confidently wrong first."""
 
+
 @dataclass(frozen=True)
 class EvaluationRequest:
     """What the Evaluate page sends: the sample file (name and text) and how to read and classify it."""
@@ -75,8 +76,8 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
 
     Shape: ``examples``, ``classes``, ``variants`` (name, parameters, accuracy, macro_f1), ``majority``,
     ``best`` (its name, ``per_label``, ``confusion`` rows annotated x columns predicted, in class order),
-    ``tradeoff`` (the best variant's precision/coverage
-    points by threshold, ``variants.tradeoff``, coverage falling) and ``most_confused`` examples. Raises ``CliError`` for a sample ``zstc eval``
+    ``tradeoff`` (the best variant's precision/coverage points by threshold, ``variants.tradeoff``,
+    coverage falling) and ``most_confused`` examples. Raises ``CliError`` for a sample ``zstc eval``
     refuses (it names the line) and ``ApiError`` for an API refusal.
     """
     with tempfile.TemporaryDirectory(prefix="zstc-console-eval-") as folder:

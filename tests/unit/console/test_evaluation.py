@@ -10,7 +10,10 @@ from zstc_cli.console.evaluation import EvaluationRequest, evaluate
 from zstc_cli.errors import CliError
 from zstc_cli.evaluation.metrics import score
 
-SAMPLE = "id,text,category\na1,run a marathon,Health\na2,save money,Finance\na3,eat greens,Health\na4,buy a car,Finance\n"
+SAMPLE = (
+    "id,text,category\na1,run a marathon,Health\na2,save money,Finance\n"
+    "a3,eat greens,Health\na4,buy a car,Finance\n"
+)
 
 
 def keyword_classifier(request: dict[str, Any]) -> list[dict[str, Any]]:

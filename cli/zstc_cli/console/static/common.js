@@ -69,6 +69,16 @@ export function labelsFromFile(text) {
   return lines;
 }
 
+/** When a labels file is chosen in ``input``, write its labels into ``field`` joined by ``joiner``. */
+export function fillFromLabelsFile(input, field, joiner) {
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) return;
+    field.value = labelsFromFile(await readFile(file)).join(joiner);
+    field.dispatchEvent(new Event("input"));
+  });
+}
+
 const STORE = "zstc.console.";
 
 /** Every control marked data-persist keeps its value across reloads (localStorage). */

@@ -1,6 +1,6 @@
 // Label sets: list, create from a file or by hand, edit into a new version, compare two versions.
 // The API: POST/GET /label-sets, GET/DELETE /label-sets/{name} (?version=N).
-import { $, api, el, errorText, labelsFromFile, readFile, show } from "./common.js";
+import { $, api, el, errorText, fillFromLabelsFile, show } from "./common.js";
 
 const path = (name, version) => `/label-sets/${encodeURIComponent(name)}` + (version ? `?version=${version}` : "");
 
@@ -96,12 +96,7 @@ async function compare() {
 export function setupLabelSets() {
   $("ls-form").addEventListener("submit", save);
   $("ls-compare").addEventListener("click", compare);
-  $("ls-file").addEventListener("change", async () => {
-    const file = $("ls-file").files[0];
-    if (!file) return;
-    $("ls-labels").value = labelsFromFile(await readFile(file)).join("\n");
-    $("ls-labels").dispatchEvent(new Event("input"));
-  });
+  fillFromLabelsFile($("ls-file"), $("ls-labels"), "\n");
 }
 
 export function enterLabelSets() {

@@ -1,5 +1,5 @@
 // Playground: classify texts, see ranked bars, predicted labels, abstentions and evidence.
-import { $, api, el, errorText, labelsFromFile, readFile, show, splitLabels } from "./common.js";
+import { $, api, el, errorText, fillFromLabelsFile, show, splitLabels } from "./common.js";
 import { labelSetLabels, loadLabelSetChoices } from "./labelsets.js";
 
 let target = {};
@@ -103,11 +103,6 @@ async function classify(event) {
 export function setupPlayground(targetInfo) {
   target = targetInfo;
   $("pg-form").addEventListener("submit", classify);
-  $("pg-labels-file").addEventListener("change", async () => {
-    const file = $("pg-labels-file").files[0];
-    if (!file) return;
-    $("pg-labels").value = labelsFromFile(await readFile(file)).join(", ");
-    $("pg-labels").dispatchEvent(new Event("input"));
-  });
+  fillFromLabelsFile($("pg-labels-file"), $("pg-labels"), ", ");
   loadLabelSetChoices($("pg-label-set"));
 }
