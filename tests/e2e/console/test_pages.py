@@ -29,6 +29,7 @@ def test_playground_classifies_and_draws_ranked_bars(page: Page, tmp_path: Path)
     form = page.locator("#playground")
     form.get_by_label("Texts, one per line").fill("I want to run a marathon\nSave more money each month")
     form.get_by_label("Labels, comma-separated").fill(LABELS)
+    form.get_by_label("Label descriptions").fill("Health: exercise, diet and sleep")
     form.get_by_label("Threshold, 0 to 1 (optional)").fill("0.3")
     form.get_by_label("Evidence").check()
     # When it classifies
@@ -48,6 +49,7 @@ def test_playground_classifies_and_draws_ranked_bars(page: Page, tmp_path: Path)
     form.get_by_text("The request as curl, CLI and Python").click()
     assert "/classify" in (page.locator("#pg-curl").text_content() or "")
     assert (page.locator("#pg-cli").text_content() or "").startswith("zstc classify")
+    assert '"label_descriptions": {' in (page.locator("#pg-python").text_content() or "")
     # And a reload keeps the form
     page.reload()
     assert form.get_by_label("Labels, comma-separated").input_value() == LABELS

@@ -4,6 +4,13 @@ import { labelSetLabels, loadLabelSetChoices } from "./labelsets.js";
 
 let target = {};
 
+/** "label: text" lines as [label, text] pairs (lines without a colon are skipped). */
+function labelledLines(value) {
+  return value.split(/\r?\n/).filter((line) => line.includes(":"))
+    .map((line) => [line.slice(0, line.indexOf(":")).trim(), line.slice(line.indexOf(":") + 1).trim()])
+    .filter(([label, text]) => label && text);
+}
+
 /** The request body the form describes ({inputs, parameters}). */
 async function buildRequest() {
   const inputs = $("pg-texts").value.split(/\r?\n/).map((t) => t.trim()).filter((t) => t);
@@ -15,11 +22,11 @@ async function buildRequest() {
   if (templates.length === 1) parameters.hypothesis_template = templates[0];
   if (templates.length > 1) parameters.hypothesis_template = templates;
   const descriptions = {};
-  for (const line of $("pg-descriptions").value.split(/\r?\n/)) {
-    const at = line.indexOf(":");
-    if (at > 0) descriptions[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-  }
+  for (const [label, text] of labelledLines($("pg-descriptions").value)) descriptions[label] = text;
   if (Object.keys(descriptions).length) parameters.label_descriptions = descriptions;
+  const examples = {};
+  for (const [label, text] of labelledLines($("pg-examples").value)) (examples[label] ||= []).push(text);
+  if (Object.keys(examples).length) parameters.label_examples = examples;
   if ($("pg-threshold").value !== "") parameters.threshold = Number($("pg-threshold").value);
   if ($("pg-evidence").checked) parameters.return_evidence = true;
   return { inputs: inputs.length === 1 ? inputs[0] : inputs, parameters };
