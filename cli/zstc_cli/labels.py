@@ -13,9 +13,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zstc_cli.errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from zstc_cli.client.api import HttpApiClient
 
 LABELS_FILE_HEADER = ("label", "description")
 """The header that makes a ``--labels-file`` a CSV of labels and their descriptions."""
@@ -49,17 +52,23 @@ def parse_labels(value: str) -> list[str]:
     return [part.strip() for part in value.split(",")]
 
 
+def read_text(path: Path, name: str) -> str:
+    """The UTF-8 text of ``path`` (a BOM dropped); ``CliError`` (exit 1), naming it as ``name``, when it
+    cannot be read or is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise CliError(f"cannot read {name}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{name} is not UTF-8 text") from None
+
+
 def read_labels_file(path: Path) -> Labels:
     """Labels one per line (blank lines skipped, no other parsing), or a ``label,description`` CSV.
 
     Raises ``CliError`` (exit 1) for an unreadable or empty file, or a CSV row without a label.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise CliError(f"cannot read --labels-file {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"--labels-file {path} is not UTF-8 text") from None
+    text = read_text(path, f"--labels-file {path}")
     lines = text.splitlines()
     first = next(csv.reader([lines[0]]), []) if lines else []
     if tuple(cell.strip().lower() for cell in first) != LABELS_FILE_HEADER:
@@ -134,3 +143,42 @@ def steering(
     if evidence:
         parameters["return_evidence"] = True
     return parameters
+
+
+def pinned_label_set(client: HttpApiClient, reference: str) -> dict[str, Any]:
+    """The label set version ``reference`` (``NAME`` or ``NAME@N``) names, read with GET
+    /label-sets/{name}: callers send its exact ``label_set`` (``NAME@N``), so every request of one command
+    uses one version even if another is created meanwhile. Exit 2 for a malformed reference."""
+    from zstc.contract.request import split_label_set_reference  # noqa: PLC0415
+
+    try:
+        name, version = split_label_set_reference(reference)
+    except ValueError as error:  # the contract's own check, with its message
+        raise CliError(f"--label-set {reference}: {error}", ExitCode.USAGE) from None
+    return client.get_label_set(name, version)
+
+
+def refuse_beside_label_set(
+    *,
+    labels: str | None,
+    labels_file: Path | None,
+    multi_label: bool,
+    templates: list[str] | None,
+    descriptions: Path | None,
+    threshold: float | None,
+) -> None:
+    """Exit 2 when a label option is given beside ``--label-set``, which holds the labels and their
+    options (``--evidence`` stays per request)."""
+    given: dict[str, object] = {
+        "--labels": labels,
+        "--labels-file": labels_file,
+        "--multi-label": multi_label,
+        "--template": templates,
+        "--descriptions": descriptions,
+        "--threshold": threshold,
+    }
+    beside = [option for option, value in given.items() if value not in (None, False, [])]
+    if beside:
+        raise CliError(
+            f"--label-set holds the labels and their options: drop {', '.join(beside)}", ExitCode.USAGE
+        )

@@ -4,6 +4,7 @@ failure into one line on stderr and an exit code (``zstc_cli.errors.ExitCode``),
 Usage:
     zstc classify TEXT... --labels "a,b,c"          real-time classification (commands/classify.py)
     zstc jobs submit|status|list|results ...         batch jobs (commands/jobs.py)
+    zstc label-sets create|list|show|delete ...      versioned label sets (commands/label_sets.py)
     zstc eval SAMPLE.csv                             which wording of the labels works (commands/eval.py)
     zstc stack env STACK                             a deployed stack's outputs (commands/stack.py)
     zstc console                                     the web console (commands/console.py, console/)
@@ -25,7 +26,7 @@ from typing import Annotated
 
 import typer
 
-from zstc_cli.commands import classify, console, demo, evaluate, jobs, local, stack
+from zstc_cli.commands import classify, console, demo, evaluate, jobs, label_sets, local, stack
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.options import TargetOptions, examples, target_options
 
@@ -77,6 +78,7 @@ def root(
 
 classify.register(app)
 jobs.register(app)
+label_sets.register(app)
 evaluate.register(app)
 stack.register(app)
 console.register(app)

@@ -161,6 +161,14 @@ LabelsFileOption = Annotated[
     ),
 ]
 MultiLabelOption = Annotated[bool, typer.Option(help="Score each label on its own.")]
+LabelSetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--label-set",
+        help="A label set instead of the label options: NAME (its latest version) or NAME@N.",
+        show_default=False,
+    ),
+]
 TemplatesOption = Annotated[
     list[str] | None,
     typer.Option(

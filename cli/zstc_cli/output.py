@@ -60,6 +60,8 @@ def job_table(jobs: Sequence[dict[str, Any]]) -> Table:
 def job_summary(job: dict[str, Any]) -> str:
     """A job's status in a few lines."""
     lines = [f"job {job['job_id']}: {job['status']}"]
+    if job.get("label_set"):
+        lines.append(f"  label set: {job['label_set']}")
     if job.get("records") is not None:
         lines.append(f"  records: {job['records']}, results written: {job.get('results_written') or 0}")
     if job.get("label_histogram"):

@@ -19,7 +19,8 @@ from zstc.contract import media_types
 from zstc.contract.answer import Classification
 from zstc.contract.health import EndpointHealth
 from zstc.contract.jobs import CreateJobRequest, JobList, JobStatus, JobView
-from zstc.contract.request import ClassifyRequest
+from zstc.contract.label_sets import CreateLabelSetRequest, LabelSetDeleted, LabelSetList, LabelSetView
+from zstc.contract.request import ClassifyBody
 from zstc.contract.results import ResultPage
 from zstc.core import limits, snapstart
 from zstc.core.observability import logger, metrics, tracer
@@ -30,6 +31,7 @@ from zstc.rest import accurate_openapi, create_resolver, error_responses
 
 if TYPE_CHECKING:
     from zstc.batch.jobs import JobsService
+    from zstc.labelsets.service import LabelSetsService
 
 settings = ApiSettings.from_env()
 batch_settings = BatchSettings.from_env()
@@ -40,7 +42,15 @@ endpoint = SageMakerEndpoint(
 )
 app = create_resolver()
 # SnapStart: the /jobs modules join the snapshot; restored environments re-seed and rebuild clients.
-snapstart.register(prime_modules=("zstc.batch.jobs", "zstc.batch.store", "zstc.batch.s3"))
+snapstart.register(
+    prime_modules=(
+        "zstc.batch.jobs",
+        "zstc.batch.store",
+        "zstc.batch.s3",
+        "zstc.labelsets.service",
+        "zstc.labelsets.store",
+    )
+)
 
 
 @cache
@@ -55,17 +65,34 @@ def jobs() -> "JobsService":
     )
 
 
+@cache
+def label_sets() -> "LabelSetsService":
+    """The label sets logic, imported on first use; one per environment, so its cache of resolved
+    versions lives as long as the function does."""
+    from zstc.batch.s3 import S3Store  # noqa: PLC0415
+    from zstc.labelsets.service import LabelSetsService  # noqa: PLC0415
+    from zstc.labelsets.store import DynamoLabelSetStore  # noqa: PLC0415
+
+    return LabelSetsService(
+        DynamoLabelSetStore(settings.label_sets_table), S3Store(batch_settings.data_bucket)
+    )
+
+
 @app.post(
     "/classify",
     summary="Classify one text or a list of texts into candidate labels",
     responses={
         200: {"description": "One classification, or a list of them for a list input."},
-        **error_responses(400, 413, 415, 422, 429, 502, 503, 504),
+        **error_responses(
+            400, 404, 413, 415, 422, 429, 502, 503, 504, _404="The label set, or its version, does not exist."
+        ),
     },
 )
 @tracer.capture_method(capture_response=False)
-def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification | list[Classification]:
+def post_classify(body: Annotated[ClassifyBody, Body()]) -> Classification | list[Classification]:
     """Score every candidate label for each text; labels come back sorted by score."""
+    reference = body.label_set
+    request = body.request(label_sets().resolve(reference).parameters if reference else None)
     texts = request.texts
     logger.info(
         "classify",
@@ -74,6 +101,7 @@ def post_classify(request: Annotated[ClassifyRequest, Body()]) -> Classification
             "labels": len(request.parameters.candidate_labels),
             "chars": sum(len(text) for text in texts),
             "multi_label": request.parameters.multi_label,
+            "label_set": reference,
         },
     )
     metrics.add_metric(name="TextsClassified", unit=MetricUnit.Count, value=len(texts))
@@ -103,13 +131,16 @@ def get_health() -> Response[EndpointHealth]:
     summary="Create a batch job; upload the file to the returned URL",
     responses={
         201: {"description": "The job, with upload.url to PUT the file to."},
-        **error_responses(400, 413, 415, 422),
+        **error_responses(400, 404, 413, 415, 422, _404="The label set, or its version, does not exist."),
     },
 )
 def post_jobs(request: Annotated[CreateJobRequest, Body()]) -> Response[JobView]:
     """A new job (AwaitingUpload) with a presigned PUT URL under input/<job_id>/."""
-    job = jobs().create(request)
-    logger.info("job created", extra={"job_id": job.job_id, "format": request.format})
+    label_set = label_sets().resolve(request.label_set) if request.label_set else None
+    job = jobs().create(request, label_set)
+    logger.info(
+        "job created", extra={"job_id": job.job_id, "format": request.format, "label_set": job.label_set}
+    )
     return Response(status_code=201, content_type=media_types.JSON, body=job)
 
 
@@ -155,6 +186,68 @@ def get_job_results(
 ) -> ResultPage:
     """Per-record labels and scores; pass next_token to continue."""
     return jobs().results(job_id, limit, next_token)
+
+
+_LABEL_SET_404 = "No label set of this name (or it was deleted), or no such version."
+
+
+@app.post(
+    "/label-sets",
+    summary="Create a label set, or a new version of one; a retry with the same content adds none",
+    responses={
+        200: {"description": "The latest version already has this content (a retried create): it."},
+        201: {"description": "The new version."},
+        **error_responses(
+            400, 409, 413, 415, 422, _409="The latest version is not expected_version (another was added)."
+        ),
+    },
+)
+def post_label_sets(request: Annotated[CreateLabelSetRequest, Body()]) -> Response[LabelSetView]:
+    """Version 1 of a new name, else the next version; versions never change."""
+    view, created = label_sets().create(request)
+    logger.info("label set", extra={"label_set": view.label_set, "new_version": created})
+    return Response(status_code=201 if created else 200, content_type=media_types.JSON, body=view)
+
+
+@app.get(
+    "/label-sets",
+    summary="Label sets by name, with their latest version",
+    responses={
+        200: {"description": "A page of label sets."},
+        **error_responses(400, 422, _400="next_token is not one this API gave out."),
+    },
+)
+def get_label_sets(
+    limit: Annotated[int, Query(ge=1, le=limits.LABEL_SETS_PAGE_MAX)] = limits.LABEL_SETS_PAGE_DEFAULT,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> LabelSetList:
+    """List live label sets."""
+    return label_sets().list(limit, next_token)
+
+
+@app.get(
+    "/label-sets/<name>",
+    summary="A label set's latest version, or ?version=N",
+    responses={200: {"description": "The version."}, **error_responses(404, 422, _404=_LABEL_SET_404)},
+)
+def get_label_set(
+    name: str,
+    version: Annotated[int | None, Query(ge=1, le=limits.MAX_LABEL_SET_VERSION)] = None,
+) -> LabelSetView:
+    """One version with its parameters."""
+    return label_sets().get(name, version)
+
+
+@app.delete(
+    "/label-sets/<name>",
+    summary="Delete a label set; jobs created with it keep their copy, new requests naming it get 404",
+    responses={200: {"description": "The set is deleted."}, **error_responses(404, _404=_LABEL_SET_404)},
+)
+def delete_label_set(name: str) -> LabelSetDeleted:
+    """Delete every version of the set."""
+    deleted = label_sets().delete(name)
+    logger.info("label set deleted", extra={"label_set": name, "versions": deleted.deleted_versions})
+    return deleted
 
 
 def _openapi_json() -> str:

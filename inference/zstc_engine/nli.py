@@ -15,6 +15,14 @@ Many labels: with a shortlist of ``k`` (a request's ``shortlist``, else :data:`D
 same process) ranks every label per text and only the top ``k`` become pairs: the cost is ``k`` pairs
 per window whatever the label count. The others score 0 and the answer names the scored labels.
 With ``k`` at least the label count it is plain NLI, so pipeline parity holds.
+
+Label examples: the NLI model reads hypotheses, not examples, so examples go through the same
+bi-encoder (the retriever). A label with examples gets, on every window and template, its NLI label
+logit plus ``NLI_EXAMPLE_WEIGHT`` x the embedding method's logit of its example similarity (similarity
+/ the retriever's temperature; :meth:`EmbeddingClassifier.example_scores`); the shortlist's ranking
+uses the examples too (:meth:`EmbeddingClassifier.label_similarity`). An endpoint without a retriever
+refuses a request with examples rather than ignore them. The weight is not measured with a real NLI
+model (none is in the offline container): docs/inference.md.
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ top 16 for 0.93, top 24 for 0.96, top 32 for 0.98 of the texts (docs/decisions.m
 SHORTLIST_ABOVE = 32
 """Label counts up to this are scored in full by default: every request of up to 32 labels (the
 limit before shortlists) is answered as before, at pipeline parity."""
+NLI_EXAMPLE_WEIGHT = 0.5
+"""The weight of a label's example logit (retriever similarity / its temperature) added to its NLI
+label logit. Not measured with a real NLI model here: a tiny random BART only tests the mechanics."""
 _UNBOUNDED_LENGTH = 1_000_000  # tokenizers without a model_max_length report ~1e30
 
 
@@ -57,6 +68,10 @@ def entailment_id(label2id: dict[str, int]) -> int:
 
 class ShortlistUnavailableError(RequestError):
     """A request asks for (or by its label count gets) a shortlist and the endpoint has no retriever."""
+
+
+class ExamplesUnavailableError(RequestError):
+    """A request with label examples on an endpoint without a bi-encoder (retriever) to embed them."""
 
 
 class NliClassifier(Classifier):
@@ -104,6 +119,7 @@ class NliClassifier(Classifier):
         retriever; only the top ``k`` labels of each text become premise/hypothesis pairs.
         """
         rankings = self._rankings(tasks)
+        example_logits = self._example_logits(tasks)
         pairs: list[tuple[str, str]] = []
         plans: list[list[tuple[str, list[Window], list[int] | None]]] = []
         for task, task_rankings in zip(tasks, rankings, strict=True):
@@ -127,19 +143,42 @@ class NliClassifier(Classifier):
         logits = self._pair_logits(pairs) if pairs else torch.empty(0)
         results: list[list[ClassificationResult]] = []
         offset = 0
-        for task, plan in zip(tasks, plans, strict=True):
+        for task, plan, task_examples in zip(tasks, plans, example_logits, strict=True):
             template_count = len(task.templates(self.default_templates))
             k = self.shortlist_size(task) or len(task.labels)
             task_results = []
-            for text, windows, ranking in plan:
+            for position, (text, windows, ranking) in enumerate(plan):
                 size = len(windows) * k * template_count
                 raw = logits[offset : offset + size].reshape(len(windows), k, template_count, -1)
                 offset += size
-                task_results.append(
-                    score_text(text, task, self._label_logits(raw, task), windows, "mean", ranking=ranking)
-                )
+                label_logits = self._label_logits(raw, task)
+                if task_examples is not None:
+                    scored = list(ranking[:k]) if ranking is not None else list(range(len(task.labels)))
+                    label_logits = label_logits + task_examples[position][scored].view(1, -1, 1)
+                task_results.append(score_text(text, task, label_logits, windows, "mean", ranking=ranking))
             results.append(task_results)
         return results
+
+    def _example_logits(self, tasks: Sequence[ClassificationTask]) -> list[list[torch.Tensor] | None]:
+        """Per task with examples, per text: what each label's examples add to its NLI logit,
+        ``[labels]`` (``NLI_EXAMPLE_WEIGHT`` x the retriever's example similarity / its temperature).
+
+        Raises :class:`ExamplesUnavailableError` when the endpoint has no retriever.
+        """
+        wanted = [index for index, task in enumerate(tasks) if any(task.label_examples)]
+        answers: list[list[torch.Tensor] | None] = [None] * len(tasks)
+        if not wanted:
+            return answers
+        if self.retriever is None:
+            raise ExamplesUnavailableError(
+                "parameters.label_examples: this endpoint has no bi-encoder to embed examples with; "
+                "send the request without label_examples"
+            )
+        scores = self.retriever.example_scores([tasks[index] for index in wanted])
+        scale = NLI_EXAMPLE_WEIGHT / self.retriever.temperature
+        for index, per_text in zip(wanted, scores, strict=True):
+            answers[index] = [similarity * scale for similarity in per_text]
+        return answers
 
     def shortlist_size(self, task: ClassificationTask) -> int | None:
         """How many labels of ``task`` each text scores after ranking, None for all of them.

@@ -2,11 +2,12 @@
 
 One request is ``{"inputs": str | [str], "parameters": {"candidate_labels": [str] | "a, b",
 "multi_label": bool, "hypothesis_template": str | [str], "label_descriptions": {label: str},
-"threshold": float, "return_evidence": bool, "shortlist": int | false, "top_k": int}}`` plus an
-optional ``"id"`` (JSON Lines); every parameter but ``candidate_labels`` is optional. The answer for
-one text is ``{"sequence", "labels", "scores"}`` with labels sorted by score, plus ``predicted_labels``
-when a threshold is given, ``windows`` / ``evidence`` when evidence is asked for and ``shortlist`` (the
-labels the model scored) when a shortlist left labels unscored; a list input is answered with a list. The
+"label_examples": {label: [str]}, "threshold": float, "return_evidence": bool, "shortlist": int |
+false, "top_k": int}}`` plus an optional ``"id"`` (JSON Lines); every parameter but
+``candidate_labels`` is optional. The answer for one text is ``{"sequence", "labels", "scores"}``
+with labels sorted by score, plus ``predicted_labels`` when a threshold is given, ``windows`` /
+``evidence`` when evidence is asked for and ``shortlist`` (the labels the model scored) when a
+shortlist left labels unscored; a list input is answered with a list. The
 API validates requests with its pydantic schema before they get here; this parser is the
 container's own guard, so it checks structure, not the API's limits.
 """
@@ -32,6 +33,7 @@ _PARAMETER_KEYS = frozenset(
         "multi_label",
         "hypothesis_template",
         "label_descriptions",
+        "label_examples",
         "threshold",
         "return_evidence",
         "shortlist",
@@ -59,6 +61,8 @@ class ClassificationTask:
     is_batch: bool = False
     record_id: Any = None
     label_descriptions: tuple[str | None, ...] = ()
+    label_examples: tuple[tuple[str, ...], ...] = ()
+    """Empty, or per label (in the order of ``labels``) its example texts (an empty tuple: none)."""
     threshold: float | None = None
     return_evidence: bool = False
     shortlist: int | Literal[False] | None = None
@@ -223,6 +227,7 @@ def parse_request(obj: Any, where: str = "request") -> ClassificationTask:
         is_batch=isinstance(inputs, list),
         record_id=obj.get("id"),
         label_descriptions=_descriptions(parameters.get("label_descriptions"), labels, where),
+        label_examples=_examples(parameters.get("label_examples"), labels, where),
         threshold=_threshold(parameters.get("threshold"), where),
         return_evidence=_flag(parameters.get("return_evidence", False), "return_evidence", where),
         shortlist=_shortlist(parameters.get("shortlist"), where),
@@ -281,6 +286,24 @@ def _descriptions(value: Any, labels: tuple[str, ...], where: str) -> tuple[str 
         if not isinstance(text, str) or not text.strip():
             raise RequestError(f"{where}: parameters.label_descriptions.{key} must be a non-empty string")
     return tuple(value.get(label) for label in labels)
+
+
+def _examples(value: Any, labels: tuple[str, ...], where: str) -> tuple[tuple[str, ...], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise RequestError(f"{where}: parameters.label_examples must be an object of label: [example, ...]")
+    for key, texts in value.items():
+        if key not in labels:
+            raise RequestError(f"{where}: parameters.label_examples.{key} is not a candidate label")
+        if not isinstance(texts, list) or not texts:
+            raise RequestError(f"{where}: parameters.label_examples.{key} must be a non-empty list of texts")
+        for index, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise RequestError(
+                    f"{where}: parameters.label_examples.{key}[{index}] must be a non-empty string"
+                )
+    return tuple(tuple(value.get(label, ())) for label in labels)
 
 
 def _threshold(value: Any, where: str) -> float | None:

@@ -7,7 +7,11 @@ from typing import Any
 
 from zstc_local.template import TEMPLATE_PATH, Template
 
-LOCAL_RESOURCE_NAMES = {"DataBucket": "zstc-data-local", "JobsTable": "zstc-jobs-local"}
+LOCAL_RESOURCE_NAMES = {
+    "DataBucket": "zstc-data-local",
+    "JobsTable": "zstc-jobs-local",
+    "LabelSetsTable": "zstc-label-sets-local",
+}
 """Physical names the local stack gives the template's named resources."""
 
 LOCAL_ENDPOINT_NAME = "zstc-bart-large-mnli"
@@ -44,6 +48,7 @@ def create_table(dynamodb: Any, template: Template, logical_id: str, name: str) 
 
 
 def provision(template: Template, clients: dict[str, Any], names: dict[str, str]) -> None:
-    """The data bucket and the jobs table under their local names."""
+    """The data bucket and the tables under their local names."""
     create_bucket(clients["s3"], names["DataBucket"])
     create_table(clients["dynamodb"], template, "JobsTable", names["JobsTable"])
+    create_table(clients["dynamodb"], template, "LabelSetsTable", names["LabelSetsTable"])

@@ -1,6 +1,7 @@
 """Small in-memory fakes of zstc's own interfaces at the AWS edges, for fast unit tests of the logic.
 
-They implement :mod:`zstc.batch.interfaces` and :class:`zstc.realtime.interfaces.ModelEndpoint`
+They implement :mod:`zstc.batch.interfaces`, :mod:`zstc.labelsets.interfaces` and
+:class:`zstc.realtime.interfaces.ModelEndpoint`
 with the adapters' observable semantics (conditional updates, page keys, KeyError for a missing
 object). The adapters themselves are tested against a real moto server in tests/integration.
 """
@@ -13,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey, TransformFinished
-from zstc.batch.items import JobChanges, JobItem, now_iso
+from zstc.batch.items import JobChanges, JobItem
 from zstc.contract.health import EndpointHealth
 from zstc.contract.jobs import JobStatus
 from zstc.contract.results import JobResult
+from zstc.core.clock import now_iso
 from zstc.core.objects import BinaryReader, ObjectInfo, binary_lines
+from zstc.labelsets.interfaces import InvalidPageKeyError as LabelSetPageKeyError
+from zstc.labelsets.interfaces import LabelSetHead, StoredVersion
 
 
 class FakeJobStore:
@@ -191,3 +195,57 @@ class FakeEndpoint:
         return EndpointHealth(
             endpoint_name=self.endpoint_name, status=self.status, ready=self.status == "InService"
         )
+
+
+class FakeLabelSetStore:
+    """Label set heads and versions in dicts, with the adapter's conditions; page keys are
+    ``{"after": name}``. ``lose_races`` makes that many next ``add_version`` calls find the head moved."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, LabelSetHead] = {}
+        self.versions: dict[tuple[str, int], StoredVersion] = {}
+        self.lose_races = 0
+        self.reads = 0
+
+    def head(self, name: str) -> LabelSetHead | None:
+        return self.heads.get(name)
+
+    def version(self, name: str, version: int) -> StoredVersion | None:
+        self.reads += 1
+        return self.versions.get((name, version))
+
+    def add_version(self, stored: StoredVersion, previous: LabelSetHead | None) -> bool:
+        if self.lose_races:
+            self.lose_races -= 1
+            return False
+        if self.heads.get(stored.name) != previous:
+            return False
+        self.versions[stored.name, stored.version] = stored
+        self.heads[stored.name] = LabelSetHead(
+            name=stored.name,
+            latest_version=stored.version,
+            labels=stored.labels,
+            note=stored.note,
+            created_at=stored.created_at,
+        )
+        return True
+
+    def mark_deleted(self, name: str) -> LabelSetHead | None:
+        head = self.heads.get(name)
+        if head is None or head.deleted:
+            return None
+        self.heads[name] = head.model_copy(update={"deleted": True})
+        return head
+
+    def delete_versions(self, name: str, up_to: int) -> None:
+        for version in range(1, up_to + 1):
+            self.versions.pop((name, version), None)
+
+    def list_heads(self, limit: int, start: PageKey | None) -> tuple[list[LabelSetHead], PageKey | None]:
+        if start is not None and (set(start) != {"after"} or not isinstance(start["after"], str)):
+            raise LabelSetPageKeyError("not a key of this listing")
+        after = start["after"] if start else ""
+        live = sorted((head for head in self.heads.values() if not head.deleted), key=lambda h: h.name)
+        page = [head for head in live if head.name > after][:limit]
+        more = len(page) == limit and page[-1].name != live[-1].name
+        return page, ({"after": page[-1].name} if more else None)

@@ -12,8 +12,9 @@ import pytest
 
 from tests.support.sam import resources_of_type, translate
 from zstc.batch import layout
-from zstc.contract.request import ClassifyRequest
+from zstc.contract.request import ClassifyBody
 from zstc.core.settings import ApiSettings
+from zstc.labelsets import layout as label_set_layout
 from zstc_local.provision import local_template
 from zstc_local.template import TEMPLATE_PATH, Template
 
@@ -56,7 +57,7 @@ def test_every_api_method_is_authenticated(translated: tuple[str, dict[str, Any]
     auth, cfn = translated
     [api] = resources_of_type(cfn, "AWS::ApiGateway::RestApi").values()
     methods = [op for path in api["Properties"]["Body"]["paths"].values() for op in path.values()]
-    assert len(methods) == 8
+    assert len(methods) == 12
     for method in methods:
         if auth == "IAM":
             assert method["security"] == [{"AWS_IAM": []}]
@@ -80,7 +81,7 @@ def test_classify_body_is_validated_by_api_gateway(translated: tuple[str, dict[s
     assert post["x-amazon-apigateway-request-validator"] == "body-only"
     model = body["definitions"]["classifyrequestbody"]  # SAM lower-cases model names
     # API Gateway checks the outline; it must agree with the pydantic schema, the source of truth.
-    assert sorted(model["required"]) == sorted(ClassifyRequest.model_json_schema()["required"])
+    assert sorted(model["required"]) == sorted(ClassifyBody.model_json_schema()["required"])
 
 
 def test_functions_are_traced_arm64_python313_with_retained_logs(
@@ -165,6 +166,10 @@ def test_template_routes_match_the_handler_routes() -> None:
         ("GET", "/jobs"),
         ("GET", "/jobs/{job_id}"),
         ("GET", "/jobs/{job_id}/results"),
+        ("POST", "/label-sets"),
+        ("GET", "/label-sets"),
+        ("GET", "/label-sets/{name}"),
+        ("DELETE", "/label-sets/{name}"),
     }
 
 
@@ -176,6 +181,7 @@ def test_bucket_prefixes_match_the_code_layout() -> None:
         "Output": layout.OUTPUT_PREFIX,
         "Results": layout.RESULTS_PREFIX,
         "Errors": layout.ERRORS_PREFIX,
+        "LabelSets": label_set_layout.LABEL_SETS_PREFIX,
     }
 
 
@@ -185,6 +191,32 @@ def test_jobs_table_index_matches_the_code() -> None:
     assert index["IndexName"] == layout.STATUS_INDEX
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["status", "created_at"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_label_sets_table_index_matches_the_code() -> None:
+    table = Template().resources["LabelSetsTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == label_set_layout.NAME_INDEX
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["listed", "name"]
+    assert "TimeToLiveSpecification" not in table  # versions are kept until the set is deleted
+
+
+def test_api_function_reaches_only_the_label_sets_table_and_prefix(
+    translated: tuple[str, dict[str, Any]],
+) -> None:
+    _, cfn = translated
+    statements = {s.get("Sid"): s for s in _statements(cfn, "ApiFunctionRole") if "Sid" in s}
+    table = statements["LabelSetsTable"]
+    assert table["Resource"] == [
+        {"Fn::GetAtt": ["LabelSetsTable", "Arn"]},
+        {"Fn::Sub": "${LabelSetsTable.Arn}/index/*"},
+    ]
+    assert not any(action.endswith(("Scan", "DeleteTable", "*")) for action in table["Action"])
+    objects = statements["LargeLabelSetVersions"]
+    assert sorted(objects["Action"]) == ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert "LabelSets" in str(objects["Resource"])
+    listing = statements["ListLargeLabelSetVersions"]
+    assert "LabelSets" in str(listing["Condition"])
 
 
 def test_data_is_encrypted_private_and_tls_only(translated: tuple[str, dict[str, Any]]) -> None:
@@ -210,9 +242,11 @@ def test_data_is_encrypted_private_and_tls_only(translated: tuple[str, dict[str,
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     for queue in resources_of_type(cfn, "AWS::SQS::Queue").values():
         assert queue["Properties"].get("SqsManagedSseEnabled") is True
-    [table] = resources_of_type(cfn, "AWS::DynamoDB::Table").values()
-    assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
-    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    tables = resources_of_type(cfn, "AWS::DynamoDB::Table")
+    assert set(tables) == {"JobsTable", "LabelSetsTable"}
+    for table in tables.values():
+        assert table["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
 
 
 def test_async_functions_have_dead_letter_queues_with_alarms(translated: tuple[str, dict[str, Any]]) -> None:

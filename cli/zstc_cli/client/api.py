@@ -97,6 +97,23 @@ class HttpApiClient:
         query = {"status": status, "limit": limit, "next_token": next_token}
         return dict(self.request("GET", "/jobs", query=query))
 
+    def create_label_set(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /label-sets: the new version, or the latest when it has this content already (retried:
+        the API answers a repeated create with the version it made)."""
+        return dict(self.request("POST", "/label-sets", body, idempotent=True))
+
+    def get_label_set(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """GET /label-sets/{name}: the latest version, or ``version``."""
+        return dict(self.request("GET", f"/label-sets/{_path_part(name)}", query={"version": version}))
+
+    def list_label_sets(self, limit: int | None = None, next_token: str | None = None) -> dict[str, Any]:
+        """GET /label-sets: one page (``label_sets``, ``next_token``)."""
+        return dict(self.request("GET", "/label-sets", query={"limit": limit, "next_token": next_token}))
+
+    def delete_label_set(self, name: str) -> dict[str, Any]:
+        """DELETE /label-sets/{name} (not retried: a retry after a lost answer would be a 404)."""
+        return dict(self.request("DELETE", f"/label-sets/{_path_part(name)}", idempotent=False))
+
     def results(self, job_id: str, page_size: int) -> Iterator[dict[str, Any]]:
         """Every result of a job in input order, following ``next_token`` page by page."""
         token: str | None = None
@@ -276,7 +293,7 @@ class HttpApiClient:
 
 
 def _path_part(value: str) -> str:
-    """A job id as one URL path segment (a stray ``/`` or ``?`` cannot change the route)."""
+    """A job id or label set name as one URL path segment (a stray ``/`` or ``?`` cannot change the route)."""
     return quote(value, safe="")
 
 

@@ -19,6 +19,7 @@ from zstc_cli.options import (
     DescriptionsOption,
     EvidenceOption,
     JsonOption,
+    LabelSetOption,
     LabelsFileOption,
     LabelsOption,
     MultiLabelOption,
@@ -39,6 +40,7 @@ CLASSIFY_EXAMPLES = examples(
     'zstc classify -f texts.txt -l "Health,Finance" -t "It is about {}." --json',
     "zstc classify -f - --labels-file labels.csv < texts.txt",
     'zstc classify "run a marathon" -l "Health,Career" --stack-name zstc',
+    'zstc classify "I lost my card" --label-set intents@2',
 )
 
 
@@ -48,6 +50,7 @@ def classify(
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.", show_default=False)] = None,
     labels: LabelsOption = None,
     labels_file: LabelsFileOption = None,
+    label_set: LabelSetOption = None,
     multi_label: MultiLabelOption = False,
     template: TemplatesOption = None,
     descriptions: DescriptionsOption = None,
@@ -67,24 +70,49 @@ def classify(
     """
     from zstc_cli.client.chunks import request_chunks  # noqa: PLC0415
     from zstc_cli.inputs import read_texts  # noqa: PLC0415
-    from zstc_cli.labels import resolve_labels, steering  # noqa: PLC0415
+    from zstc_cli.labels import (  # noqa: PLC0415
+        pinned_label_set,
+        refuse_beside_label_set,
+        resolve_labels,
+        steering,
+    )
     from zstc_cli.output import classification_table, console  # noqa: PLC0415
 
-    chosen = resolve_labels(labels, labels_file)
-    if chosen is None:
-        raise CliError(
-            '--labels is required, e.g. --labels "Health,Finance,Career" (or --labels-file FILE)',
-            ExitCode.USAGE,
-        )
-    all_texts = read_texts(texts or [], file)
-    parameters: dict[str, Any] = {
-        "candidate_labels": chosen.names,
-        "multi_label": multi_label,
-        **steering(chosen, template, descriptions, threshold, evidence),
-    }
     client = api_client(ctx, target)
+    if label_set is not None:
+        refuse_beside_label_set(
+            labels=labels,
+            labels_file=labels_file,
+            multi_label=multi_label,
+            templates=template,
+            descriptions=descriptions,
+            threshold=threshold,
+        )
+        all_texts = read_texts(texts or [], file)
+        pinned = pinned_label_set(client, label_set)
+        # chunked by the set's labels; each request names the one version read
+        chunking = {**pinned["parameters"], **({"return_evidence": True} if evidence else {})}
+        parameters: dict[str, Any] = {
+            "label_set": pinned["label_set"],
+            **({"return_evidence": True} if evidence else {}),
+        }
+    else:
+        chosen = resolve_labels(labels, labels_file)
+        if chosen is None:
+            raise CliError(
+                '--labels is required, e.g. --labels "Health,Finance,Career" (or --labels-file FILE, or '
+                "--label-set NAME)",
+                ExitCode.USAGE,
+            )
+        all_texts = read_texts(texts or [], file)
+        parameters = {
+            "candidate_labels": chosen.names,
+            "multi_label": multi_label,
+            **steering(chosen, template, descriptions, threshold, evidence),
+        }
+        chunking = parameters
     answers: list[dict[str, Any]] = []
-    for start, end in request_chunks(all_texts, parameters):
+    for start, end in request_chunks(all_texts, chunking):
         chunk = all_texts[start:end]
         try:
             answer = client.classify({"inputs": list(chunk), "parameters": parameters})

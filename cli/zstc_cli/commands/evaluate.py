@@ -123,7 +123,7 @@ def evaluate(
     *,
     target: TargetOptions,
 ) -> None:
-    """Compare label wordings on an annotated sample: which one works?
+    """Compare label wordings on an annotated sample: which works?
 
     Accuracy, macro-F1 and per-class precision/recall per variant, a PNG and an HTML report.
 

@@ -23,6 +23,7 @@ from zstc_cli.options import (
     DescriptionsOption,
     EvidenceOption,
     JsonOption,
+    LabelSetOption,
     LabelsFileOption,
     LabelsOption,
     MultiLabelOption,
@@ -55,6 +56,7 @@ def submit(
     file: Annotated[Path, typer.Argument(help="A .csv (header row) or .jsonl file.")],
     labels: LabelsOption = None,
     labels_file: LabelsFileOption = None,
+    label_set: LabelSetOption = None,
     multi_label: MultiLabelOption = False,
     template: TemplatesOption = None,
     descriptions: DescriptionsOption = None,
@@ -78,7 +80,7 @@ def submit(
     """
     from zstc.contract.batch_input import format_for_filename, supported_extensions  # noqa: PLC0415
     from zstc_cli.inputs import check_csv_header  # noqa: PLC0415
-    from zstc_cli.labels import resolve_labels, steering  # noqa: PLC0415
+    from zstc_cli.labels import refuse_beside_label_set, resolve_labels, steering  # noqa: PLC0415
     from zstc_cli.output import console  # noqa: PLC0415
 
     input_format = format_for_filename(file.name)
@@ -86,16 +88,28 @@ def submit(
         raise CliError(f"{file}: batch input must be a {supported_extensions()} file")
     if not file.is_file():
         raise CliError(f"no such file: {file}")
+    if label_set is not None:
+        refuse_beside_label_set(
+            labels=labels,
+            labels_file=labels_file,
+            multi_label=multi_label,
+            templates=template,
+            descriptions=descriptions,
+            threshold=threshold,
+        )
     chosen = resolve_labels(labels, labels_file)
     if input_format.name == "csv":
         check_csv_header(file, text_column, id_column)
     body: dict[str, Any] = {
         "format": input_format.name,
-        "multi_label": multi_label,
         "text_column": text_column,
         "filename": file.name,
         **steering(chosen, template, descriptions, threshold, evidence),
     }
+    if label_set is not None:
+        body["label_set"] = label_set  # the API resolves it; the job shows the exact version
+    else:
+        body["multi_label"] = multi_label
     if chosen is not None:
         body["candidate_labels"] = chosen.names
     if id_column is not None:
@@ -250,6 +264,7 @@ def register(app: typer.Typer) -> None:
             'zstc jobs submit tweets.csv -l "Health,Finance" --id-column id --wait',
             "zstc jobs submit tweets.csv --labels-file labels.csv --text-column tweet",
             "zstc jobs submit requests.jsonl --stack-name zstc",
+            "zstc jobs submit tickets.csv --label-set intents@2 --wait",
         ),
     )(submit)
     jobs_app.command("status", epilog=examples("zstc jobs status JOB_ID", "zstc jobs status JOB_ID --wait"))(

@@ -334,7 +334,7 @@ def test_openapi_schema_and_swagger_ui_are_served(api: ApiHandlerClient) -> None
     assert schema.status == 200
     classify = schema.body["paths"]["/classify"]["post"]
     assert set(classify["responses"]) >= {"200", "400", "413", "415", "422", "429", "502", "503", "504"}
-    assert "ClassifyRequest" in schema.body["components"]["schemas"]
+    assert "ClassifyBody" in schema.body["components"]["schemas"]
     assert "/openapi.json" not in schema.body["paths"]
     swagger = api.request("GET", "/swagger")
     assert swagger.status == 200

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import ApiHandlerClient
+from tests.support.batch import BatchPath
 from tests.support.moto import MotoHarness
 from zstc.contract.request import ClassifyRequest
 
@@ -23,6 +24,13 @@ EXPECTED_STATUS = {
     "classify_duplicate_labels.json": 422,
     "classify_bad_template.json": 422,
     "classify_missing_parameters.json": 422,
+    "classify_label_set_and_labels.json": 422,
+    "classify_unknown_label_set.json": 404,
+    "label_sets_create.json": 201,
+    "label_sets_list.json": 200,
+    "label_sets_show_unknown.json": 404,
+    "label_sets_show_bad_version.json": 422,
+    "label_sets_delete_unknown.json": 404,
     "health.json": 503,  # no endpoint exists in the emulator
     "openapi.json": 200,
     "swagger.json": 200,
@@ -35,7 +43,9 @@ def test_every_event_file_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_STATUS))
-def test_event_gets_the_expected_status(api: ApiHandlerClient, moto: MotoHarness, name: str) -> None:
+def test_event_gets_the_expected_status(
+    api: ApiHandlerClient, moto: MotoHarness, batch: BatchPath, name: str
+) -> None:
     event = json.loads((EVENTS_DIR / name).read_text())
     if EXPECTED_STATUS[name] == 200 and event["path"] == "/classify":
         request = ClassifyRequest.model_validate_json(event["body"])

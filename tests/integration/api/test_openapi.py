@@ -30,6 +30,7 @@ from zstc_local.api_gateway import proxy_event
 PAYLOAD = {"inputs": "stay dedicated to yoga", "parameters": {"candidate_labels": ["Health", "Career"]}}
 ANSWER = {"sequence": PAYLOAD["inputs"], "labels": ["Health", "Career"], "scores": [0.9, 0.1]}
 JOB = {"format": "csv", "candidate_labels": ["Health", "Career"]}
+LABEL_SET = {"name": "goals", "parameters": {"candidate_labels": ["Health", "Career"]}}
 
 
 @dataclass
@@ -45,6 +46,11 @@ class World:
         created = self.api.request("POST", "/jobs", json_body=JOB)
         assert created.status == 201, created.body
         return str(created.body["job_id"])
+
+    def label_set(self) -> str:
+        created = self.api.request("POST", "/label-sets", json_body=LABEL_SET)
+        assert created.status == 201, created.body
+        return str(created.body["name"])
 
     def completed_job(self) -> str:
         assert self.batch is not None
@@ -62,14 +68,15 @@ def _post(path: str, **kwargs: Any) -> Callable[[World], ApiResponse]:
     return lambda world: world.api.request("POST", path, **kwargs)
 
 
-def get(api: ApiHandlerClient, path: str) -> ApiResponse:
-    """GET as API Gateway delivers it: resource, path parameters and query string filled in."""
+def get(api: ApiHandlerClient, path: str, method: str = "GET") -> ApiResponse:
+    """GET (or another method) as API Gateway delivers it: resource, path parameters, query filled in."""
     path, _, query = path.partition("?")
     parts = path.strip("/").split("/")
-    resource = "/" + "/".join("{job_id}" if index == 1 else part for index, part in enumerate(parts))
-    parameters = {"job_id": parts[1]} if len(parts) > 1 else None
+    name = "job_id" if parts[0] == "jobs" else "name"
+    resource = "/" + "/".join(f"{{{name}}}" if index == 1 else part for index, part in enumerate(parts))
+    parameters = {name: parts[1]} if len(parts) > 1 else None
     return api.invoke(
-        proxy_event("GET", path, resource=resource, query=parse_qs(query), path_parameters=parameters)
+        proxy_event(method, path, resource=resource, query=parse_qs(query), path_parameters=parameters)
     )
 
 
@@ -129,6 +136,10 @@ CASES: dict[tuple[str, str, int], tuple[Callable[[World], ApiResponse], str]] = 
         "fake",
     ),
     ("post", "/classify", 504): (_classify_with(CannedAnswer(200, ANSWER, None, delay_seconds=2.5)), "fake"),
+    ("post", "/classify", 404): (
+        _post("/classify", json_body={"inputs": "x", "parameters": {"label_set": "nope"}}),
+        "batch",
+    ),
     ("get", "/health", 200): (_healthy, ""),
     ("get", "/health", 503): (_get("/health"), ""),
     ("post", "/jobs", 201): (_post("/jobs", json_body=JOB), "batch"),
@@ -139,6 +150,40 @@ CASES: dict[tuple[str, str, int], tuple[Callable[[World], ApiResponse], str]] = 
     ),
     ("post", "/jobs", 415): (_post("/jobs", body="{}", headers={"Content-Type": "text/csv"}), "batch"),
     ("post", "/jobs", 422): (_post("/jobs", json_body={"format": "csv"}), "batch"),
+    ("post", "/jobs", 404): (_post("/jobs", json_body={"format": "csv", "label_set": "nope@2"}), "batch"),
+    ("post", "/label-sets", 201): (_post("/label-sets", json_body=LABEL_SET), "batch"),
+    ("post", "/label-sets", 200): (
+        lambda w: (w.label_set(), w.api.request("POST", "/label-sets", json_body=LABEL_SET))[1],
+        "batch",
+    ),
+    ("post", "/label-sets", 400): (
+        _post("/label-sets", body="{", headers={"Content-Type": "application/json"}),
+        "batch",
+    ),
+    ("post", "/label-sets", 409): (
+        _post("/label-sets", json_body={**LABEL_SET, "expected_version": 4}),
+        "batch",
+    ),
+    ("post", "/label-sets", 413): (
+        _post("/label-sets", body=TOO_LARGE, headers={"Content-Type": "application/json"}),
+        "batch",
+    ),
+    ("post", "/label-sets", 415): (
+        _post("/label-sets", body="{}", headers={"Content-Type": "text/csv"}),
+        "batch",
+    ),
+    ("post", "/label-sets", 422): (_post("/label-sets", json_body={"name": "goals"}), "batch"),
+    ("get", "/label-sets", 200): (_get("/label-sets"), "batch"),
+    ("get", "/label-sets", 400): (_get("/label-sets?next_token=bm90LWEtdG9rZW4"), "batch"),
+    ("get", "/label-sets", 422): (_get("/label-sets?limit=0"), "batch"),
+    ("get", "/label-sets/{name}", 200): (lambda w: get(w.api, f"/label-sets/{w.label_set()}"), "batch"),
+    ("get", "/label-sets/{name}", 404): (_get("/label-sets/nope"), "batch"),
+    ("get", "/label-sets/{name}", 422): (_get("/label-sets/goals?version=x"), "batch"),
+    ("delete", "/label-sets/{name}", 200): (
+        lambda w: get(w.api, f"/label-sets/{w.label_set()}", "DELETE"),
+        "batch",
+    ),
+    ("delete", "/label-sets/{name}", 404): (lambda w: get(w.api, "/label-sets/nope", "DELETE"), "batch"),
     ("get", "/jobs", 200): (_get("/jobs"), "batch"),
     ("get", "/jobs", 400): (_get("/jobs?next_token=bm90LWEtdG9rZW4"), "batch"),
     ("get", "/jobs", 422): (_get("/jobs?limit=0"), "batch"),

@@ -13,10 +13,11 @@ from tests.support.batch_services import LABELS, SETTINGS, Batch, jsonl_lines
 from tests.support.fakes import FakeJobStore, FakeObjectStore
 from zstc.batch import layout
 from zstc.batch.items import JobChanges, JobItem
-from zstc.batch.jobs import JobsService, encode_token
+from zstc.batch.jobs import JobsService
 from zstc.contract.jobs import CreateJobRequest, JobStatus
 from zstc.core import limits
 from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
+from zstc.core.pagination import encode_token
 
 
 def _service(statuses: list[JobStatus]) -> JobsService:

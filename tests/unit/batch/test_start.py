@@ -252,3 +252,13 @@ def test_later_uploads_beyond_the_limit_leave_the_job_item_bounded(batch: Batch,
     assert len(lines) == limits.MAX_REPORTED_PROBLEMS
     assert lines[-1] == LATER_UPLOADS_UNLISTED
     assert job.status == end
+
+
+def test_label_examples_in_object_metadata_reject_the_upload_saying_they_do_not_fit(batch: Batch) -> None:
+    metadata = {"candidate-labels": "Finance, Health", "label-examples": '{"Finance": ["save more"]}'}
+    assert batch.upload("input/direct/examples.csv", b"text\nsave more\n", metadata) == "rejected"
+    job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/direct/examples.csv"))
+    assert job is not None
+    assert job.problems is not None
+    assert job.problems[0].startswith("object metadata label-examples: label examples do not fit")
+    assert "POST /jobs" in job.problems[0]

@@ -19,6 +19,11 @@ COMMANDS = [
     ["jobs", "status"],
     ["jobs", "list"],
     ["jobs", "results"],
+    ["label-sets"],
+    ["label-sets", "create"],
+    ["label-sets", "list"],
+    ["label-sets", "show"],
+    ["label-sets", "delete"],
     ["stack"],
     ["stack", "env"],
     ["local"],
@@ -35,6 +40,9 @@ TARGET_COMMANDS = [
     ["jobs", "status", "j1"],
     ["jobs", "list"],
     ["jobs", "results", "j1"],
+    ["label-sets", "list"],
+    ["label-sets", "show", "intents@2"],
+    ["label-sets", "delete", "intents"],
 ]
 
 

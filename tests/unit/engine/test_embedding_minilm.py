@@ -7,9 +7,10 @@ from collections.abc import Sequence
 import pytest
 import torch
 
-from zstc_engine.embedding import EmbeddingClassifier, phrase_variants
+from zstc_engine.embedding import EXAMPLE_WEIGHT, EmbeddingClassifier, phrase_variants
 from zstc_engine.loading import OFFLINE_MODEL_NOTE, default_model_dir, detect_method, load_classifier
-from zstc_engine.protocol import ClassificationTask
+from zstc_engine.protocol import ClassificationTask, parse_request
+from zstc_engine.windows import token_windows
 
 LABELS = ("Health", "Finance", "Career", "Humor")
 
@@ -77,3 +78,77 @@ def test_hypothesis_embeddings_are_cached_per_template_and_label(minilm: Embeddi
     finally:
         minilm.embed = original  # type: ignore[method-assign]
     assert calls == [["x"]]  # only the text was embedded again
+
+
+MONEY = ("buy cheaper groceries", "pay off my credit card debt", "put money into savings")
+SPORT = ("run a marathon", "go to the gym three times a week", "swim every morning")
+
+
+def _examples_task(*texts: str, examples: tuple[tuple[str, ...], ...] = (MONEY, SPORT)) -> ClassificationTask:
+    # labels that say nothing: only the examples tell them apart
+    return ClassificationTask(texts=texts, labels=("alpha", "beta"), label_examples=examples, is_batch=True)
+
+
+def test_label_examples_steer_labels_whose_names_say_nothing(minilm: EmbeddingClassifier) -> None:
+    results = minilm.classify(_examples_task("spend less on food this year", "train for a triathlon"))
+    assert [result.labels[0] for result in results] == ["alpha", "beta"]
+
+
+def test_a_label_with_examples_blends_them_with_its_hypotheses_and_one_without_keeps_its_own(
+    minilm: EmbeddingClassifier,
+) -> None:
+    texts = ("spend less on food this year",)
+    plain = ClassificationTask(texts=texts, labels=("alpha", "beta"))
+    [(_, hypotheses)] = minilm.label_similarity([plain])
+    task = _examples_task(*texts, examples=(MONEY, ()))
+    [(_, fused)] = minilm.label_similarity([task])
+    examples, has = minilm.example_similarity(task, minilm.embed(texts))
+    assert has.tolist() == [True, False]
+    expected = EXAMPLE_WEIGHT * examples[:, 0] + (1 - EXAMPLE_WEIGHT) * hypotheses[:, 0]
+    assert torch.allclose(fused[:, 0], expected)
+    assert torch.equal(fused[:, 1], hypotheses[:, 1])
+    # the example similarity: the mean of the prototype's cosine and the nearest example's
+    vectors = minilm.example_vectors(list(MONEY))
+    text = minilm.embed(texts)[0]
+    prototype = torch.nn.functional.normalize(vectors.mean(0), dim=-1) @ text
+    assert torch.allclose(examples[0, 0], (prototype + (vectors @ text).max()) / 2)
+
+
+def test_example_embeddings_are_cached_and_a_long_example_is_the_mean_of_its_windows(
+    minilm: EmbeddingClassifier,
+) -> None:
+    long_example = " ".join(["save money and pay the rent on time"] * 60)  # several 254-token windows
+    minilm.example_vectors([long_example])
+    windows = token_windows(minilm.tokenizer, long_example, minilm.max_length - 2)
+    assert len(windows) > 1
+    expected = torch.nn.functional.normalize(
+        minilm.embed([w.of(long_example) for w in windows]).mean(0), dim=-1
+    )
+    assert torch.allclose(minilm.example_vectors([long_example])[0], expected, atol=1e-6)
+    task = _examples_task("spend less on food")
+    minilm.classify(task)
+    calls: list[list[str]] = []
+    original = minilm.embed
+
+    def spy(sentences: Sequence[str]) -> torch.Tensor:
+        calls.append(list(sentences))
+        return original(sentences)
+
+    minilm.embed = spy  # type: ignore[method-assign]
+    try:
+        minilm.classify(task)
+    finally:
+        minilm.embed = original  # type: ignore[method-assign]
+    assert calls == [["spend less on food"]]  # examples and hypotheses came from the caches
+
+
+def test_a_request_without_examples_answers_exactly_as_before(minilm: EmbeddingClassifier) -> None:
+    texts = ("read more books", "pay off my loans")
+    before = minilm.classify(ClassificationTask(texts=texts, labels=LABELS, is_batch=True))
+    minilm.classify(_examples_task("warm the example cache"))
+    with_no_examples = minilm.classify(
+        parse_request(
+            {"inputs": list(texts), "parameters": {"candidate_labels": list(LABELS), "label_examples": {}}}
+        )
+    )
+    assert [result.to_json() for result in with_no_examples] == [result.to_json() for result in before]

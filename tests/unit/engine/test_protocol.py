@@ -196,3 +196,23 @@ def test_the_engine_and_the_api_apply_one_threshold_rule(
 def test_a_shortlist_of_one_is_refused_since_one_label_would_take_the_whole_softmax() -> None:
     with pytest.raises(RequestError, match=r"line 3: parameters\.shortlist must be at least 2, or false"):
         parse_request(_parameters(shortlist=1), "line 3")
+
+
+def test_label_examples_are_parsed_per_label_in_label_order() -> None:
+    task = parse_request(_parameters(label_examples={"c": ["see", "sea"], "a": ["ant"]}))
+    assert task.label_examples == (("ant",), (), ("see", "sea"))
+    assert parse_request(_parameters()).label_examples == ()
+
+
+@pytest.mark.parametrize(
+    ("examples", "message"),
+    [
+        ({"z": ["x"]}, "label_examples.z is not a candidate label"),
+        ({"a": []}, "label_examples.a must be a non-empty list"),
+        ({"a": ["ok", " "]}, r"label_examples.a\[1\] must be a non-empty string"),
+        (["a"], "label_examples must be an object"),
+    ],
+)
+def test_bad_label_examples_are_a_request_error_naming_the_field(examples: Any, message: str) -> None:
+    with pytest.raises(RequestError, match=message):
+        parse_request(_parameters(label_examples=examples))

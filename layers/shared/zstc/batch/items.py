@@ -8,7 +8,6 @@ a job attribute by string key.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zstc.contract.batch_input import InputFormatName
 from zstc.contract.jobs import JobStatus
 from zstc.contract.request import ClassifyParameters
+from zstc.core.clock import now_iso
 
 SECONDS_PER_DAY = 86_400
 
@@ -40,6 +40,9 @@ class JobChanges(BaseModel):
     id_column: str | None = None
     parameters: ClassifyParameters | None = Field(
         default=None, description="Job-wide parameters (csv needs them; jsonl lines may bring their own)."
+    )
+    label_set: str | None = Field(
+        default=None, description='The label set version "name@N" the parameters were resolved from.'
     )
     input_location: str | None = None
     input_key: str | None = None
@@ -88,11 +91,6 @@ class JobItem(JobChanges):
     def staged_shards(self) -> tuple[list[int], int]:
         """``(records per shard, shards already ingested)`` of a job whose transform started."""
         return list(self.shard_sizes or []), self.checkpoint or 0
-
-
-def now_iso() -> str:
-    """UTC now as ISO 8601 with milliseconds (sorts as text)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def expiry_epoch(retention_days: int, now: float | None = None) -> int:

@@ -1,15 +1,11 @@
 """What the /jobs routes do: create a job with an upload URL, read jobs, page through results.
 
-Pagination tokens are made and checked here: a token is the store's page key, base64url-encoded
-JSON. A token this API did not issue (or issued for another job or status) is a 400.
+Pagination tokens (:mod:`zstc.core.pagination`) are checked here: a token this API did not issue (or
+issued for another job or status) is a 400.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Mapping
 from typing import Any
 
 from zstc.batch import layout
@@ -17,51 +13,27 @@ from zstc.batch.formats import InputSpec
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, JobStore, ObjectStore, PageKey
 from zstc.batch.items import JobChanges, JobItem, JobSource, new_job
 from zstc.contract.jobs import CreateJobRequest, JobList, JobStatus, JobView, UploadTarget
+from zstc.contract.label_sets import LabelSetView
 from zstc.contract.results import ResultPage
 from zstc.core import limits
-from zstc.core.errors import ConflictError, InvalidRequestError, NotFoundError
+from zstc.core.errors import ConflictError, NotFoundError
+from zstc.core.pagination import decode_token, encode_token, token_error
 from zstc.core.settings import BatchSettings
 
-_FOREIGN_TOKEN = "next_token is not a token this API issued"  # noqa: S105 - a message, not a secret
 _ALL_STATUSES = "all"
 """The key of a token of the listing over every status: ``{"all": {status: page key or null}}``."""
 
 
-def token_error(message: str = _FOREIGN_TOKEN) -> InvalidRequestError:
-    """The 400 for a token we did not make for this listing, naming the ``next_token`` parameter."""
-    return InvalidRequestError(
-        message, [{"loc": ["query", "next_token"], "msg": message, "type": "next_token_invalid"}]
-    )
-
-
-def encode_token(key: Mapping[str, Any] | None) -> str | None:
-    """An opaque pagination token for a store page key (None at the end of a listing)."""
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(dict(key), separators=(",", ":")).encode()).decode()
-
-
-def decode_token(token: str | None) -> PageKey | None:
-    """The page key inside ``token``; raises ``InvalidRequestError`` (400) for one we did not make."""
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")), parse_constant=_no_constant)
-    except (binascii.Error, ValueError, UnicodeError, RecursionError):
-        raise token_error() from None
-    if not isinstance(key, dict) or not key:
-        raise token_error()
-    return key
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def job_changes_for(
-    request: CreateJobRequest, *, source: JobSource, input_location: str | None = None
+    request: CreateJobRequest,
+    *,
+    source: JobSource,
+    input_location: str | None = None,
+    label_set: LabelSetView | None = None,
 ) -> JobChanges:
-    """The attributes a job created from ``request`` (POST /jobs, or an upload's metadata) starts with."""
+    """The attributes a job created from ``request`` (POST /jobs, or an upload's metadata) starts with;
+    ``label_set`` is the resolved version the request names (its parameters are copied into the job, so
+    deleting the set later leaves the job as it was)."""
     return JobChanges(
         status=JobStatus.AWAITING_UPLOAD,
         source=source,
@@ -70,7 +42,8 @@ def job_changes_for(
         filename=request.upload_filename,
         text_column=request.text_column,
         id_column=request.id_column,
-        parameters=request.parameters(),
+        parameters=request.parameters(label_set.parameters if label_set else None),
+        label_set=label_set.label_set if label_set else None,
         max_failed_share=request.max_failed_share,
     )
 
@@ -100,11 +73,16 @@ class JobsService:
         self.jobs = jobs
         self.objects = objects
 
-    def create(self, request: CreateJobRequest) -> JobView:
-        """A new AwaitingUpload job and a presigned PUT URL under ``input/<job_id>/``."""
+    def create(self, request: CreateJobRequest, label_set: LabelSetView | None = None) -> JobView:
+        """A new AwaitingUpload job and a presigned PUT URL under ``input/<job_id>/``; ``label_set`` is
+        the version ``request.label_set`` resolved to."""
+        if request.label_set is not None and label_set is None:
+            raise ValueError("the request names a label set: pass the version it resolved to")
         job_id = layout.new_job_id()
         key = layout.input_key(job_id, request.upload_filename)
-        changes = job_changes_for(request, source="api", input_location=self.objects.uri(key))
+        changes = job_changes_for(
+            request, source="api", input_location=self.objects.uri(key), label_set=label_set
+        )
         job = new_job(job_id, changes, self.settings.result_retention_days)
         self.jobs.create(job)
         upload = UploadTarget(

@@ -19,13 +19,14 @@ from typing import Any
 from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformFinished
-from zstc.batch.items import ABSTAINED, JobChanges, expiry_epoch, now_iso
+from zstc.batch.items import ABSTAINED, JobChanges, expiry_epoch
 from zstc.contract import media_types
 from zstc.contract.answer import check_answer
 from zstc.contract.jobs import JobStatus
 from zstc.contract.request import ClassifyParameters, ClassifyRequest
 from zstc.contract.results import JobResult, write_results_csv
 from zstc.core import limits
+from zstc.core.clock import now_iso
 from zstc.core.errors import InvalidModelResponseError
 from zstc.core.observability import logger
 from zstc.core.settings import BatchSettings

@@ -19,12 +19,13 @@ from zstc.batch import layout
 from zstc.batch.failures import fail_after_error
 from zstc.batch.formats import Problem, read_records
 from zstc.batch.interfaces import JobStore, ObjectStore, TransformRunner
-from zstc.batch.items import JobChanges, JobItem, new_job, now_iso
+from zstc.batch.items import JobChanges, JobItem, new_job
 from zstc.batch.jobs import input_spec, job_changes_for
 from zstc.contract import media_types
 from zstc.contract.batch_input import format_for_filename, supported_extensions
 from zstc.contract.jobs import CreateJobRequest, JobStatus
 from zstc.core import limits
+from zstc.core.clock import now_iso
 from zstc.core.observability import logger
 from zstc.core.settings import BatchSettings
 
@@ -44,6 +45,14 @@ METADATA_FIELDS = {
 """S3 object metadata (``x-amz-meta-<name>``) -> POST /jobs field, for files uploaded without POST /jobs."""
 METADATA_KEYS = {field: key for key, field in METADATA_FIELDS.items()}
 """POST /jobs field -> the metadata key that sets it (problems name the key the uploader wrote)."""
+UNSUPPORTED_METADATA = {
+    "label-examples": (
+        "label examples do not fit in S3 object metadata (at most 2 KB for all of an object's user "
+        "metadata); create the job with POST /jobs and its label_examples, or put them in each JSON "
+        "Lines line's parameters"
+    ),
+}
+"""Metadata keys naming a POST /jobs field that metadata cannot carry -> why (the upload is rejected)."""
 
 
 @dataclass
@@ -253,18 +262,25 @@ class StartBatch:
         for meta_key, field in METADATA_FIELDS.items():
             if meta_key in metadata:
                 fields[field] = _metadata_value(field, metadata[meta_key])
-        try:
-            changes = job_changes_for(CreateJobRequest.model_validate(fields), source="s3-upload")
-        except ValidationError as error:
-            first = error.errors(include_input=False)[0]
-            field = str(first["loc"][0]) if first["loc"] else ""
-            where = f"object metadata {METADATA_KEYS.get(field, field)}" if field else "object metadata"
+        problem = next(
+            (f"object metadata {key}: {why}" for key, why in UNSUPPORTED_METADATA.items() if key in metadata),
+            None,
+        )
+        if problem is None:
+            try:
+                changes = job_changes_for(CreateJobRequest.model_validate(fields), source="s3-upload")
+            except ValidationError as error:
+                first = error.errors(include_input=False)[0]
+                field = str(first["loc"][0]) if first["loc"] else ""
+                where = f"object metadata {METADATA_KEYS.get(field, field)}" if field else "object metadata"
+                problem = f"{where}: {first['msg']}"
+        if problem is not None:
             changes = JobChanges(
                 status=JobStatus.AWAITING_UPLOAD,
                 source="s3-upload",
                 format=fields["format"],
                 filename=filename,
-                problems=[_capped(f"{where}: {first['msg']}")],
+                problems=[_capped(problem)],
             )
         self.jobs.create(new_job(job_id, changes, self.settings.result_retention_days))
         job = self.jobs.get(job_id)

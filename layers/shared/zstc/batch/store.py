@@ -17,10 +17,11 @@ from botocore.exceptions import ClientError
 
 from zstc.batch import layout
 from zstc.batch.interfaces import ForeignPageKeyError, InvalidPageKeyError, PageKey
-from zstc.batch.items import JobChanges, JobItem, now_iso
+from zstc.batch.items import JobChanges, JobItem
 from zstc.contract.jobs import JobStatus
 from zstc.contract.results import JobResult
 from zstc.core import aws
+from zstc.core.clock import now_iso
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

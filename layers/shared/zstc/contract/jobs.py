@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from zstc.contract.batch_input import INPUT_FILE_FORMATS, InputFormatName, format_for_filename
-from zstc.contract.request import CandidateLabels, ClassifyParameters, Shortlist, Threshold
+from zstc.contract.request import (
+    CandidateLabels,
+    ClassifyParameters,
+    LabelSetReference,
+    Shortlist,
+    Threshold,
+    refuse_label_fields_beside_label_set,
+    with_request_options,
+)
 from zstc.core import limits
 
 
@@ -44,6 +52,14 @@ class CreateJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     format: InputFormatName = Field(description="csv (a text column) or jsonl (one request per line).")
+    label_set: LabelSetReference | None = Field(
+        default=None,
+        description=(
+            'A label set ("name" for its latest version, or "name@N") instead of candidate_labels and the '
+            "other label parameters; the job records the exact version."
+        ),
+        examples=["intents", "intents@3"],
+    )
     candidate_labels: CandidateLabels | None = Field(
         default=None,
         description="Labels for every record (required for csv; jsonl lines may bring their own).",
@@ -54,6 +70,9 @@ class CreateJobRequest(BaseModel):
         description="As in POST /classify (one template or an ensemble); omitted: the model's default.",
     )
     label_descriptions: dict[str, str] | None = Field(default=None, description="As in POST /classify.")
+    label_examples: dict[str, list[str]] | None = Field(
+        default=None, description="As in POST /classify: example texts per label (not in S3 metadata)."
+    )
     threshold: Threshold | None = Field(
         default=None, description="As in POST /classify: results carry predicted_labels."
     )
@@ -86,11 +105,15 @@ class CreateJobRequest(BaseModel):
             raise PydanticCustomError("filename", "filename must be 1-200 characters without '/'")
         return filename
 
+    _conflicts = model_validator(mode="before")(refuse_label_fields_beside_label_set)
+
     @model_validator(mode="after")
     def _check_consistency(self) -> CreateJobRequest:
-        if self.format == "csv" and self.candidate_labels is None:
-            raise PydanticCustomError("labels_required", "candidate_labels is required for csv input")
-        if self.candidate_labels is None:
+        if self.format == "csv" and self.candidate_labels is None and self.label_set is None:
+            raise PydanticCustomError(
+                "labels_required", "candidate_labels is required for csv input (or a label_set)"
+            )
+        if self.candidate_labels is None and self.label_set is None:
             # job-wide options apply with the job's labels; a jsonl line with its own parameters uses
             # only those, so options without labels would reach no record: refused, never dropped
             fields = type(self).model_fields
@@ -117,8 +140,11 @@ class CreateJobRequest(BaseModel):
         """The file name the upload URL is for."""
         return self.filename or f"input{INPUT_FILE_FORMATS[self.format].extensions[0]}"
 
-    def parameters(self) -> ClassifyParameters | None:
-        """The job-wide classification parameters, validated as POST /classify validates them."""
+    def parameters(self, label_set: ClassifyParameters | None = None) -> ClassifyParameters | None:
+        """The job-wide classification parameters, validated as POST /classify validates them: the
+        job's own, or ``label_set``'s (the resolved set the job names) with the job's other options."""
+        if label_set is not None:
+            return with_request_options(label_set, self)
         if self.candidate_labels is None:
             return None
         # the job's fields that are classification parameters, by the parameters' own field names
@@ -142,6 +168,9 @@ class JobView(BaseModel):
     job_id: str
     status: JobStatus
     format: InputFormatName | None = None
+    label_set: str | None = Field(
+        default=None, description='The exact label set version the job runs with, "name@N".'
+    )
     created_at: str
     updated_at: str
     input_location: str | None = None

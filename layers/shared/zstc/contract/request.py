@@ -6,15 +6,29 @@ The request is the Hugging Face / JumpStart zero-shot payload. Validators enforc
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from zstc.contract.text import check_encodable, check_text_content
 from zstc.core import limits
+from zstc.core.errors import UnprocessableRequestError
 
 
 def _split_comma_labels(value: Any) -> Any:
@@ -93,6 +107,16 @@ class ClassifyParameters(BaseModel):
         ),
         examples=[{"Finance": "money: saving, spending less, paying off debt"}],
     )
+    label_examples: dict[str, list[str]] | None = Field(
+        default=None,
+        description=(
+            f"Up to {limits.MAX_EXAMPLES_PER_LABEL} example texts for some or all candidate labels "
+            f"(each up to {limits.MAX_EXAMPLE_CHARS} characters; all of them up to "
+            f"{limits.MAX_EXAMPLE_WINDOWS} model windows): a text close to a label's examples scores "
+            "higher for it, beside its hypotheses. Answers still report label names."
+        ),
+        examples=[{"Finance": ["pay off my credit card", "spend less on takeout"]}],
+    )
     threshold: Threshold | None = Field(
         default=None,
         description=(
@@ -125,24 +149,10 @@ class ClassifyParameters(BaseModel):
         """How many labels the NLI model scores per window: the shortlist's size, else every label."""
         return scored_label_count(len(self.candidate_labels), self.shortlist)
 
-    @field_validator("label_descriptions", mode="before")
+    @field_validator("label_descriptions", "label_examples", mode="before")
     @classmethod
-    def _strip_description_keys(cls, value: Any) -> Any:
-        # keys name candidate labels, which are stripped ("Health " is "Health"); two keys that strip
-        # to one label are refused, never one of them dropped by key order
-        if not isinstance(value, dict):
-            return value
-        stripped: dict[Any, Any] = {}
-        for key, text in value.items():
-            label = key.strip() if isinstance(key, str) else key
-            if label in stripped:
-                raise PydanticCustomError(
-                    "description_duplicate",
-                    'label_descriptions has two keys for the label "{label}" (keys are stripped of spaces)',
-                    {"label": label},
-                )
-            stripped[label] = text
-        return stripped
+    def _strip_label_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        return strip_label_keys(value, str(info.field_name))
 
     @field_validator("label_descriptions")
     @classmethod
@@ -162,16 +172,61 @@ class ClassifyParameters(BaseModel):
                 )
         return descriptions
 
-    @model_validator(mode="after")
-    def _descriptions_name_candidate_labels(self) -> ClassifyParameters:
-        unknown = [label for label in self.label_descriptions or {} if label not in self.candidate_labels]
-        if unknown:
+    @field_validator("label_examples")
+    @classmethod
+    def _check_examples(cls, examples: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        windows = 0
+        for label, texts in (examples or {}).items():
+            check_encodable(label, "label_examples key")
+            if not texts or len(texts) > limits.MAX_EXAMPLES_PER_LABEL:
+                raise PydanticCustomError(
+                    "examples_count",
+                    "label_examples[{label}] has {count} examples; give 1 to {limit}",
+                    {"label": label, "count": len(texts), "limit": limits.MAX_EXAMPLES_PER_LABEL},
+                )
+            for index, text in enumerate(texts):
+                where = f"label_examples[{label}][{index}]"
+                if not text.strip():
+                    raise PydanticCustomError("example_empty", "{where} is empty", {"where": where})
+                check_text_content(text, where)
+                if len(text) > limits.MAX_EXAMPLE_CHARS:
+                    raise PydanticCustomError(
+                        "example_too_long",
+                        "{where} has {length} characters; the limit is {limit}",
+                        {"where": where, "length": len(text), "limit": limits.MAX_EXAMPLE_CHARS},
+                    )
+                windows += estimated_windows(text)
+        if windows > limits.MAX_EXAMPLE_WINDOWS:
             raise PydanticCustomError(
-                "description_label",
-                'label_descriptions has "{label}", which is not one of candidate_labels',
-                {"label": unknown[0]},
+                "examples_too_many_windows",
+                "label_examples may take {windows} model windows of {tokens} tokens (each example is "
+                "embedded once; about one token per character once decomposed); the limit is {limit}: "
+                "send fewer or shorter examples",
+                {"windows": windows, "tokens": limits.WINDOW_TOKENS, "limit": limits.MAX_EXAMPLE_WINDOWS},
             )
+        return examples
+
+    @model_validator(mode="after")
+    def _label_keys_name_candidate_labels(self) -> ClassifyParameters:
+        for field, keyed in (
+            ("label_descriptions", self.label_descriptions),
+            ("label_examples", self.label_examples),
+        ):
+            unknown = [label for label in keyed or {} if label not in self.candidate_labels]
+            if unknown:
+                raise PydanticCustomError(
+                    _LABEL_KEY_ERRORS[field][1],
+                    '{field} has "{label}", which is not one of candidate_labels',
+                    {"field": field, "label": unknown[0]},
+                )
         return self
+
+    @property
+    def example_windows(self) -> int:
+        """The model windows the examples take (:func:`estimated_windows` of each; 0 without examples)."""
+        return sum(
+            estimated_windows(text) for texts in (self.label_examples or {}).values() for text in texts
+        )
 
     @property
     def templates(self) -> list[str]:
@@ -252,6 +307,32 @@ class ClassifyParameters(BaseModel):
         return value
 
 
+_LABEL_KEY_ERRORS = {
+    "label_descriptions": ("description_duplicate", "description_label"),
+    "label_examples": ("examples_duplicate", "examples_label"),
+}
+"""Per ``{label: ...}`` parameter, the error types of a repeated key and of a key that names no label."""
+
+
+def strip_label_keys(value: Any, field: str) -> Any:
+    """Keys of a ``{label: ...}`` parameter (``label_descriptions``, ``label_examples``) stripped of
+    spaces, as candidate labels are ("Health " is "Health"). Two keys that strip to one label are
+    refused (naming ``field``), never one of them dropped by key order."""
+    if not isinstance(value, dict):
+        return value
+    stripped: dict[Any, Any] = {}
+    for key, item in value.items():
+        label = key.strip() if isinstance(key, str) else key
+        if label in stripped:
+            raise PydanticCustomError(
+                _LABEL_KEY_ERRORS[field][0],
+                '{field} has two keys for the label "{label}" (keys are stripped of spaces)',
+                {"field": field, "label": label},
+            )
+        stripped[label] = item
+    return stripped
+
+
 def _check_template(template: str, where: str) -> None:
     """One template: bounded, with exactly one ``{}`` and no other braces (as ``str.format`` needs)."""
     if len(template) > limits.MAX_TEMPLATE_CHARS:
@@ -310,13 +391,15 @@ def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
 def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
     """The NLI model's premise/hypothesis pairs for ``texts``: estimated windows x scored labels (the
     shortlist's size when there is one) x templates. The embedding method costs texts x windows, which
-    this bounds; the API budgets this one because it does not know the endpoint's method."""
+    this bounds; the API budgets this one because it does not know the endpoint's method. Label
+    examples are not pairs: each is embedded once per endpoint process (cached) by a bi-encoder, and
+    :attr:`ClassifyParameters.example_windows` has its own budget, ``limits.MAX_EXAMPLE_WINDOWS``."""
     per_window = parameters.scored_labels * max(1, len(parameters.templates))
     return sum(estimated_windows(text) for text in texts) * per_window
 
 
-class ClassifyRequest(BaseModel):
-    """A real-time classification request: one text or a list of texts, and the parameters."""
+class _Texts(BaseModel):
+    """The texts of a classification request (``inputs``), checked against the limits."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -324,7 +407,6 @@ class ClassifyRequest(BaseModel):
         description="The text to classify, or a list of texts.",
         examples=["read more books, no scrolling fb before breakfast"],
     )
-    parameters: ClassifyParameters
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -374,23 +456,6 @@ class ClassifyRequest(BaseModel):
                 check_text_content(text, f"inputs[{index}]")
         return inputs
 
-    @model_validator(mode="after")
-    def _check_pairs(self) -> ClassifyRequest:
-        pairs = model_cost(self.texts, self.parameters)
-        if pairs > limits.MAX_PAIRS_PER_REQUEST:
-            raise PydanticCustomError(
-                "too_many_pairs",
-                "inputs (in windows of up to {window} tokens, one per character at most) x scored labels "
-                "(candidate_labels, or the shortlist) x templates is {pairs} premise/hypothesis pairs; the "
-                "limit is {limit}",
-                {
-                    "window": limits.WINDOW_TOKENS,
-                    "pairs": pairs,
-                    "limit": limits.MAX_PAIRS_PER_REQUEST,
-                },
-            )
-        return self
-
     @property
     def texts(self) -> list[str]:
         """The inputs as a list, whatever shape the request used."""
@@ -400,6 +465,35 @@ class ClassifyRequest(BaseModel):
     def is_batch(self) -> bool:
         """True when ``inputs`` was a list, so the answer is a list too."""
         return isinstance(self.inputs, list)
+
+
+def _check_pairs(texts: list[str], parameters: ClassifyParameters) -> None:
+    """Refuse texts x scored labels x templates beyond :data:`limits.MAX_PAIRS_PER_REQUEST`."""
+    pairs = model_cost(texts, parameters)
+    if pairs > limits.MAX_PAIRS_PER_REQUEST:
+        raise PydanticCustomError(
+            "too_many_pairs",
+            "inputs (in windows of up to {window} tokens, one per character at most) x scored labels "
+            "(candidate_labels, or the shortlist) x templates is {pairs} premise/hypothesis pairs; the "
+            "limit is {limit}",
+            {
+                "window": limits.WINDOW_TOKENS,
+                "pairs": pairs,
+                "limit": limits.MAX_PAIRS_PER_REQUEST,
+            },
+        )
+
+
+class ClassifyRequest(_Texts):
+    """A real-time classification request: one text or a list of texts, and the parameters (a label
+    set already resolved: this is what the endpoint is sent)."""
+
+    parameters: ClassifyParameters
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> ClassifyRequest:
+        _check_pairs(self.texts, self.parameters)
+        return self
 
     def to_endpoint_payload(self) -> dict[str, Any]:
         """The JSON body sent to the endpoint: labels normalised to a list, unset options left out.
@@ -412,3 +506,147 @@ class ClassifyRequest(BaseModel):
         if not self.parameters.return_evidence:  # the stock handler passes parameters to the pipeline as is
             del payload["parameters"]["return_evidence"]
         return payload
+
+
+# --- label sets: a stored, versioned set of the label parameters, named instead of them -------------
+
+PER_REQUEST_OPTIONS = ("return_evidence", "shortlist", "top_k")
+"""Parameters a label set does not hold: each request (or job) chooses them, beside ``label_set``."""
+
+LABEL_SET_FIELDS = tuple(name for name in ClassifyParameters.model_fields if name not in PER_REQUEST_OPTIONS)
+"""The parameters a label set holds (candidate_labels, descriptions, templates, multi_label, threshold,
+...): every other field of :class:`ClassifyParameters`, so a new label parameter joins label sets."""
+
+LABEL_SET_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{limits.MAX_LABEL_SET_NAME_CHARS - 1}}}")
+"""A label set's name: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
+
+
+def split_label_set_reference(reference: str) -> tuple[str, int | None]:
+    """``"name"`` -> ``("name", None)`` (the latest version), ``"name@3"`` -> ``("name", 3)``.
+
+    Raises ``PydanticCustomError`` (a 422 naming the field) for a bad name or version string.
+    """
+    name, at, version = reference.partition("@")
+    if not LABEL_SET_NAME.fullmatch(name):
+        raise PydanticCustomError(
+            "label_set_name",
+            "label_set name must be 1-{limit} letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit",
+            {"limit": limits.MAX_LABEL_SET_NAME_CHARS},
+        )
+    if not at:
+        return name, None
+    if not version.isascii() or not version.isdigit() or version.startswith("0") or len(version) > 9:
+        raise PydanticCustomError(
+            "label_set_version",
+            "label_set version after '@' must be a whole number from 1 to {limit} (name@3)",
+            {"limit": limits.MAX_LABEL_SET_VERSION},
+        )
+    return name, int(version)
+
+
+def _check_reference(reference: str) -> str:
+    split_label_set_reference(reference)
+    return reference
+
+
+LabelSetReference = Annotated[str, AfterValidator(_check_reference)]
+"""``"name"`` (the latest version) or ``"name@N"`` (version N)."""
+
+
+def refuse_label_fields_beside_label_set(value: Any) -> Any:
+    """A body (dict) naming ``label_set`` and a label parameter is a 422 naming both: the set holds
+    the label parameters, so one of them would be silently ignored."""
+    if isinstance(value, dict) and value.get("label_set") is not None:
+        beside = [name for name in LABEL_SET_FIELDS if name in value]
+        if beside:
+            raise PydanticCustomError(
+                "label_set_conflict",
+                "label_set and {fields} cannot be given together: a label set holds {fields}; send one or "
+                "the other",
+                {"fields": ", ".join(beside)},
+            )
+    return value
+
+
+class LabelSetParameters(BaseModel):
+    """``parameters`` of ``POST /classify`` naming a label set instead of the label parameters."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    label_set: LabelSetReference = Field(
+        description='A label set\'s name (its latest version) or "name@N" (version N), instead of '
+        "candidate_labels and the other label parameters.",
+        examples=["intents", "intents@3"],
+    )
+    return_evidence: bool = Field(
+        default=False, description=ClassifyParameters.model_fields["return_evidence"].description
+    )
+    shortlist: Shortlist | None = Field(
+        default=None, description=ClassifyParameters.model_fields["shortlist"].description
+    )
+    top_k: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description=ClassifyParameters.model_fields["top_k"].description
+    )
+
+    _conflicts = model_validator(mode="before")(refuse_label_fields_beside_label_set)
+
+
+def with_request_options(label_set: ClassifyParameters, options: BaseModel) -> ClassifyParameters:
+    """A label set's parameters with the per-request options (:data:`PER_REQUEST_OPTIONS`) of
+    ``options`` (a request's parameters, or a job): what the endpoint is sent."""
+    return ClassifyParameters(
+        **{name: getattr(label_set, name) for name in LABEL_SET_FIELDS},
+        **{name: getattr(options, name) for name in PER_REQUEST_OPTIONS},
+    )
+
+
+def _label_parameters_or_label_set(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validate ``parameters`` as one model, chosen by ``label_set``: errors name that model's fields
+    only (a union would report both models' errors)."""
+    del handler
+    if isinstance(value, dict) and "label_set" in value:
+        return LabelSetParameters.model_validate(value, strict=True)
+    return ClassifyParameters.model_validate(value, strict=True)
+
+
+class ClassifyBody(_Texts):
+    """``POST /classify``'s body: the texts and either the label parameters or a label set's name."""
+
+    parameters: Annotated[
+        ClassifyParameters | LabelSetParameters, WrapValidator(_label_parameters_or_label_set)
+    ]
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> ClassifyBody:
+        if isinstance(self.parameters, ClassifyParameters):
+            _check_pairs(self.texts, self.parameters)
+        return self
+
+    @property
+    def label_set(self) -> str | None:
+        """The label set the body names (``name`` or ``name@N``), or None."""
+        return self.parameters.label_set if isinstance(self.parameters, LabelSetParameters) else None
+
+    def request(self, label_set: ClassifyParameters | None = None) -> ClassifyRequest:
+        """The request the endpoint is sent: the body's own parameters, or ``label_set``'s (the
+        resolved set the body names) with the body's per-request options.
+
+        Raises :class:`UnprocessableRequestError` (422) when the set's labels take the texts past the
+        pair budget, naming ``parameters.label_set``.
+        """
+        if isinstance(self.parameters, ClassifyParameters):
+            return ClassifyRequest(inputs=self.inputs, parameters=self.parameters)
+        if label_set is None:
+            raise ValueError("the body names a label set: pass its resolved parameters")
+        parameters = with_request_options(label_set, self.parameters)
+        try:
+            return ClassifyRequest(inputs=self.inputs, parameters=parameters)
+        except ValidationError as error:
+            details = [
+                {"loc": ["body", "parameters", "label_set"], "msg": item["msg"], "type": item["type"]}
+                for item in error.errors()
+            ]
+            raise UnprocessableRequestError(
+                f"invalid request with label set {self.parameters.label_set}: {details[0]['msg']}", details
+            ) from None

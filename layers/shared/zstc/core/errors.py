@@ -45,6 +45,14 @@ class InvalidBodyError(ZstcError):
     code = "invalid_body"
 
 
+class UnprocessableRequestError(ZstcError):
+    """A well-formed request that breaks a rule only known once stored data is read (a label set's
+    labels past the pair budget); the 422 ``validation_error`` a schema check answers, found later."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "validation_error"
+
+
 class PayloadTooLargeError(ZstcError):
     """The request body exceeds the size limit."""
 

@@ -59,6 +59,22 @@ MAX_TEMPLATES = 8
 MAX_DESCRIPTION_CHARS = 300
 """Characters in one label description."""
 
+MAX_EXAMPLES_PER_LABEL = 16
+"""Examples one label may have in ``label_examples`` (SetFit and GLiClass report their gains with ~8)."""
+
+MAX_EXAMPLE_CHARS = 1_000
+"""Characters in one label example: an example is a short representative text (a BANKING77 query is
+under 400 characters, an AG News item under 750), not a document to be windowed at length."""
+
+MAX_EXAMPLE_WINDOWS = 2_048
+"""Model windows all the examples of one request may take, estimated as a text's are (one token per
+NFKD character, windows of ``WINDOW_TOKENS``; a short example is one window). Each window is one
+bi-encoder pass (the embedding method's model, or the NLI method's shortlist bi-encoder), made once per
+endpoint process and then cached like a label's hypotheses: this bounds what a request costs on a cold
+cache. The pair budget below cannot hold them (77 labels x 8 examples is 616 windows): it counts the
+NLI model's pairs, each a forward pass of a far larger model, so examples have their own budget. 2,048
+admits 77 labels x 16 examples (BANKING77's 1,232) or 500 labels x 4."""
+
 MAX_BODY_BYTES = 1_048_576
 """Request body size (1 MiB), far below SageMaker's 6 MB InvokeEndpoint payload limit."""
 
@@ -102,6 +118,28 @@ SHARD_MAX_BYTES = 8 * 1024 * 1024
 
 UPLOAD_URL_EXPIRY_SECONDS = 900
 """How long a presigned upload URL from POST /jobs stays valid."""
+
+# --- label sets -----------------------------------------------------------------------------------
+
+MAX_LABEL_SET_NAME_CHARS = 64
+"""Characters of a label set's name (letters, digits, ``.``, ``_``, ``-``; it is part of S3 keys)."""
+
+MAX_LABEL_SET_VERSION = 999_999_999
+"""The highest version number a reference (``name@N``) may name."""
+
+MAX_LABEL_SET_NOTE_CHARS = 2_000
+"""Characters of a label set version's free-text note."""
+
+LABEL_SET_ITEM_MAX_BYTES = 200_000
+"""A label set version whose parameters take more bytes than this (as JSON) is stored in the data
+bucket, its DynamoDB item holding a pointer: items are limited to 400 KB with every attribute, and a
+read costs one unit per 4 KB, so large versions are one S3 GET instead (and are cached by the API)."""
+
+LABEL_SET_CACHE_VERSIONS = 32
+"""Resolved label set versions the api function keeps in memory (versions are immutable)."""
+
+LABEL_SETS_PAGE_DEFAULT = 20
+LABEL_SETS_PAGE_MAX = 100
 
 RESULTS_PAGE_DEFAULT = 100
 RESULTS_PAGE_MAX = 1_000

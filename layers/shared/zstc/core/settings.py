@@ -28,6 +28,9 @@ class ApiSettings(BaseModel):
         le=3,
         description="1 = no retries: a retry after a read timeout would outlive API Gateway's timeout.",
     )
+    label_sets_table: str = Field(
+        default="", alias="LABEL_SETS_TABLE", description="The label sets table (heads and versions)."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:

@@ -1,0 +1,1 @@
+"""Label sets: named, immutably versioned label parameters that /classify and POST /jobs name."""
