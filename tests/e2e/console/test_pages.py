@@ -177,3 +177,42 @@ def test_a_page_of_another_origin_cannot_drive_the_console(page: Page, console: 
     # Then no job was created and nothing was readable
     assert status == "blocked"
     assert len(console.client.list_jobs(limit=100)["jobs"]) == jobs_before
+
+
+def test_label_sets_page_creates_a_set_and_edits_it_into_a_new_version(page: Page, tmp_path: Path) -> None:
+    # Given a label set typed by hand, one label with a description
+    page.goto(page.url.split("#")[0] + "#label-sets")
+    form = page.locator("#label-sets")
+    form.get_by_label("Name").fill("goals")
+    form.get_by_label("Labels, one per line").fill("Health: exercise and diet\nFinance\nCareer")
+    form.get_by_label("Threshold, 0 to 1 (optional)").fill("0.4")
+    # When it is saved, then it is version 1 and listed
+    form.get_by_role("button", name="Save").click()
+    page.locator("#ls-saved", has_text="saved goals version 1").wait_for(timeout=WAIT_MS)
+    page.locator("#ls-list li", has_text="goals: version 1, 3 labels").wait_for()
+    # When it is edited (Career out, Family in, another threshold) and saved again
+    form.get_by_role("button", name="Edit goals").click()
+    assert form.get_by_label("Labels, one per line").input_value().startswith("Health: exercise and diet")
+    form.get_by_label("Labels, one per line").fill("Health: exercise and diet\nFinance\nFamily")
+    form.get_by_label("Threshold, 0 to 1 (optional)").fill("0.5")
+    form.get_by_label("Note: what changed, why (optional)").fill("Family instead of Career")
+    form.get_by_role("button", name="Save").click()
+    # Then it is version 2, and comparing 1 with 2 shows what changed
+    page.locator("#ls-saved", has_text="saved goals version 2").wait_for(timeout=WAIT_MS)
+    form.get_by_label("Version", exact=True).fill("1")
+    form.get_by_label("with version").fill("2")
+    form.get_by_role("button", name="Compare").click()
+    page.locator("#ls-diff tr").nth(2).wait_for(timeout=WAIT_MS)
+    rows = [" | ".join(row.locator("td").all_text_contents()) for row in page.locator("#ls-diff tr").all()]
+    assert rows == ["Family | added", "Career | removed", "(threshold) | 0.4 → 0.5"]
+    screenshot(page, tmp_path, "label-sets")
+    # And the Playground classifies with the saved set: its labels, its threshold
+    page.goto(page.url.split("#")[0] + "#playground")
+    playground = page.locator("#playground")
+    playground.get_by_label("Or a saved label set").select_option("goals")
+    playground.get_by_role("button", name="Classify").click()
+    card = page.locator("#pg-results article").first
+    card.wait_for(timeout=WAIT_MS)
+    assert sorted(card.locator(".bars .label").all_text_contents()) == ["Family", "Finance", "Health"]
+    assert '"label_set":"goals"' in (page.locator("#pg-curl").text_content() or "")
+    playground.get_by_label("Or a saved label set").select_option("")

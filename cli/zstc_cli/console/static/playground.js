@@ -1,6 +1,6 @@
 // Playground: classify texts, see ranked bars, predicted labels, abstentions and evidence.
 import { $, api, el, errorText, fillFromLabelsFile, show, splitLabels } from "./common.js";
-import { labelSetLabels, loadLabelSetChoices } from "./labelsets.js";
+import { loadLabelSetChoices } from "./labelsets.js";
 
 let target = {};
 
@@ -12,11 +12,15 @@ function labelledLines(value) {
 }
 
 /** The request body the form describes ({inputs, parameters}). */
-async function buildRequest() {
+function buildRequest() {
   const inputs = $("pg-texts").value.split(/\r?\n/).map((t) => t.trim()).filter((t) => t);
-  let labels = splitLabels($("pg-labels").value);
-  if ($("pg-label-set").value) labels = await labelSetLabels($("pg-label-set").value);
-  const parameters = { candidate_labels: labels };
+  if ($("pg-label-set").value) {
+    // a saved set holds the label parameters; evidence is chosen per request
+    const parameters = { label_set: $("pg-label-set").value };
+    if ($("pg-evidence").checked) parameters.return_evidence = true;
+    return { inputs: inputs.length === 1 ? inputs[0] : inputs, parameters };
+  }
+  const parameters = { candidate_labels: splitLabels($("pg-labels").value) };
   if ($("pg-multi").checked) parameters.multi_label = true;
   const templates = $("pg-templates").value.split(/\r?\n/).map((t) => t.trim()).filter((t) => t);
   if (templates.length === 1) parameters.hypothesis_template = templates[0];
@@ -42,7 +46,9 @@ function showRequest(request) {
   show("pg-curl", `curl -s ${url} -H 'Content-Type: application/json'${auth} -d ${quoteShell(body)}`);
   const p = request.parameters;
   const texts = Array.isArray(request.inputs) ? request.inputs : [request.inputs];
-  const cli = ["zstc", "classify", ...texts.map(quoteShell), "-l", quoteShell(p.candidate_labels.join(","))];
+  const cli = ["zstc", "classify", ...texts.map(quoteShell)];
+  if (p.label_set) cli.push("--label-set", quoteShell(p.label_set));
+  else cli.push("-l", quoteShell(p.candidate_labels.join(",")));
   if (p.multi_label) cli.push("--multi-label");
   for (const template of [].concat(p.hypothesis_template || [])) cli.push("-t", quoteShell(template));
   if (p.threshold !== undefined) cli.push("--threshold", String(p.threshold));
@@ -69,7 +75,7 @@ function sequenceWithEvidence(answer) {
   return paragraph;
 }
 
-function renderAnswer(answer, thresholdSet) {
+function renderAnswer(answer) {
   const predicted = new Set(answer.predicted_labels || []);
   const list = el("ol", { className: "bars", "aria-label": "Labels, best first" });
   answer.labels.forEach((label, index) => {
@@ -83,14 +89,14 @@ function renderAnswer(answer, thresholdSet) {
       el("span", { className: "badge" }, predicted.has(label) ? "predicted" : "")));
   });
   const card = el("article", { className: "result" }, sequenceWithEvidence(answer), list);
-  if (thresholdSet && predicted.size === 0) card.append(el("p", { className: "abstained" }, "abstained: no label reaches the threshold"));
+  if (answer.predicted_labels && predicted.size === 0) card.append(el("p", { className: "abstained" }, "abstained: no label reaches the threshold"));
   return card;
 }
 
 async function classify(event) {
   event.preventDefault();
   show("pg-error", "");
-  const request = await buildRequest();
+  const request = buildRequest();
   showRequest(request);
   $("pg-classify").disabled = true;
   try {
@@ -101,7 +107,7 @@ async function classify(event) {
       show("pg-error", errorText(answer));
       return;
     }
-    for (const item of [].concat(answer.body)) results.append(renderAnswer(item, request.parameters.threshold !== undefined));
+    for (const item of [].concat(answer.body)) results.append(renderAnswer(item));
   } finally {
     $("pg-classify").disabled = false;
   }
