@@ -151,7 +151,8 @@ def test_missing_labels_and_texts_are_usage_errors(api_url: str, capsys: pytest.
     code, _, err = run_zstc(capsys, "classify", "x")
     assert (code, err.strip()) == (
         ExitCode.USAGE,
-        'zstc: --labels is required, e.g. --labels "Health,Finance,Career" (or --labels-file FILE)',
+        'zstc: --labels is required, e.g. --labels "Health,Finance,Career" '
+        "(or --labels-file FILE, or --label-set NAME)",
     )
     code, _, err = run_zstc(capsys, "classify", "--labels", "a,b")
     assert code == ExitCode.USAGE
