@@ -316,18 +316,21 @@ def _save_threshold(
     """Create the label set's next version: the same set with ``reached``'s threshold."""
     if reached is None:
         raise CliError(f"threshold not saved: {line}")
-    body = {key: value for key, value in stored.items() if key not in LABEL_SET_SERVER_FIELDS}
-    created = client.create_label_set({**body, "threshold": reached.threshold})
+    # POST /label-sets: the version read, its threshold changed, only if it is still the latest
+    body: dict[str, Any] = {
+        "name": stored["name"],
+        "parameters": {**stored["parameters"], "threshold": reached.threshold},
+        "expected_version": stored["version"],
+    }
+    if stored.get("note"):
+        body["note"] = stored["note"]
+    created = client.create_label_set(body)
     out.print(
         f"saved threshold {reached.threshold_text} as label set {created.get('name', body.get('name'))} "
         f"version {created.get('version')}",
         markup=False,
         highlight=False,
     )
-
-
-LABEL_SET_SERVER_FIELDS = frozenset({"version", "created_at"})
-"""Fields of a stored label set the API sets itself, left out of the body that creates the next version."""
 
 
 def register(app: typer.Typer) -> None:

@@ -216,14 +216,17 @@ LABEL_SET_PARAMETERS = (
 
 
 def label_set_parameters(label_set: Mapping[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """A stored label set (``GET /label-sets/{name}``) as (its classes, the classify parameters it sets).
+    """A stored label set (``GET /label-sets/{name}``: ``{name, version, parameters, ...}``) as (its
+    classes, the classify parameters it sets).
 
     Raises ``CliError`` when the set has no candidate labels.
     """
-    classes = label_set.get("candidate_labels")
+    stored = label_set.get("parameters")
+    stored = stored if isinstance(stored, Mapping) else {}
+    classes = stored.get("candidate_labels")
     if not isinstance(classes, list) or not classes:
         raise CliError(f"label set {label_set.get('name')!r} has no candidate_labels")
-    parameters = {key: label_set[key] for key in LABEL_SET_PARAMETERS if label_set.get(key) is not None}
+    parameters = {key: stored[key] for key in LABEL_SET_PARAMETERS if stored.get(key) is not None}
     return [str(label) for label in classes], parameters
 
 

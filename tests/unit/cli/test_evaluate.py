@@ -169,18 +169,22 @@ def _eval(
 
 
 def _label_set(**fields: Any) -> dict[str, Any]:
+    """A stored version as GET /label-sets/{name} answers it (``fields`` change its parameters)."""
     return {
         "name": "topics",
         "version": 2,
-        "candidate_labels": ["a", "b"],
-        "label_descriptions": {"a": "about a"},
-        "label_examples": {"a": ["an a"]},
-        "hypothesis_template": ["It is {}.", "About {}."],
-        "multi_label": False,
-        "threshold": None,
+        "label_set": "topics@2",
+        "parameters": {
+            "candidate_labels": ["a", "b"],
+            "label_descriptions": {"a": "about a"},
+            "label_examples": {"a": ["an a"]},
+            "hypothesis_template": ["It is {}.", "About {}."],
+            "multi_label": False,
+            **fields,
+        },
         "note": "tuned wording",
         "created_at": "2026-12-01T10:00:00Z",
-        **fields,
+        "content_hash": "0" * 64,
     }
 
 
@@ -292,8 +296,14 @@ def test_save_threshold_creates_the_next_version_with_only_the_threshold_changed
     code, out, err = _eval(capsys, monkeypatch, api, tmp_path, *SAVE_AT, "0.85")
     assert code == 0, err
     assert api.fetched == [("topics", None)]
-    expected = {key: value for key, value in stored.items() if key not in {"version", "created_at"}}
-    assert api.created == [{**expected, "threshold": 0.66}]
+    assert api.created == [
+        {
+            "name": "topics",
+            "parameters": {**stored["parameters"], "threshold": 0.66},
+            "expected_version": 2,
+            "note": "tuned wording",
+        }
+    ]
     assert "saved threshold 0.66 as label set topics version 3" in out
 
 
