@@ -192,6 +192,7 @@ def test_label_sets_page_creates_a_set_and_edits_it_into_a_new_version(page: Pag
     page.locator("#ls-list li", has_text="goals: version 1, 3 labels").wait_for()
     # When it is edited (Career out, Family in, another threshold) and saved again
     form.get_by_role("button", name="Edit goals").click()
+    page.locator("#ls-saved", has_text="editing goals version 1").wait_for(timeout=WAIT_MS)
     assert form.get_by_label("Labels, one per line").input_value().startswith("Health: exercise and diet")
     form.get_by_label("Labels, one per line").fill("Health: exercise and diet\nFinance\nFamily")
     form.get_by_label("Threshold, 0 to 1 (optional)").fill("0.5")

@@ -47,6 +47,7 @@ async function edit(name, version) {
   $("ls-note").value = answer.body.note ?? "";
   pendingThreshold = null;
   for (const id of ["ls-name", "ls-labels", "ls-threshold", "ls-note"]) $(id).dispatchEvent(new Event("input"));
+  show("ls-saved", `editing ${answer.body.name} version ${answer.body.version}: Save makes the next version`);
   $("ls-name").focus();
 }
 
