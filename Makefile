@@ -20,7 +20,7 @@ MODEL_PORT ?= $(or $(ZSTC_MODEL_PORT),8080)
 LAMBDA_PORT ?= $(or $(ZSTC_LAMBDA_PORT),3001)
 PORT_FLAGS = --api-port $(API_PORT) --aws-port $(AWS_PORT) --model-port $(MODEL_PORT) --lambda-port $(LAMBDA_PORT)
 
-.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench fuzz image-check clean check-ports
+.PHONY: help demo up setup setup-local test lint typecheck template-lint pytest bench fuzz image-check clean check-ports chromium console-screenshots
 
 help:
 	@echo "make setup-local  build .venv only: the project, the zstc command, the AWS CLI, the local stack (~3 min)"
@@ -34,6 +34,7 @@ help:
 	@echo "make template-lint  cfn-lint and sam validate --lint on template.yaml"
 	@echo "make pytest       the test suite (needs make setup)"
 	@echo "make bench        run the benchmarks under bench/ (not part of CI)"
+	@echo "make console-screenshots  the console's page screenshots in docs/images/ (from its browser tests)"
 	@echo "make image-check  the engine's tests on the endpoint image's torch/transformers, with the staged code/lib (~3 GB, not CI)"
 	@echo "make fuzz         fuzz the whole API from its OpenAPI schema, FUZZ_EXAMPLES per route and mode (not CI)"
 	@echo "make clean        remove the virtualenvs and caches"
@@ -69,7 +70,19 @@ up: check-ports $(BIN)/.installed
 
 setup-local: $(BIN)/.installed
 
-setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.installed $(SDK_VENV)/bin/.installed
+setup: $(BIN)/.installed $(SAM_VENV)/bin/.installed $(CHECKOV_VENV)/bin/.installed $(SDK_VENV)/bin/.installed chromium
+
+# Debian's chromium, which the console's browser tests drive with Playwright (never its own download).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "==> installing Debian's chromium for the console's browser tests"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+		else \
+			echo "the console's browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
+		fi; }
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -88,6 +101,9 @@ pytest: setup
 		ZSTC_SDK_PYTHON=$(abspath $(SDK_VENV)/bin/python) $(BIN)/pytest
 
 test: lint typecheck template-lint pytest
+
+console-screenshots: $(BIN)/.installed chromium
+	ZSTC_CONSOLE_SCREENSHOTS=$(abspath docs/images) $(BIN)/pytest tests/e2e/console/test_pages.py -q -p no:cacheprovider
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/cli_startup.py

@@ -7,6 +7,7 @@ Usage:
     zstc label-sets create|list|show|delete ...      versioned label sets (commands/label_sets.py)
     zstc eval SAMPLE.csv                             which wording of the labels works (commands/eval.py)
     zstc stack env STACK                             a deployed stack's outputs (commands/stack.py)
+    zstc console                                     the web console (commands/console.py, console/)
     zstc local up|invoke|events, zstc demo           the offline local stack (commands/local.py, demo.py)
 
 Start-up imports only the command modules (Typer and the standard library); each command imports
@@ -25,7 +26,7 @@ from typing import Annotated
 
 import typer
 
-from zstc_cli.commands import classify, demo, evaluate, jobs, label_sets, local, stack
+from zstc_cli.commands import classify, console, demo, evaluate, jobs, label_sets, local, stack
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.options import TargetOptions, examples, target_options
 
@@ -80,6 +81,7 @@ jobs.register(app)
 label_sets.register(app)
 evaluate.register(app)
 stack.register(app)
+console.register(app)
 local.register(app)
 demo.register(app)
 

@@ -21,3 +21,8 @@ PORT_VARIABLES: Final[dict[Part, str]] = {
     "lambda": "ZSTC_LAMBDA_PORT",
 }
 """The environment variable each port option reads (``make up`` and ``make demo`` set them too)."""
+
+CONSOLE_PORT: Final = 3010
+"""``zstc console``'s and ``zstc local up --console``'s default port (loopback only)."""
+
+CONSOLE_PORT_VARIABLE: Final = "ZSTC_CONSOLE_PORT"

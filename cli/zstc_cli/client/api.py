@@ -30,6 +30,15 @@ RETRY_STATUSES = frozenset({429, 503, 504})
 
 
 @dataclass(frozen=True)
+class ApiAnswer:
+    """An API answer as it came: its status, ``Content-Type`` and body bytes."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """How many times an idempotent call is retried and how long it waits between attempts."""
 
@@ -135,6 +144,30 @@ class HttpApiClient:
 
         self._with_retries("PUT", "upload URL", attempt, idempotent=True, error=_upload_error)
 
+    def forward(self, method: str, path: str, body: bytes | None = None) -> ApiAnswer:
+        """Send ``body`` (JSON bytes) to ``path`` (with its query) as it is, signed; the answer as it is.
+
+        The web console's way through (``zstc_cli.console``): an HTTP error answer is returned, not
+        raised, so the page reads the API's own error body. GETs are retried on network errors only.
+        Raises ``UnreachableError`` when nothing answers.
+        """
+        url = f"{self.target.api_url}{path}"
+
+        def attempt() -> ApiAnswer:
+            try:
+                with urllib.request.urlopen(
+                    self._json_request(method, url, body), timeout=self.timeout_seconds
+                ) as response:
+                    return ApiAnswer(
+                        response.status, response.headers.get("Content-Type") or "", response.read()
+                    )
+            except urllib.error.HTTPError as error:
+                with error:
+                    return ApiAnswer(error.code, error.headers.get("Content-Type") or "", error.read())
+
+        answer: ApiAnswer = self._with_retries(method, path, attempt, idempotent=method == "GET")
+        return answer
+
     # --- plumbing ---------------------------------------------------------------------------------
 
     def request(
@@ -151,16 +184,12 @@ class HttpApiClient:
         pairs = {key: value for key, value in (query or {}).items() if value is not None}
         url = f"{self.target.api_url}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
         data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {"Accept": media_types.JSON}
-        if data is not None:
-            headers["Content-Type"] = media_types.JSON
 
         def attempt() -> Any:
-            request = urllib.request.Request(
-                url, data=data, method=method, headers=self._signed(method, url, data, headers)
-            )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                with urllib.request.urlopen(
+                    self._json_request(method, url, data), timeout=self.timeout_seconds
+                ) as response:
                     return self._decode(response.status, response.headers, response.read())
             except urllib.error.HTTPError as error:
                 if error.code in accept_statuses:
@@ -169,6 +198,15 @@ class HttpApiClient:
 
         return self._with_retries(
             method, path, attempt, idempotent=method == "GET" if idempotent is None else idempotent
+        )
+
+    def _json_request(self, method: str, url: str, data: bytes | None) -> urllib.request.Request:
+        """A signed request accepting JSON, with ``data`` as its JSON body."""
+        headers = {"Accept": media_types.JSON}
+        if data is not None:
+            headers["Content-Type"] = media_types.JSON
+        return urllib.request.Request(
+            url, data=data, method=method, headers=self._signed(method, url, data, headers)
         )
 
     def _decode(self, status: int, headers: Any, raw: bytes) -> Any:

@@ -14,8 +14,10 @@ from typing import Annotated
 
 import typer
 
+from zstc_cli.commands.console import ConsolePortOption
 from zstc_cli.local_options import MODEL_FIELDS, WIRING_FIELDS, LocalStackOptions, local_stack_options
 from zstc_cli.options import examples
+from zstc_cli.ports import CONSOLE_PORT
 
 local_app = typer.Typer(
     help="The offline local stack (no AWS account, no Docker).",
@@ -29,15 +31,23 @@ local_app = typer.Typer(
 
 
 @local_stack_options()
-def up(*, stack: LocalStackOptions) -> None:
+def up(
+    with_console: Annotated[
+        bool, typer.Option("--console", help="Start the web console beside it (docs/console.md).")
+    ] = False,
+    console_port: ConsolePortOption = CONSOLE_PORT,
+    *,
+    stack: LocalStackOptions,
+) -> None:
     """Start the local stack; Ctrl-C stops it.
 
-    Ctrl-C or SIGTERM stops it; its state (jobs, uploads, results) is in memory only.
+    Ctrl-C or SIGTERM stops it; its state (jobs, uploads, results) is in memory only. With --console,
+    the web console serves it too and prints its URL.
     """
     from zstc_cli.local_stack.settings import stack_settings  # noqa: PLC0415
     from zstc_cli.local_stack.up import serve  # noqa: PLC0415
 
-    serve(stack_settings(stack))
+    serve(stack_settings(stack), console_port if with_console else None)
 
 
 @local_stack_options(without=MODEL_FIELDS)
@@ -91,6 +101,7 @@ def register(app: typer.Typer) -> None:
         "up",
         epilog=examples(
             "zstc local up",
+            "zstc local up --console",
             "zstc local up --api-port 3100 --aws-port 5100 --model-port 8180",
             "zstc local up --model-dir ~/models/bart-large-mnli --verbose",
         ),

@@ -237,4 +237,5 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
             classes,
         )
     print(f"\nstack stopped; demo took {time.monotonic() - started:.0f} s")
+    print("next: `zstc local up --console` starts the stack with the web console (docs/console.md)")
     return 0

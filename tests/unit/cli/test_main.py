@@ -10,6 +10,7 @@ from zstc_cli.main import main
 COMMANDS = [
     [],
     ["classify"],
+    ["console"],
     ["health"],
     ["eval"],
     ["demo"],
@@ -32,6 +33,7 @@ COMMANDS = [
 ]
 TARGET_COMMANDS = [
     ["classify", "x", "-l", "a,b"],
+    ["console"],
     ["health"],
     ["eval", "sample.csv"],
     ["jobs", "submit", "in.jsonl"],

@@ -1,0 +1,149 @@
+"""The console server over HTTP against the local stack: the token, the host and origin checks, the
+security headers, and the console's routes' refusals (JSON naming what is wrong, never a 500)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+
+import pytest
+
+from zstc_cli.console.server import CONTENT_SECURITY_POLICY, TOKEN_HEADER, ConsoleServer
+
+
+def send(
+    console: ConsoleServer,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    token: bool = True,
+) -> tuple[int, Any, http.client.HTTPResponse]:
+    """One request to the console (with its token header unless ``token=False``): status, JSON, response."""
+    connection = http.client.HTTPConnection("127.0.0.1", console.port, timeout=60)
+    sent = {"Host": f"127.0.0.1:{console.port}", **({TOKEN_HEADER: console.token} if token else {})}
+    sent.update(headers or {})
+    connection.request(method, path, body=body, headers=sent)
+    response = connection.getresponse()
+    raw = response.read()
+    connection.close()
+    is_json = (response.getheader("Content-Type") or "").startswith("application/json") and raw
+    return response.status, json.loads(raw) if is_json else raw, response
+
+
+def own_origin(console: ConsoleServer) -> dict[str, str]:
+    return {"Origin": console.origin, "Content-Type": "application/json"}
+
+
+def test_every_request_needs_the_token(console: ConsoleServer) -> None:
+    for path in ("/", "/static/app.js", "/api/health", "/console/target"):
+        status, body, _ = send(console, "GET", path, token=False)
+        assert (status, body["error"]["code"]) == (403, "token_required"), path
+    status, body, _ = send(console, "GET", "/api/health", token=False, headers={TOKEN_HEADER: "guess"})
+    assert (status, body["error"]["code"]) == (403, "token_required")
+    status, body, _ = send(console, "GET", "/?token=guess", token=False)
+    assert (status, body["error"]["code"]) == (403, "token_refused")
+
+
+def test_the_printed_url_signs_in_with_a_strict_cookie_and_drops_the_token(console: ConsoleServer) -> None:
+    # When the URL with the token is opened
+    status, _, response = send(console, "GET", f"/?token={console.token}", token=False)
+    # Then the answer is a redirect to / with an HttpOnly, SameSite=Strict cookie
+    assert (status, response.getheader("Location")) == (303, "/")
+    cookie = response.getheader("Set-Cookie") or ""
+    assert cookie.startswith(f"{console.cookie_name}={console.token};")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    # And that cookie is the token from then on
+    status, body, response = send(
+        console, "GET", "/", token=False, headers={"Cookie": f"{console.cookie_name}={console.token}"}
+    )
+    assert status == 200
+    assert b"<title>zstc console</title>" in body
+    assert response.getheader("Content-Security-Policy") == CONTENT_SECURITY_POLICY
+    assert "script-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert "unsafe" not in CONTENT_SECURITY_POLICY
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert response.getheader("Referrer-Policy") == "no-referrer"
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({"Host": "evil.test"}, "host_refused"),
+        ({"Host": "127.0.0.1"}, "host_refused"),
+        ({"Origin": "http://evil.test"}, "origin_refused"),
+        ({"Origin": "null"}, "origin_refused"),
+        ({"Sec-Fetch-Site": "cross-site"}, "origin_refused"),
+        ({"Sec-Fetch-Site": "same-site"}, "origin_refused"),
+    ],
+)
+def test_another_host_or_origin_is_refused_even_with_the_token(
+    console: ConsoleServer, headers: dict[str, str], code: str
+) -> None:
+    status, body, _ = send(console, "GET", "/api/health", headers=headers)
+    assert (status, body["error"]["code"]) == (403, code)
+
+
+def test_an_unsafe_method_must_show_it_comes_from_the_console_page(console: ConsoleServer) -> None:
+    payload = json.dumps(
+        {"inputs": "Run a marathon", "parameters": {"candidate_labels": ["Health", "Career"]}}
+    )
+    status, body, _ = send(console, "POST", "/api/classify", body=payload.encode())
+    assert (status, body["error"]["code"]) == (403, "origin_refused")
+    status, body, _ = send(
+        console, "POST", "/api/classify", body=payload.encode(), headers=own_origin(console)
+    )
+    assert status == 200
+    assert set(body["labels"]) == {"Health", "Career"}
+    status, body, _ = send(
+        console, "POST", "/api/classify", body=payload.encode(), headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert status == 200
+
+
+def test_api_refusals_come_through_as_the_api_wrote_them(console: ConsoleServer) -> None:
+    # A classify request without labels: the API's 422 naming the field, not a console error
+    payload = json.dumps({"inputs": "x", "parameters": {}}).encode()
+    status, body, _ = send(console, "POST", "/api/classify", body=payload, headers=own_origin(console))
+    assert status == 422
+    assert any("candidate_labels" in detail["loc"] for detail in body["error"]["details"])
+    status, body, _ = send(console, "GET", "/api/jobs/0123456789abcdef")
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "code"),
+    [
+        ("PUT", "/console/jobs/0123456789abcdef/upload", b"x", {}, 404, "unknown_job"),
+        ("GET", "/console/jobs/0123456789abcdef/results.csv", None, {}, 404, "not_found"),
+        ("GET", "/static/../server.py", None, {}, 404, "not_found"),
+        ("GET", "/static/nothing.js", None, {}, 404, "not_found"),
+        ("PUT", "/api/jobs", b"{}", {}, 405, "method_not_allowed"),
+        ("POST", "/console/evaluate", b"[]", {}, 400, "invalid_request"),
+        ("POST", "/console/evaluate", b'{"filename": "s.csv"}', {}, 400, "invalid_request"),
+        ("POST", "/api/classify", b"{}", {"Transfer-Encoding": "chunked"}, 411, "length_required"),
+    ],
+)
+def test_console_routes_refuse_bad_requests_with_json(
+    console: ConsoleServer,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    status: int,
+    code: str,
+) -> None:
+    got, answer, _ = send(console, method, path, body=body, headers={**own_origin(console), **headers})
+    assert (got, answer["error"]["code"]) == (status, code), answer
+
+
+def test_an_evaluation_of_a_malformed_sample_names_the_line(console: ConsoleServer) -> None:
+    sample = "text,category\nRun a marathon,Health\n,Finance\n"
+    payload = json.dumps({"filename": "sample.csv", "content": sample}).encode()
+    status, body, _ = send(console, "POST", "/console/evaluate", body=payload, headers=own_origin(console))
+    assert (status, body["error"]["code"]) == (422, "invalid_sample")
+    assert "line 3: empty text" in body["error"]["message"]
