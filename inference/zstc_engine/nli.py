@@ -125,7 +125,7 @@ class NliClassifier(Classifier):
         for task, task_rankings in zip(tasks, rankings, strict=True):
             templates = task.templates(self.default_templates)
             hypotheses = [[template.format(phrase) for template in templates] for phrase in task.phrases()]
-            budget = self._premise_budget([h for label in hypotheses for h in label])
+            budget = self._premise_budget(task, hypotheses)
             k = self.shortlist_size(task)
             plan = []
             for position, text in enumerate(task.texts):
@@ -223,18 +223,32 @@ class NliClassifier(Classifier):
             return entailment - raw[..., self.contradiction_id]
         return entailment
 
-    def _premise_budget(self, hypotheses: list[str]) -> int:
-        """Premise tokens per window: the model's input length minus the longest hypothesis and specials."""
+    def _premise_budget(self, task: ClassificationTask, hypotheses: list[list[str]]) -> int:
+        """Premise tokens per window: the model's input length minus the longest hypothesis and specials.
+
+        ``hypotheses[i][j]`` is label ``i``'s phrase in template ``j``. Raises :class:`RequestError`
+        naming the phrase's and the template's fields when a hypothesis leaves no room for the text
+        (the API refuses those before the model: ``zstc.core.limits.MAX_HYPOTHESIS_TOKENS``).
+        """
         limit = int(getattr(self.tokenizer, "model_max_length", 0) or 0)
         if not 0 < limit < _UNBOUNDED_LENGTH:
             limit = int(getattr(self.model.config, "max_position_embeddings", 0) or 0)
         if limit <= 0:
             return 0
-        longest = max(len(ids) for ids in self.tokenizer(hypotheses, add_special_tokens=False)["input_ids"])
+        flat = [hypothesis for label in hypotheses for hypothesis in label]
+        lengths = [len(ids) for ids in self.tokenizer(flat, add_special_tokens=False)["input_ids"]]
+        longest = max(lengths)
         specials = int(self.tokenizer.num_special_tokens_to_add(pair=True))
         budget = limit - longest - specials
+        if budget <= 0:
+            label, template = divmod(lengths.index(longest), len(hypotheses[0]))
+            raise RequestError(
+                f"parameters.{_phrase_field(task, label)} in {_template_field(task, template)} makes a "
+                f"hypothesis of {longest} tokens; with {specials} special tokens that leaves no room for the "
+                f"text in the model's {limit}-token input: shorten it"
+            )
         # Hypotheses that leave less than a quarter of the input for the text: no windows, the text goes
-        # whole and the model truncates (or refuses) it as the pipeline would.
+        # whole and the model truncates it as the pipeline would.
         return budget if budget >= limit // 4 else 0
 
     def _pair_logits(self, pairs: list[tuple[str, str]]) -> torch.Tensor:
@@ -254,22 +268,21 @@ class NliClassifier(Classifier):
         return torch.stack([row for row in logits if row is not None])
 
     def _tokenize(self, pairs: list[tuple[str, str]]) -> list[dict[str, list[int]]]:
-        """Token ids per pair, truncating only the premise, as the pipeline does."""
-        try:
-            batch = self.tokenizer([list(p) for p in pairs], truncation="only_first")
-            return _split(batch)
-        except Exception as error:  # the pipeline's fallback: a hypothesis alone is too long
-            if "too short" not in str(error):
-                raise
-        encoded = []
-        for pair in pairs:
-            try:
-                encoded.extend(_split(self.tokenizer([list(pair)], truncation="only_first")))
-            except Exception as error:
-                if "too short" not in str(error):
-                    raise
-                encoded.extend(_split(self.tokenizer([list(pair)], truncation=False)))
-        return encoded
+        """Token ids per pair, truncating only the premise, as the pipeline does (every hypothesis fits
+        beside at least one premise token: :meth:`_premise_budget` refuses one that does not)."""
+        return _split(self.tokenizer([list(p) for p in pairs], truncation="only_first"))
+
+
+def _phrase_field(task: ClassificationTask, index: int) -> str:
+    """The request field label ``index``'s hypotheses are built from: its description, else its name."""
+    if task.label_descriptions and task.label_descriptions[index]:
+        return f"label_descriptions.{task.labels[index]}"
+    return f"candidate_labels[{index}]"
+
+
+def _template_field(task: ClassificationTask, index: int) -> str:
+    """The request field of template ``index`` (the default template when the request has none)."""
+    return f"hypothesis_template[{index}]" if task.hypothesis_templates else "the default hypothesis template"
 
 
 def _split(batch: Any) -> list[dict[str, list[int]]]:

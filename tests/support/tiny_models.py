@@ -88,7 +88,9 @@ def _nli_config(
 
 def build_tiny_bart_nli(directory: Path, *, model_max_length: int = 64, seed: int = 0) -> Path:
     """A ~100 KB BART NLI model; ``init_std`` is large so scores differ visibly between labels."""
-    config = _nli_config(d_model=16, layers=1, heads=2, ffn=32, positions=128, init_std=0.5)
+    config = _nli_config(
+        d_model=16, layers=1, heads=2, ffn=32, positions=max(128, model_max_length), init_std=0.5
+    )
     return _save(config, directory, model_max_length, seed)
 
 

@@ -50,7 +50,7 @@ def test_the_cost_counts_the_labels_the_model_scores(
 ) -> None:
     request = _request(["short", "another short text"], candidate_labels=MANY[:labels], **parameters)
     assert request.parameters.scored_labels == scored
-    windows = sum(estimated_windows(text) for text in request.texts)
+    windows = sum(estimated_windows(text, request.parameters.hypothesis_tokens) for text in request.texts)
     assert model_cost(request.texts, request.parameters) == windows * scored
 
 

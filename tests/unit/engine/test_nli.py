@@ -20,7 +20,7 @@ from zstc_engine.nli import (
     NliClassifier,
     ShortlistUnavailableError,
 )
-from zstc_engine.protocol import ClassificationTask, RecordFailure
+from zstc_engine.protocol import ClassificationTask, RecordFailure, RequestError
 
 LABELS = (*tuple(f"label {index}" for index in range(40)), "banking", "sports", "health")
 TEXTS = ("my card payment was declined", "the match ended in a draw")
@@ -210,3 +210,31 @@ def test_a_shortlist_ranks_labels_with_their_examples(engine: CountingNli) -> No
     # Then the retriever put it in the shortlist the NLI model scored
     assert result.shortlist is not None
     assert "label 7" in result.shortlist
+
+
+@pytest.mark.parametrize(
+    ("parameters", "field"),
+    [
+        ({"label_descriptions": (None, "\U00012000" * 40)}, "parameters.label_descriptions.b in the default"),
+        (
+            {"hypothesis_templates": ("x {}", "\U00012000" * 30 + " {}")},
+            "candidate_labels[1] in hypothesis_template[1]",
+        ),
+    ],
+    ids=["description", "template"],
+)
+def test_a_hypothesis_longer_than_the_input_is_a_request_error_naming_its_fields(
+    engine: CountingNli, parameters: dict[str, tuple[str | None, ...]], field: str
+) -> None:
+    # Given a hypothesis of more byte-level tokens than the model's 128-token input
+    labels = ("a", "\U00012000" * 2) if "hypothesis_templates" in parameters else ("a", "b")
+    task = ClassificationTask(texts=("run",), labels=labels, **parameters)  # type: ignore[arg-type]
+    # Then the engine refuses the request, naming what makes the hypothesis, instead of an IndexError
+    with pytest.raises(RequestError, match=r"makes a hypothesis of \d+ tokens") as raised:
+        engine.classify_many([task])
+    assert field in str(raised.value)
+    # and in a batch only that record fails
+    failure, results = classify_each(engine, [task, ClassificationTask(texts=("run",), labels=("a", "b"))])
+    assert isinstance(failure, RecordFailure)
+    assert isinstance(results, list)
+    assert results[0].labels

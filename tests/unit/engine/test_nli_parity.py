@@ -98,7 +98,8 @@ def test_engine_matches_the_pipeline(
 
 
 def _windows(engine: NliClassifier, labels: tuple[str, ...]) -> list[Window]:
-    budget = engine._premise_budget([f"This example is {label}." for label in labels])
+    task = ClassificationTask(texts=(LONG_TEXT,), labels=labels)
+    budget = engine._premise_budget(task, [[f"This example is {label}."] for label in labels])
     return token_windows(engine.tokenizer, LONG_TEXT, budget)
 
 

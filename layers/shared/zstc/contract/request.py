@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from pydantic import (
@@ -251,6 +252,32 @@ class ClassifyParameters(BaseModel):
         return example_windows(self.label_examples)
 
     @property
+    def hypothesis_tokens(self) -> int:
+        """A bound of the request's longest hypothesis in model tokens (:func:`longest_hypothesis`)."""
+        return longest_hypothesis(self.templates, self.candidate_labels, self.label_descriptions or {})[0]
+
+    @model_validator(mode="after")
+    def _check_hypothesis_tokens(self) -> ClassifyParameters:
+        tokens, phrase, template = longest_hypothesis(
+            self.templates, self.candidate_labels, self.label_descriptions or {}
+        )
+        if isinstance(self.hypothesis_template, str):
+            template = "hypothesis_template"
+        if tokens > limits.MAX_HYPOTHESIS_TOKENS:
+            raise PydanticCustomError(
+                "hypothesis_too_long",
+                "{phrase} in {template} makes a hypothesis of up to {tokens} model tokens (one per UTF-8 "
+                "byte); the limit is {limit}: shorten it",
+                {
+                    "phrase": phrase,
+                    "template": template,
+                    "tokens": tokens,
+                    "limit": limits.MAX_HYPOTHESIS_TOKENS,
+                },
+            )
+        return self
+
+    @property
     def templates(self) -> list[str]:
         """The request's templates as a list (empty: the model's default)."""
         if self.hypothesis_template is None:
@@ -354,6 +381,27 @@ def strip_label_keys(value: Any, field: str, labels: list[str]) -> Any:
     return keyed
 
 
+def longest_hypothesis(
+    templates: Sequence[str], labels: Sequence[str], descriptions: Mapping[str, str]
+) -> tuple[int, str, str]:
+    """A bound of the longest hypothesis in model tokens (:func:`estimated_bytes`: a template with a
+    label's phrase, its description or else its name, in place of ``{}``) and what makes it: the
+    phrase's field (``candidate_labels[i]`` or ``label_descriptions.<label>``) and the template's
+    (``hypothesis_template[j]``, or the default template when ``templates`` is empty)."""
+    template_bounds = [(estimated_bytes(t) - 2, f"hypothesis_template[{j}]") for j, t in enumerate(templates)]
+    if not template_bounds:
+        template_bounds = [(estimated_bytes(DEFAULT_TEMPLATE) - 2, "the default hypothesis template")]
+    phrase_bounds = [
+        (estimated_bytes(descriptions[label]), f"label_descriptions.{label}")
+        if label in descriptions
+        else (estimated_bytes(label), f"candidate_labels[{index}]")
+        for index, label in enumerate(labels)
+    ]
+    template_tokens, template = max(template_bounds, key=lambda bound: bound[0])
+    phrase_tokens, phrase = max(phrase_bounds, key=lambda bound: bound[0], default=(0, "no label"))
+    return template_tokens + phrase_tokens, phrase, template
+
+
 def _check_template(template: str, where: str) -> None:
     """One template: bounded, with exactly one ``{}`` and no other braces (as ``str.format`` needs)."""
     if len(template) > limits.MAX_TEMPLATE_CHARS:
@@ -382,22 +430,48 @@ def _check_template(template: str, where: str) -> None:
         )
 
 
-WINDOW_STEP_TOKENS = limits.WINDOW_TOKENS - limits.WINDOW_TOKENS // 8
-"""Tokens from one window's start to the next's (windows overlap by an eighth, as the engine's do)."""
+DEFAULT_TEMPLATE = "This example is {}."
+"""The NLI model's default template (``zstc_engine.protocol.DEFAULT_HYPOTHESIS_TEMPLATE``; a test keeps
+them equal): what the API bounds a request's hypotheses by when it sends no template."""
 
 
 def estimated_tokens(text: str) -> int:
-    """An upper bound of the tokens the engine's tokenizers make of ``text``: its NFKD length."""
+    """An upper bound of the tokens a WordPiece tokenizer (MiniLM) makes of ``text``: its NFKD length."""
     return len(unicodedata.normalize("NFKD", text))
 
 
-def estimated_windows(text: str) -> int:
-    """The model windows the API budgets for ``text``: an upper bound of the engine's (see
-    ``limits.MAX_TEXT_WINDOWS``), from :func:`estimated_tokens` in windows of ``limits.WINDOW_TOKENS``."""
-    tokens = estimated_tokens(text)
-    if tokens <= limits.WINDOW_TOKENS:
+def estimated_bytes(text: str) -> int:
+    """An upper bound of the tokens a byte-level BPE (bart-large-mnli) makes of ``text``: its UTF-8
+    bytes, or those of its NFKD form when longer (a tokenizer may decompose first). Also a bound of
+    :func:`estimated_tokens`."""
+    return max(len(text.encode("utf-8")), len(unicodedata.normalize("NFKD", text).encode("utf-8")))
+
+
+def _windows(tokens: int, window: int) -> int:
+    """Windows of ``window`` tokens overlapping by an eighth (``zstc_engine.windows``) for ``tokens``."""
+    if tokens <= window:
         return 1
-    return 1 + -(-(tokens - limits.WINDOW_TOKENS) // WINDOW_STEP_TOKENS)
+    return 1 + -(-(tokens - window) // (window - window // 8))
+
+
+def nli_window_tokens(hypothesis_tokens: int) -> int:
+    """Premise tokens of an NLI window beside a hypothesis of ``hypothesis_tokens`` (at most
+    :data:`limits.MAX_HYPOTHESIS_TOKENS`, so at least 508)."""
+    return limits.NLI_INPUT_TOKENS - limits.NLI_PAIR_SPECIAL_TOKENS - hypothesis_tokens
+
+
+def estimated_windows(text: str, hypothesis_tokens: int) -> int:
+    """The model windows the API budgets for ``text`` beside hypotheses of at most ``hypothesis_tokens``
+    (:attr:`ClassifyParameters.hypothesis_tokens`; 0 for a text embedded alone): an upper bound of the
+    engine's for both tokenizers we ship (see ``limits.MAX_TEXT_WINDOWS``), the larger of WordPiece's
+    (:func:`estimated_tokens` in windows of ``limits.WINDOW_TOKENS``) and byte-level BPE's
+    (:func:`estimated_bytes` in windows of :func:`nli_window_tokens`)."""
+    return max(
+        _windows(estimated_tokens(text), limits.WINDOW_TOKENS),
+        _windows(
+            estimated_bytes(text), nli_window_tokens(min(hypothesis_tokens, limits.MAX_HYPOTHESIS_TOKENS))
+        ),
+    )
 
 
 def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
@@ -411,7 +485,7 @@ def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
 
 def example_windows(examples: dict[str, list[str]] | None) -> int:
     """The model windows label examples take: :func:`estimated_windows` of each (0 without any)."""
-    return sum(estimated_windows(text) for texts in (examples or {}).values() for text in texts)
+    return sum(estimated_windows(text, 0) for texts in (examples or {}).values() for text in texts)
 
 
 def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
@@ -421,7 +495,7 @@ def model_cost(texts: list[str], parameters: ClassifyParameters) -> int:
     examples are not pairs: each is embedded once per endpoint process (cached) by a bi-encoder, and
     :attr:`ClassifyParameters.example_windows` has its own budget, ``limits.MAX_EXAMPLE_WINDOWS``."""
     per_window = parameters.scored_labels * max(1, len(parameters.templates))
-    return sum(estimated_windows(text) for text in texts) * per_window
+    return sum(estimated_windows(text, parameters.hypothesis_tokens) for text in texts) * per_window
 
 
 class _Texts(BaseModel):
@@ -458,18 +532,7 @@ class _Texts(BaseModel):
                     "{where} has {length} characters; the limit is {limit}",
                     {"where": where, "length": len(text), "limit": limits.MAX_TEXT_CHARS},
                 )
-            if estimated_windows(text) > limits.MAX_TEXT_WINDOWS:
-                raise PydanticCustomError(
-                    "text_too_dense",
-                    "{where} may take {windows} model windows of {tokens} tokens (about one token per "
-                    "character once decomposed); the limit is {limit}: send a shorter text",
-                    {
-                        "where": where,
-                        "windows": estimated_windows(text),
-                        "tokens": limits.WINDOW_TOKENS,
-                        "limit": limits.MAX_TEXT_WINDOWS,
-                    },
-                )
+            check_density(text, where, 0)  # beside the shortest hypothesis; ClassifyRequest: its own
         return inputs
 
     @field_validator("inputs")
@@ -493,15 +556,34 @@ class _Texts(BaseModel):
         return isinstance(self.inputs, list)
 
 
+def check_density(text: str, where: str, hypothesis_tokens: int) -> None:
+    """Refuse ``text`` (the field ``where``) when it may take more than ``limits.MAX_TEXT_WINDOWS``
+    windows beside hypotheses of ``hypothesis_tokens`` (:func:`estimated_windows`)."""
+    windows = estimated_windows(text, hypothesis_tokens)
+    if windows > limits.MAX_TEXT_WINDOWS:
+        raise PydanticCustomError(
+            "text_too_dense",
+            "{where} may take {windows} model windows (about one token per character once decomposed, or "
+            "per UTF-8 byte beside hypotheses of up to {hypothesis} tokens); the limit is {limit}: send a "
+            "shorter text",
+            {
+                "where": where,
+                "windows": windows,
+                "hypothesis": hypothesis_tokens,
+                "limit": limits.MAX_TEXT_WINDOWS,
+            },
+        )
+
+
 def _check_pairs(texts: list[str], parameters: ClassifyParameters) -> None:
     """Refuse texts x scored labels x templates beyond :data:`limits.MAX_PAIRS_PER_REQUEST`."""
     pairs = model_cost(texts, parameters)
     if pairs > limits.MAX_PAIRS_PER_REQUEST:
         raise PydanticCustomError(
             "too_many_pairs",
-            "inputs (in windows of up to {window} tokens, one per character at most) x scored labels "
-            "(candidate_labels, or the shortlist) x templates is {pairs} premise/hypothesis pairs; the "
-            "limit is {limit}",
+            "inputs (in windows of {window} tokens or more, one per character or UTF-8 byte at most) x "
+            "scored labels (candidate_labels, or the shortlist) x templates is {pairs} "
+            "premise/hypothesis pairs; the limit is {limit}",
             {
                 "window": limits.WINDOW_TOKENS,
                 "pairs": pairs,
@@ -518,6 +600,11 @@ class ClassifyRequest(_Texts):
 
     @model_validator(mode="after")
     def _check_pairs(self) -> ClassifyRequest:
+        # an NLI window is what the longest hypothesis leaves of the model's input
+        for index, text in enumerate(self.texts):
+            check_density(
+                text, f"inputs[{index}]" if self.is_batch else "inputs", self.parameters.hypothesis_tokens
+            )
         _check_pairs(self.texts, self.parameters)
         return self
 

@@ -21,13 +21,36 @@ MAX_TEXT_WINDOWS = 96
 """Model windows one text may take; the engine's ``zstc_engine.windows.DEFAULT_MAX_WINDOWS`` is the same
 number (a test keeps them equal), and the API refuses a text whose estimate is larger, before the model.
 
-The API cannot tokenise, so it estimates a text's windows as an upper bound of the engine's
-(``zstc.contract.request.estimated_windows``): at most one token per character of the text's
-compatibility decomposition (NFKD: a Hangul syllable is two or three jamo, each its own WordPiece;
-"\ufdfa" is 18 characters), in windows of ``WINDOW_TOKENS`` overlapping by an eighth. Dense text (CJK,
-code, ``a.a.``) really takes one token per character, so the bound is met, never undercut: a text the
+The API cannot tokenise, so it estimates a text's windows as an upper bound of the engine's for the
+tokenizers we ship (``zstc.contract.request.estimated_windows``), the larger of two:
+
+- WordPiece (MiniLM, text alone): at most one token per character of the text's compatibility
+  decomposition (NFKD: a Hangul syllable is two or three jamo, each its own WordPiece; "\ufdfa" is 18
+  characters), in windows of :data:`WINDOW_TOKENS`;
+- byte-level BPE (bart-large-mnli, text beside a hypothesis): at most one token per UTF-8 byte (of the
+  text or of its NFKD form, whichever is longer), in windows of :data:`NLI_INPUT_TOKENS` minus
+  :data:`NLI_PAIR_SPECIAL_TOKENS` minus the request's longest hypothesis bound.
+
+Windows overlap by an eighth. Dense text (CJK, code, ``a.a.``) really takes one token per character
+(WordPiece), and a byte-level BPE may take one per byte, so the bound is met, never undercut: a text the
 API accepts never fails at the model for its length, and the pair budget is the pairs the model runs.
-A 20,000-character text of one token per character takes 90 windows."""
+A 20,000-character text of one token per character takes 90 windows; CJK (3 bytes a character) is
+bounded by WordPiece's count; 4-byte characters (emoji, astral scripts) fit about 16,000 to a text."""
+
+NLI_INPUT_TOKENS = 1024
+"""Tokens of the NLI model's input (bart-large-mnli's positions): premise, hypothesis and specials."""
+
+NLI_PAIR_SPECIAL_TOKENS = 4
+"""Special tokens BART adds to a premise/hypothesis pair (``<s> A </s></s> B </s>``)."""
+
+MAX_HYPOTHESIS_TOKENS = 512
+"""Bound of one hypothesis (a template with a label or its description put in) in model tokens, estimated
+as UTF-8 bytes (of the text or its NFKD form, whichever is longer). The API refuses a request whose
+longest hypothesis may be longer, before the model: the premise keeps at least
+``NLI_INPUT_TOKENS - NLI_PAIR_SPECIAL_TOKENS - MAX_HYPOTHESIS_TOKENS`` (508) tokens a window. Every ASCII
+hypothesis within the character limits fits (a 200-character template and a 300-character
+description); a description of CJK fits about 160 characters beside a 20-character template. The
+engine refuses a hypothesis that does not fit its model (``zstc_engine.nli``) by the same rule."""
 
 MAX_LABELS = 500
 """Candidate labels per request, JSON Lines record and job. Above :data:`SHORTLIST_ABOVE` labels the NLI
