@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from zstc.contract.request import ClassifyRequest, estimated_windows, model_cost
+from zstc.contract.request import DEFAULT_TEMPLATE, ClassifyRequest, estimated_windows, model_cost
 from zstc.core import limits
 from zstc_engine import nli
-from zstc_engine.protocol import parse_request
+from zstc_engine.protocol import DEFAULT_HYPOTHESIS_TEMPLATE, parse_request
 
 MANY = [f"intent {index}" for index in range(limits.MAX_LABELS)]
 
@@ -88,3 +88,73 @@ def test_the_engine_parses_what_the_api_sends(parameters: dict[str, Any]) -> Non
         None,
         request.parameters.scored_labels,
     }
+
+
+def test_the_api_bounds_hypotheses_by_the_engines_default_template() -> None:
+    assert DEFAULT_TEMPLATE == DEFAULT_HYPOTHESIS_TEMPLATE
+
+
+@pytest.mark.parametrize(
+    ("parameters", "fields"),
+    [
+        (
+            {"candidate_labels": ["a", "b"], "label_descriptions": {"a": "\U00012000" * 300}},
+            ("label_descriptions.a", "the default hypothesis template"),
+        ),
+        (
+            {
+                "candidate_labels": ["\U00012000" * 100, "b"],
+                "hypothesis_template": "\U00012000" * 197 + " {}",
+            },
+            ("candidate_labels[0]", "hypothesis_template"),
+        ),
+        (
+            {"candidate_labels": ["a"], "hypothesis_template": ["{}", "\U00012000" * 130 + " {}"]},
+            ("candidate_labels[0]", "hypothesis_template[1]"),
+        ),
+    ],
+    ids=["description", "label-and-template", "template-list"],
+)
+def test_a_hypothesis_that_may_not_fit_the_model_is_refused_naming_its_fields(
+    parameters: dict[str, Any], fields: tuple[str, str]
+) -> None:
+    # Given a hypothesis of more UTF-8 bytes (byte-level BPE tokens at most) than the bound
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate({"inputs": "run", "parameters": parameters})
+    [error] = raised.value.errors()
+    assert error["type"] == "hypothesis_too_long"
+    assert all(field in error["msg"] for field in fields)
+
+
+def test_every_ascii_hypothesis_within_the_character_limits_fits() -> None:
+    request = ClassifyRequest.model_validate(
+        {
+            "inputs": "run",
+            "parameters": {
+                "candidate_labels": ["a"],
+                "hypothesis_template": "t" * (limits.MAX_TEMPLATE_CHARS - 2) + "{}",
+                "label_descriptions": {"a": "d" * limits.MAX_DESCRIPTION_CHARS},
+            },
+        }
+    )
+    assert request.parameters.hypothesis_tokens <= limits.MAX_HYPOTHESIS_TOKENS
+
+
+def test_the_window_estimate_grows_as_the_hypothesis_leaves_less_of_the_nli_input() -> None:
+    # 20,000 four-byte characters: 80,000 byte-level tokens at most, in windows of 1020 minus the hypothesis
+    text = "\U00012000" * limits.MAX_TEXT_CHARS
+    assert estimated_windows(text, 20) <= limits.MAX_TEXT_WINDOWS < estimated_windows(text, 316)
+    # CJK keeps WordPiece's count (one token per character) beside a short hypothesis
+    assert estimated_windows("我" * limits.MAX_TEXT_CHARS, 20) == estimated_windows(
+        "a" * limits.MAX_TEXT_CHARS, 20
+    )
+
+
+@pytest.mark.parametrize("template", ["It is {{}} {}.", "It is {} }}.", "{{ {}"])
+def test_a_template_with_escaped_braces_beside_its_placeholder_is_refused(template: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(
+            {"inputs": "run", "parameters": {"candidate_labels": ["a"], "hypothesis_template": template}}
+        )
+    [error] = raised.value.errors()
+    assert error["type"] == "template_placeholder"

@@ -63,7 +63,14 @@ def test_labels_that_differ_only_in_unicode_composition_are_one_label_twice() ->
     assert "another Unicode form" in error["msg"]
 
 
-@pytest.mark.parametrize("twin", ["Trav\u200bel", "Trav\u00adel", "\u2060Travel"])
+_IGNORABLE_NOT_CF = ["\u034f", "\ufe0f", "\U000e0100", "\u17b4", "\u115f", "\u1160", "\uffa0", "\u3164"]
+"""Default-ignorable code points outside category Cf: a grapheme joiner, variation selectors, Khmer's
+U+17B4 and the Hangul fillers."""
+
+
+@pytest.mark.parametrize(
+    "twin", ["Trav\u200bel", "Trav\u00adel", "\u2060Travel", *(f"Travel{char}" for char in _IGNORABLE_NOT_CF)]
+)
 def test_labels_that_differ_only_by_an_invisible_format_character_are_one_label_twice(twin: str) -> None:
     # Given "Travel" and the same word with a zero-width space, a soft hyphen or a word joiner in it
     payload = {"inputs": "trip to rome", "parameters": {"candidate_labels": ["Travel", twin, "Work"]}}
@@ -106,3 +113,13 @@ def test_a_label_and_its_twin_behind_a_format_character_and_a_space_are_one_labe
     with pytest.raises(ValidationError) as raised:
         ClassifyRequest.model_validate(payload)
     assert raised.value.errors()[0]["type"] == "label_duplicate"
+
+
+@pytest.mark.parametrize("char", _IGNORABLE_NOT_CF)
+def test_a_label_of_only_default_ignorable_characters_has_no_visible_characters(char: str) -> None:
+    payload = {"inputs": "trip to rome", "parameters": {"candidate_labels": ["Travel", char * 3]}}
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(payload)
+    [error] = raised.value.errors()
+    assert error["type"] == "text_invisible"
+    assert "candidate_labels[1]" in error["msg"]

@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from zstc.contract.text import check_encodable, check_text_content
+from zstc.contract.text import check_encodable, check_text_content, without_ignorables
 from zstc.core import limits
 from zstc.core.errors import UnprocessableRequestError
 
@@ -52,11 +52,11 @@ def label_identity(label: str) -> str:
     """What a label reads as, for telling two labels (or a description key and a label) apart.
 
     "Café" as one code point or as "e" + a combining accent is one label (NFC, Unicode Standard Annex
-    #15), and so is a label with an invisible format character inside or at an end ("Trav\u200bel":
-    zero-width space, joiners, soft hyphen; category Cf) or surrounding whitespace.
+    #15), and so is a label with a default-ignorable code point inside or at an end ("Trav\u200bel":
+    zero-width space, joiners, soft hyphen, variation selectors, Hangul fillers; Unicode's
+    Default_Ignorable_Code_Point property) or surrounding whitespace.
     """
-    composed = unicodedata.normalize("NFC", label)
-    return "".join(char for char in composed if unicodedata.category(char) != "Cf").strip()
+    return without_ignorables(unicodedata.normalize("NFC", label)).strip()
 
 
 def _int_as_float(value: Any) -> Any:
@@ -374,7 +374,7 @@ def strip_label_keys(value: Any, field: str, labels: list[str]) -> Any:
             raise PydanticCustomError(
                 _LABEL_KEY_ERRORS[field][0],
                 '{field} has two keys for the label "{label}" (keys are compared as labels are: stripped, '
-                "in NFC, without invisible format characters)",
+                "in NFC, without default-ignorable characters)",
                 {"field": field, "label": label},
             )
         keyed[label] = item
@@ -422,7 +422,7 @@ def _check_template(template: str, where: str) -> None:
             "{where} is not a valid template: {reason}",
             {"where": where, "reason": str(error)},
         ) from None
-    if fields != [("", "", None)]:
+    if fields != [("", "", None)] or template.count("{") != 1 or template.count("}") != 1:  # "{{" too
         raise PydanticCustomError(
             "template_placeholder",
             "{where} must contain exactly one {} placeholder and no other braces",
