@@ -25,7 +25,7 @@ def is_invisible(char: str) -> bool:
 def without_ignorables(value: str) -> str:
     """``value`` without its default-ignorable code points (zero-width space, joiners, soft hyphen,
     variation selectors, Hangul fillers): how two labels that read the same are told apart."""
-    return _DEFAULT_IGNORABLE.sub("", value)
+    return str(_DEFAULT_IGNORABLE.sub("", value))
 
 
 def check_text_content(value: str, where: str) -> None:
