@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -180,36 +181,33 @@ class ZstcResolver(APIGatewayRestResolver):
         return super().resolve(normalised, context)
 
     def _check_query(self, event: Mapping[str, Any]) -> None:
-        """One rule for every route: a query parameter the route declares may be given once.
+        """One rule for every route: a query parameter the route declares may be given once, and an
+        integer one is ASCII digits only.
 
         API Gateway passes ``?limit=1&limit=3`` as ``multiValueQueryStringParameters``; taking the
-        first or the last would silently choose, so it is a 400 naming the parameter. Parameters a
-        route does not declare are ignored, repeated or not.
+        first or the last would silently choose, so it is a 400 naming the parameter. Pydantic reads
+        ``1.0``, ``2_0``, ``+2`` and `` 2`` as integers; a query string says digits or nothing, so those
+        are a 400 naming the parameter too. Parameters a route does not declare are ignored.
         """
-        repeated = [
-            name
-            for name, values in (event.get("multiValueQueryStringParameters") or {}).items()
-            if isinstance(values, list) and len(values) > 1
-        ]
-        if not repeated:
+        values = {
+            name: [value for value in given if isinstance(value, str)] if isinstance(given, list) else []
+            for name, given in (event.get("multiValueQueryStringParameters") or {}).items()
+        }
+        for name, value in (event.get("queryStringParameters") or {}).items():
+            if isinstance(value, str) and not values.get(name):
+                values[name] = [value]
+        if not values:
             return
         method = str(event.get("httpMethod", "")).upper()
         path = str(event.get("path", ""))
         for route in self._static_routes + self._dynamic_routes:
             if route.method == method and route.rule.match(path):
-                declared = {field.alias for field in route.dependant.query_params}
-                for name in repeated:
-                    if name in declared:
-                        raise InvalidQueryError(
-                            f"query parameter {name} is given more than once; send it once",
-                            [
-                                {
-                                    "loc": ["query", name],
-                                    "msg": "given more than once",
-                                    "type": "query_repeated",
-                                }
-                            ],
-                        )
+                for field in route.dependant.query_params:
+                    given = values.get(field.alias, [])
+                    if len(given) > 1:
+                        _refuse_query(field.alias, "given more than once", "query_repeated")
+                    if _is_integer(field) and given and not _DIGITS.fullmatch(given[0]):
+                        _refuse_query(field.alias, "must be a whole number in ASCII digits", "query_integer")
                 return
 
     @staticmethod
@@ -224,6 +222,24 @@ class ZstcResolver(APIGatewayRestResolver):
             ).model_dump_json(),
             "isBase64Encoded": False,
         }
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _is_integer(field: Any) -> bool:
+    """True for a query parameter declared as an integer (``Annotated[int, Query(...)]``)."""
+    return getattr(getattr(field, "field_info", None), "annotation", None) is int
+
+
+def _refuse_query(name: str, problem: str, error_type: str) -> None:
+    """Raise the 400 that names query parameter ``name``."""
+    message = (
+        f"query parameter {name} is given more than once; send it once"
+        if error_type == "query_repeated"
+        else f"query parameter {name} {problem}"
+    )
+    raise InvalidQueryError(message, [{"loc": ["query", name], "msg": problem, "type": error_type}])
 
 
 def create_resolver() -> ZstcResolver:
