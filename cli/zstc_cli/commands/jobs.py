@@ -100,9 +100,10 @@ def submit(
     chosen = resolve_labels(labels, labels_file)
     if input_format.name == "csv":
         check_csv_header(file, text_column, id_column)
+    elif id_column is not None or text_column != "text":
+        raise CliError(f"{file}: --text-column and --id-column name csv columns; a JSON Lines file has none")
     body: dict[str, Any] = {
         "format": input_format.name,
-        "text_column": text_column,
         "filename": file.name,
         **steering(chosen, template, descriptions, threshold, evidence),
     }
@@ -112,6 +113,8 @@ def submit(
         body["multi_label"] = multi_label
     if chosen is not None:
         body["candidate_labels"] = chosen.names
+    if input_format.name == "csv":
+        body["text_column"] = text_column
     if id_column is not None:
         body["id_column"] = id_column
     client = api_client(ctx, target)

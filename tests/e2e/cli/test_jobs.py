@@ -109,6 +109,11 @@ def test_job_errors_are_one_line(api_url: str, capsys: pytest.CaptureFixture[str
     assert code == ExitCode.API_REFUSED
     assert "POST /jobs -> 422" in err
     assert "candidate_labels is required for csv input" in err
+    lines = tmp_path / "in.jsonl"
+    lines.write_text('{"inputs": "run", "id": 1}\n', encoding="utf-8")
+    code, _, err = run_zstc(capsys, "jobs", "submit", str(lines), "-l", "a", "--id-column", "id")
+    assert code == ExitCode.USER_ERROR
+    assert "--text-column and --id-column name csv columns" in err
 
 
 def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(

@@ -145,3 +145,18 @@ def test_an_integer_too_long_to_read_is_a_problem_on_its_line_not_a_crash() -> N
     assert isinstance(problem, Problem)
     assert problem.reason.startswith("invalid JSON: an integer of more than 4300 digits")
     assert problem.reason.endswith(f"at column {len(prefix) + 1}")
+
+
+@pytest.mark.parametrize(
+    ("spec", "data", "reason"),
+    [
+        (JSONL_SPEC, '{"id": "", "inputs": "x"}\n', "id: id is empty"),
+        (JSONL_SPEC, '{"id": " \\u3000", "inputs": "x"}\n', "id: id is empty"),
+        (InputSpec("csv", SPEC.parameters, id_column="key"), "key,text\n ,x\n", "key is empty"),
+    ],
+    ids=["jsonl-empty", "jsonl-blank", "csv-blank"],
+)
+def test_a_blank_record_id_is_a_problem_in_either_format(spec: InputSpec, data: str, reason: str) -> None:
+    [problem] = _records(spec, data)
+    assert isinstance(problem, Problem)
+    assert (problem.line, problem.reason[: len(reason)]) == (2 if spec.format == "csv" else 1, reason)

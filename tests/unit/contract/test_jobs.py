@@ -45,3 +45,17 @@ def test_options_with_labels_become_the_job_s_parameters() -> None:
     parameters = request.parameters()
     assert parameters is not None
     assert (parameters.threshold, parameters.top_k) == (0.5, 1)
+
+
+@pytest.mark.parametrize(
+    "options", [{"text_column": "t"}, {"id_column": "key"}, {"text_column": "t", "id_column": "k"}]
+)
+def test_csv_column_options_on_a_jsonl_job_are_refused_naming_them(options: dict[str, Any]) -> None:
+    # Given a jsonl job (labels or not) with options that name csv columns
+    with pytest.raises(ValidationError) as raised:
+        CreateJobRequest.model_validate({"format": "jsonl", "candidate_labels": ["Health"], **options})
+    # Then it is a 422 naming each, instead of a job that ignores them
+    [error] = raised.value.errors()
+    assert error["type"] == "options_for_csv"
+    for name in options:
+        assert name in error["msg"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from zstc.contract.batch_input import InputFormatName, InputRecord, repeated_columns
+from zstc.contract.batch_input import InputFormatName, InputRecord, is_blank_id, repeated_columns
 from zstc.contract.request import ClassifyParameters
 from zstc.core import limits
 from zstc.core.jsontext import NO_POSITION, loads_strict
@@ -171,7 +171,7 @@ def read_csv(stream: BinaryReader, spec: InputSpec) -> Iterator[ModelRequestLine
             yield Problem(line, f"{len(row)} fields but the header has {len(header)}")
             continue
         record_id: Any = row[id_index] if id_index is not None else line
-        if id_index is not None and not str(record_id).strip():
+        if id_index is not None and is_blank_id(record_id):
             yield Problem(line, f"{spec.id_column} is empty")
             continue
         payload = {"inputs": row[text_index], "parameters": parameters}

@@ -76,6 +76,8 @@ class InputRecord(ClassifyRequest):
     def _check_id(cls, record_id: str | int | None) -> str | int | None:
         """Ids are stored with the result (DynamoDB): bounded strings, integers DynamoDB can hold."""
         if isinstance(record_id, str):
+            if is_blank_id(record_id):
+                raise PydanticCustomError("id_empty", "id is empty; leave it out to number the record")
             if len(record_id) > limits.MAX_RECORD_ID_CHARS:
                 raise PydanticCustomError(
                     "id_too_long",
@@ -90,6 +92,12 @@ class InputRecord(ClassifyRequest):
                 {"digits": len(str(limits.MAX_RECORD_ID_INT))},
             )
         return record_id
+
+
+def is_blank_id(record_id: str) -> bool:
+    """The one rule for a record id's text (a JSON Lines ``id``, a CSV id cell): empty or only
+    whitespace is no id (two records would share it, and a blank cannot be told from a missing one)."""
+    return not record_id.strip()
 
 
 def repeated_columns(header: Sequence[str], columns: Iterable[str | None]) -> list[str]:

@@ -45,6 +45,9 @@ TERMINAL_JOB_STATUSES = frozenset(
 _JOB_WIDE_OPTIONS = tuple(name for name in ClassifyParameters.model_fields if name != "candidate_labels")
 """POST /jobs fields that are classification parameters of every record (with candidate_labels)."""
 
+_CSV_OPTIONS = ("text_column", "id_column")
+"""POST /jobs fields that say how to read a CSV file: a JSON Lines job has no columns."""
+
 
 class CreateJobRequest(BaseModel):
     """POST /jobs: how to read the file the client will upload, and how to classify it."""
@@ -113,10 +116,18 @@ class CreateJobRequest(BaseModel):
             raise PydanticCustomError(
                 "labels_required", "candidate_labels is required for csv input (or a label_set)"
             )
+        fields = type(self).model_fields
+        if self.format != "csv":
+            unread = [name for name in _CSV_OPTIONS if getattr(self, name) != fields[name].default]
+            if unread:
+                raise PydanticCustomError(
+                    "options_for_csv",
+                    "{options} name columns of a csv file; a {format} job has none: leave them out",
+                    {"options": ", ".join(unread), "format": self.format},
+                )
         if self.candidate_labels is None and self.label_set is None:
             # job-wide options apply with the job's labels; a jsonl line with its own parameters uses
             # only those, so options without labels would reach no record: refused, never dropped
-            fields = type(self).model_fields
             orphans = [name for name in _JOB_WIDE_OPTIONS if getattr(self, name) != fields[name].default]
             if orphans:
                 raise PydanticCustomError(
