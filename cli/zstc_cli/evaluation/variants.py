@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zstc.contract.request import label_identity
 from zstc_cli.client.chunks import request_chunks
 from zstc_cli.errors import CliError
 from zstc_cli.evaluation.metrics import (
@@ -80,7 +81,8 @@ def load_examples(
 ) -> list[Example]:
     """The annotated sample from a ``.csv`` (header row) or ``.jsonl`` (one object per line) file.
 
-    Raises ``CliError`` naming the file and line for a missing column or an empty text.
+    Raises ``CliError`` naming the file and line for a missing column or an empty text, and the lines
+    of two truth values that read as one label (``zstc.contract.request.label_identity``).
     """
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".jsonl"}:
@@ -93,6 +95,7 @@ def load_examples(
     except UnicodeDecodeError:
         raise CliError(f"{path} is not UTF-8 text") from None
     examples: list[Example] = []
+    spellings: dict[str, tuple[str, int]] = {}  # a class's label identity -> its first spelling, line
     for line, row in rows:
         for column in (text_column, truth_column, *([id_column] if id_column else [])):
             if column not in row:
@@ -100,6 +103,12 @@ def load_examples(
         text, truth = _cell(row[text_column]), _cell(row[truth_column]).strip()
         if not text.strip() or not truth:
             raise CliError(f"{path} line {line}: empty {text_column if not text.strip() else truth_column}")
+        first, first_line = spellings.setdefault(label_identity(truth), (truth, line))
+        if first != truth:
+            raise CliError(
+                f"{path} lines {first_line} and {line}: {truth_column} values {first!r} and {truth!r} differ "
+                "only in Unicode form or invisible characters, so they are one label: spell them one way"
+            )
         examples.append(Example(str(row[id_column]) if id_column else str(len(examples) + 1), text, truth))
     if not examples:
         raise CliError(f"{path} has no examples")

@@ -30,6 +30,19 @@ def test_a_null_class_is_still_empty(tmp_path: Path) -> None:
         load_examples(path, "text", "label")
 
 
+@pytest.mark.parametrize("twin", ["Cafe\u0301", "Caf\u00e9\u200b", "Caf\u00e9\ufe0f"])
+def test_truth_values_that_read_as_one_label_are_an_error_naming_their_lines(
+    tmp_path: Path, twin: str
+) -> None:
+    # Given "Café" on line 2 and the same word in another Unicode form (or with an invisible character)
+    # on line 4
+    path = tmp_path / "sample.csv"
+    path.write_text(f"text,label\na,Caf\u00e9\nb,Work\nc,{twin}\n", encoding="utf-8")
+    # Then the CLI says which lines, before any request (the API would refuse the two as one label)
+    with pytest.raises(CliError, match=r"lines 2 and 4: label values .* are one label"):
+        load_examples(path, "text", "label")
+
+
 def test_a_labels_file_s_descriptions_are_a_variant() -> None:
     variants = build_variants(["a", "b"], label_descriptions={"a": "about a"})
     assert [(v.name, dict(v.parameters)) for v in variants] == [
