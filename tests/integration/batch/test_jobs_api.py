@@ -76,6 +76,19 @@ def test_a_results_token_with_wrong_dynamodb_types_is_a_400_naming_next_token(
     assert response.body["error"]["details"][0]["loc"] == ["query", "next_token"]
 
 
+@pytest.mark.parametrize("sk", ["JOB", "zzzz", "r#0000000001"])
+def test_a_results_token_outside_the_result_keys_is_a_400_naming_next_token(
+    api: ApiHandlerClient, sk: str
+) -> None:
+    # Given a token of this job's partition whose sort key is not a result's (R#...)
+    [job_id] = _jobs([JobStatus.COMPLETED])
+    key = {"pk": {"S": f"JOB#{job_id}"}, "sk": {"S": sk}}
+    response = api.invoke(proxy_event("GET", f"/jobs/{job_id}/results", query={"next_token": [_token(key)]}))
+    # Then it is refused as DynamoDB would (outside the key condition), not served from the first result
+    assert response.status == 400, response.body
+    assert response.body["error"]["details"][0]["loc"] == ["query", "next_token"]
+
+
 @pytest.mark.parametrize(
     "key",
     [

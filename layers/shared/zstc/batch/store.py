@@ -76,7 +76,11 @@ _MAX_KEY_VALUE_CHARS = 1024
 
 
 def _check_page_key(
-    start: PageKey | None, names: frozenset[str], pk: str | None = None, status: str | None = None
+    start: PageKey | None,
+    names: frozenset[str],
+    pk: str | None = None,
+    status: str | None = None,
+    sk_prefix: str | None = None,
 ) -> None:
     """Refuse a key this store did not issue for the listing (a hand-made or another job's token).
 
@@ -97,6 +101,9 @@ def _check_page_key(
         raise ForeignPageKeyError("a key of another job's listing")
     if status is not None and start["status"] != {"S": status}:
         raise ForeignPageKeyError("a key of another status's listing")
+    if sk_prefix is not None and not start["sk"]["S"].startswith(sk_prefix):
+        # outside the query's key condition: DynamoDB refuses it, moto starts anywhere
+        raise InvalidPageKeyError("not a key of this listing")
 
 
 def _is_invalid_start_key(error: ClientError) -> bool:
@@ -260,7 +267,9 @@ class DynamoJobStore:
         self, job_id: str, limit: int, start: PageKey | None
     ) -> tuple[list[JobResult], PageKey | None]:
         """Results in input order and the key to continue from."""
-        _check_page_key(start, layout.RESULT_PAGE_KEY_NAMES, pk=layout.job_pk(job_id))
+        _check_page_key(
+            start, layout.RESULT_PAGE_KEY_NAMES, pk=layout.job_pk(job_id), sk_prefix=layout.RESULT_SK_PREFIX
+        )
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Limit": limit,
