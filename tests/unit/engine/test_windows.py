@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -124,6 +124,9 @@ def _repeated(max_units: int) -> st.SearchStrategy[str]:
     description=st.none() | _repeated(80).map(lambda text: text[: limits.MAX_DESCRIPTION_CHARS]),
     template=st.none() | _repeated(50).map(lambda text: text[: limits.MAX_TEMPLATE_CHARS - 3] + " {}"),
 )
+# 20,000 four-byte characters: 80,000 byte-level tokens, 92 windows beside a short hypothesis (the
+# estimate by characters alone said 90)
+@example(text="\U00012000" * limits.MAX_TEXT_CHARS, labels=["a", "b"], description=None, template=None)
 def test_the_engines_windows_never_exceed_what_the_api_accepted(
     minilm: Classifier,
     byte_level_bart: Classifier,
