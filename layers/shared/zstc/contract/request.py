@@ -444,7 +444,9 @@ def estimated_bytes(text: str) -> int:
     """An upper bound of the tokens a byte-level BPE (bart-large-mnli) makes of ``text``: its UTF-8
     bytes, or those of its NFKD form when longer (a tokenizer may decompose first). Also a bound of
     :func:`estimated_tokens`."""
-    return max(len(text.encode("utf-8")), len(unicodedata.normalize("NFKD", text).encode("utf-8")))
+    # surrogatepass: a lone surrogate is counted (3 bytes), and refused by check_encodable, not here
+    decomposed = unicodedata.normalize("NFKD", text)
+    return max(len(text.encode("utf-8", "surrogatepass")), len(decomposed.encode("utf-8", "surrogatepass")))
 
 
 def _windows(tokens: int, window: int) -> int:
