@@ -109,6 +109,9 @@ def post_classify(body: Annotated[ClassifyBody, Body()]) -> Classification | lis
     return results if request.is_batch else results[0]
 
 
+_LIST_400 = "next_token is not one this API gave out, or limit is not ASCII digits."
+
+
 @app.get(
     "/health",
     summary="The model endpoint's status; 200 when it is InService",
@@ -149,7 +152,7 @@ def post_jobs(request: Annotated[CreateJobRequest, Body()]) -> Response[JobView]
     summary="Recent jobs, newest first",
     responses={
         200: {"description": "A page of jobs."},
-        **error_responses(400, 422, _400="next_token is not one this API gave out."),
+        **error_responses(400, 422, _400=_LIST_400),
     },
 )
 def get_jobs(
@@ -176,7 +179,13 @@ def get_job(job_id: str) -> JobView:
     summary="Results of a completed job in input order",
     responses={
         200: {"description": "A page of results."},
-        **error_responses(400, 404, 409, 422, _400="next_token is not one this API gave out for this job."),
+        **error_responses(
+            400,
+            404,
+            409,
+            422,
+            _400="next_token is not one this API gave out for this job, or limit is not ASCII digits.",
+        ),
     },
 )
 def get_job_results(
@@ -214,7 +223,7 @@ def post_label_sets(request: Annotated[CreateLabelSetRequest, Body()]) -> Respon
     summary="Label sets by name, with their latest version",
     responses={
         200: {"description": "A page of label sets."},
-        **error_responses(400, 422, _400="next_token is not one this API gave out."),
+        **error_responses(400, 422, _400=_LIST_400),
     },
 )
 def get_label_sets(
@@ -228,7 +237,10 @@ def get_label_sets(
 @app.get(
     "/label-sets/<name>",
     summary="A label set's latest version, or ?version=N",
-    responses={200: {"description": "The version."}, **error_responses(404, 422, _404=_LABEL_SET_404)},
+    responses={
+        200: {"description": "The version."},
+        **error_responses(400, 404, 422, _400="version is not ASCII digits.", _404=_LABEL_SET_404),
+    },
 )
 def get_label_set(
     name: str,

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, get_args
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -228,8 +228,10 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 def _is_integer(field: Any) -> bool:
-    """True for a query parameter declared as an integer (``Annotated[int, Query(...)]``)."""
-    return getattr(getattr(field, "field_info", None), "annotation", None) is int
+    """True for a query parameter declared as an integer (``Annotated[int, Query(...)]``, or
+    ``int | None``)."""
+    annotation = getattr(getattr(field, "field_info", None), "annotation", None)
+    return annotation is int or int in get_args(annotation)
 
 
 def _refuse_query(name: str, problem: str, error_type: str) -> None:

@@ -29,7 +29,7 @@ EXPECTED_STATUS = {
     "label_sets_create.json": 201,
     "label_sets_list.json": 200,
     "label_sets_show_unknown.json": 404,
-    "label_sets_show_bad_version.json": 422,
+    "label_sets_show_bad_version.json": 400,
     "label_sets_delete_unknown.json": 404,
     "health.json": 503,  # no endpoint exists in the emulator
     "openapi.json": 200,

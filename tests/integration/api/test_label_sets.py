@@ -179,7 +179,7 @@ def test_a_set_too_large_for_one_item_is_stored_in_the_bucket_under_its_prefix(a
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"),
     [
-        ("GET", "/label-sets/goals?version=x", None, 422),
+        ("GET", "/label-sets/goals?version=x", None, 400),
         ("GET", "/label-sets/goals?version=0", None, 422),
         ("GET", "/label-sets/" + quote("../jobs", safe=""), None, 404),
         ("GET", "/label-sets?next_token=bm90LWEtdG9rZW4", None, 400),

@@ -178,7 +178,8 @@ CASES: dict[tuple[str, str, int], tuple[Callable[[World], ApiResponse], str]] = 
     ("get", "/label-sets", 422): (_get("/label-sets?limit=0"), "batch"),
     ("get", "/label-sets/{name}", 200): (lambda w: get(w.api, f"/label-sets/{w.label_set()}"), "batch"),
     ("get", "/label-sets/{name}", 404): (_get("/label-sets/nope"), "batch"),
-    ("get", "/label-sets/{name}", 422): (_get("/label-sets/goals?version=x"), "batch"),
+    ("get", "/label-sets/{name}", 400): (_get("/label-sets/goals?version=x"), "batch"),
+    ("get", "/label-sets/{name}", 422): (_get("/label-sets/goals?version=0"), "batch"),
     ("delete", "/label-sets/{name}", 200): (
         lambda w: get(w.api, f"/label-sets/{w.label_set()}", "DELETE"),
         "batch",

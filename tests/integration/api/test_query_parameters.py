@@ -68,15 +68,18 @@ def test_any_query_is_answered_below_500_and_repeats_of_declared_names_are_400(
 
 
 @pytest.mark.parametrize("value", ["1.0", "2_0", "+2", " 2", "2 ", "-1", "٣", "1e1"])
-@pytest.mark.parametrize("path", list(ROUTES))
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [*((path, "limit") for path in ROUTES), ("/label-sets", "limit"), ("/label-sets/intents", "version")],
+)
 def test_an_integer_query_parameter_that_is_not_ascii_digits_is_a_400_naming_it(
-    api: ApiHandlerClient, path: str, value: str
+    api: ApiHandlerClient, path: str, name: str, value: str
 ) -> None:
     # Given ?limit= a value pydantic would read as an integer (1.0, 2_0, +2, " 2" from %202) or not
-    response = api.invoke(proxy_event("GET", path, query={"limit": [value]}))
+    response = api.invoke(proxy_event("GET", path, query={name: [value]}))
     # Then a 400 names the parameter instead of reading it as some number
     assert response.status == 400, response.body
     assert response.body["error"]["code"] == "invalid_query"
     assert response.body["error"]["details"] == [
-        {"loc": ["query", "limit"], "msg": "must be a whole number in ASCII digits", "type": "query_integer"}
+        {"loc": ["query", name], "msg": "must be a whole number in ASCII digits", "type": "query_integer"}
     ]
