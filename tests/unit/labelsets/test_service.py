@@ -141,6 +141,50 @@ def test_expected_version_guards_a_read_modify_write() -> None:
     assert raised.value.details[0]["loc"] == ["body", "expected_version"]
 
 
+@pytest.mark.parametrize(
+    ("history", "expected_message"),
+    [
+        ((), "latest version is none (the name is new), not expected_version 2"),
+        (("create",), "latest version is 1, not expected_version 2"),
+        (
+            ("create", "delete"),
+            "latest version is none (deleted after version 1: expected_version 0 creates the next), "
+            "not expected_version 2",
+        ),
+    ],
+)
+def test_a_409_says_whether_the_name_is_new_live_or_deleted(
+    history: tuple[str, ...], expected_message: str
+) -> None:
+    service, _, _ = _service()
+    for step in history:
+        if step == "create":
+            service.create(_create())
+        else:
+            service.delete("goals")
+    with pytest.raises(ConflictError) as raised:
+        service.create(_create(threshold=0.3, expected_version=2))
+    assert raised.value.message == f"label set goals's {expected_message}"
+
+
+def test_after_a_delete_expected_version_0_creates_the_next_number() -> None:
+    service, _, _ = _service()
+    service.create(_create())
+    service.delete("goals")
+    recreated, created = service.create(_create(expected_version=0))
+    assert (recreated.label_set, created) == ("goals@2", True)
+
+
+@pytest.mark.parametrize("name", ["x" * 400, "../jobs", "a b"])
+def test_a_404_for_a_name_that_cannot_be_a_set_does_not_echo_it(name: str) -> None:
+    service, _, _ = _service()
+    for call in (service.get, service.delete):
+        with pytest.raises(NotFoundError) as raised:
+            call(name)
+        assert name not in raised.value.message
+        assert "a name is 1-" in raised.value.message
+
+
 def test_losing_every_race_for_the_next_version_is_a_409() -> None:
     service, store, _ = _service()
     store.lose_races = CREATE_ATTEMPTS

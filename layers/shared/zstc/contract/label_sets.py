@@ -14,18 +14,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from zstc.contract.request import LABEL_SET_FIELDS, LABEL_SET_NAME, PER_REQUEST_OPTIONS, ClassifyParameters
+from zstc.contract.request import (
+    LABEL_SET_FIELDS,
+    LABEL_SET_NAME,
+    LABEL_SET_NAME_RULE,
+    PER_REQUEST_OPTIONS,
+    ClassifyParameters,
+)
 from zstc.contract.text import check_text_content
 from zstc.core import limits
 
 
 def _check_name(name: str) -> str:
     if not LABEL_SET_NAME.fullmatch(name):
-        raise PydanticCustomError(
-            "label_set_name",
-            "name must be 1-{limit} letters, digits, '.', '_' or '-', starting with a letter or digit",
-            {"limit": limits.MAX_LABEL_SET_NAME_CHARS},
-        )
+        raise PydanticCustomError("label_set_name", "name must be {rule}", {"rule": LABEL_SET_NAME_RULE})
     return name
 
 

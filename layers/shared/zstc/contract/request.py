@@ -635,6 +635,11 @@ LABEL_SET_FIELDS = tuple(name for name in ClassifyParameters.model_fields if nam
 LABEL_SET_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{limits.MAX_LABEL_SET_NAME_CHARS - 1}}}")
 """A label set's name: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 
+LABEL_SET_NAME_RULE = (
+    f"1-{limits.MAX_LABEL_SET_NAME_CHARS} letters, digits, '.', '_' or '-', starting with a letter or digit"
+)
+""":data:`LABEL_SET_NAME` in words, for error messages."""
+
 
 def split_label_set_reference(reference: str) -> tuple[str, int | None]:
     """``"name"`` -> ``("name", None)`` (the latest version), ``"name@3"`` -> ``("name", 3)``.

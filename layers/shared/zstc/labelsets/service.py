@@ -23,7 +23,12 @@ from zstc.contract.label_sets import (
     content_hash,
     label_parameters,
 )
-from zstc.contract.request import LABEL_SET_NAME, ClassifyParameters, split_label_set_reference
+from zstc.contract.request import (
+    LABEL_SET_NAME,
+    LABEL_SET_NAME_RULE,
+    ClassifyParameters,
+    split_label_set_reference,
+)
 from zstc.core import limits
 from zstc.core.clock import now_iso
 from zstc.core.errors import ConflictError, NotFoundError, UnprocessableRequestError
@@ -66,8 +71,17 @@ class LabelSetsService:
                     return latest, False
             current = head.latest_version if head is not None and live else 0
             if request.expected_version is not None and request.expected_version != current:
+                if current:
+                    latest_text = str(current)
+                elif head is not None:
+                    latest_text = (
+                        f"none (deleted after version {head.latest_version}: "
+                        "expected_version 0 creates the next)"
+                    )
+                else:
+                    latest_text = "none (the name is new)"
                 raise ConflictError(
-                    f"label set {request.name}'s latest version is {current or 'none (the name is new)'}, "
+                    f"label set {request.name}'s latest version is {latest_text}, "
                     f"not expected_version {request.expected_version}",
                     [
                         {
@@ -138,7 +152,7 @@ class LabelSetsService:
         they copied; a later create of the name starts after the last version number, never reusing one."""
         head = self.store.mark_deleted(name) if LABEL_SET_NAME.fullmatch(name) else None
         if head is None:
-            raise NotFoundError(f"no label set {name}")
+            raise NotFoundError(_no_label_set(name))
         self._cache = OrderedDict((key, view) for key, view in self._cache.items() if key[0] != name)
         self.store.delete_versions(name, head.latest_version)
         self.objects.delete_prefix(layout.set_prefix(name))
@@ -149,7 +163,7 @@ class LabelSetsService:
     def _head(self, name: str) -> LabelSetHead:
         head = self.store.head(name) if LABEL_SET_NAME.fullmatch(name) else None
         if head is None or head.deleted:
-            raise NotFoundError(f"no label set {name}")
+            raise NotFoundError(_no_label_set(name))
         return head
 
     def _resolve(self, name: str, version: int | None) -> LabelSetView:
@@ -203,3 +217,11 @@ class LabelSetsService:
         while len(self._cache) > limits.LABEL_SET_CACHE_VERSIONS:
             self._cache.popitem(last=False)
         return view
+
+
+def _no_label_set(name: str) -> str:
+    """The 404 message for ``name``: the name itself only when it is a valid set name (at most
+    :data:`~zstc.core.limits.MAX_LABEL_SET_NAME_CHARS` characters), so a path of any length is not echoed."""
+    if LABEL_SET_NAME.fullmatch(name):
+        return f"no label set {name}"
+    return f"no label set of this name: a name is {LABEL_SET_NAME_RULE}"
