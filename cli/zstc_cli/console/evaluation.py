@@ -9,10 +9,12 @@ and returns everything the page draws as JSON: no metric is computed in the brow
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zstc.contract.request import split_label_set_reference
 from zstc_cli.errors import CliError
 from zstc_cli.evaluation import variants as ev
 from zstc_cli.evaluation.metrics import Scores
@@ -31,7 +33,9 @@ class EvaluationRequest:
     truth_column: str = "category"
     id_column: str | None = None
     labels: tuple[str, ...] = ()
-    """The classes; empty: the truth column's values."""
+    """The classes; empty: the truth column's values (or the label set's labels)."""
+    label_set: str | None = None
+    """``NAME`` or ``NAME@N``: every variant sends that version's parameters; its labels are the classes."""
     templates: tuple[str, ...] = ()
     multi_label: bool = False
     limit: int | None = None
@@ -41,7 +45,7 @@ class EvaluationRequest:
         """The request from the page's JSON body; ``ValueError`` naming the field that is wrong."""
         if not isinstance(body, dict):
             raise ValueError("the body must be a JSON object")
-        strings = ("filename", "content", "text_column", "truth_column", "id_column")
+        strings = ("filename", "content", "text_column", "truth_column", "id_column", "label_set")
         for name in strings:
             if body.get(name) is not None and not isinstance(body[name], str):
                 raise ValueError(f"{name} must be a string")
@@ -58,23 +62,41 @@ class EvaluationRequest:
         unknown = set(body) - {*strings, "labels", "templates", "multi_label", "limit"}
         if unknown:
             raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        labels = tuple(label.strip() for label in body.get("labels", []) if label.strip())
+        label_set = body.get("label_set") or None
+        if label_set is not None:
+            try:
+                split_label_set_reference(label_set)
+            except ValueError as error:  # the contract's own check, with its message
+                raise ValueError(f"label_set: {error}") from None
+            if labels:
+                raise ValueError("label_set holds the labels: leave labels empty")
         return cls(
             filename=Path(body["filename"]).name,
             content=body["content"],
             text_column=body.get("text_column") or "text",
             truth_column=body.get("truth_column") or "category",
             id_column=body.get("id_column") or None,
-            labels=tuple(label.strip() for label in body.get("labels", []) if label.strip()),
+            labels=labels,
+            label_set=label_set,
             templates=tuple(template for template in body.get("templates", []) if template.strip()),
             multi_label=bool(body.get("multi_label", False)),
             limit=limit,
         )
 
 
-def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any]:
+def evaluate(
+    classify: ev.Classify,
+    request: EvaluationRequest,
+    read_label_set: Callable[[str], Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Classify the sample once per variant and return the report the page draws.
 
-    Shape: ``examples``, ``classes``, ``variants`` (name, parameters, accuracy, macro_f1), ``majority``,
+    ``read_label_set`` reads a version (``GET /label-sets/{name}``'s body) for ``request.label_set``;
+    every variant then sends that version's parameters but its threshold (what is measured), and its
+    labels are the classes, as ``zstc eval --label-set`` does.
+    Shape: ``examples``, ``classes``, ``label_set`` (``NAME@N`` or None), ``variants`` (name,
+    parameters, accuracy, macro_f1), ``majority``,
     ``best`` (its name, ``per_label``, ``confusion`` rows annotated x columns predicted, in class order),
     ``tradeoff`` (the best variant's precision/coverage points by threshold, ``variants.tradeoff``,
     coverage falling) and ``most_confused`` examples. Raises ``CliError`` for a sample ``zstc eval``
@@ -88,10 +110,27 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
         ]
     seen = sorted({example.truth for example in examples})
     classes = list(request.labels) or seen
+    base: dict[str, Any] = {}
+    base_name: str | None = None
+    pinned: str | None = None
+    if request.label_set is not None:
+        if read_label_set is None:
+            raise CliError("this console cannot read label sets")
+        stored = read_label_set(request.label_set)
+        classes, base = ev.label_set_parameters(stored["parameters"])
+        pinned = str(stored["label_set"])
+        base_name = f"label set {pinned}"
     unknown = sorted(set(seen) - set(classes))
     if unknown:
-        raise CliError(f"{request.truth_column} has values not in the labels: {', '.join(unknown)}")
-    chosen = ev.build_variants(classes, request.templates, multi_label=request.multi_label)
+        what = f"the label set {pinned}" if pinned else "the labels"
+        raise CliError(f"{request.truth_column} has values not in {what}: {', '.join(unknown)}")
+    chosen = ev.build_variants(
+        classes,
+        request.templates,
+        multi_label=request.multi_label,
+        base_parameters=base,
+        base_name=base_name,
+    )
     results = [ev.run_variant(classify, variant, classes, examples) for variant in chosen]
     majority, majority_scores = ev.baseline(examples, classes)
     best = max(results, key=lambda result: (result.scores.macro_f1, result.scores.accuracy))
@@ -107,6 +146,7 @@ def evaluate(classify: ev.Classify, request: EvaluationRequest) -> dict[str, Any
     return {
         "examples": len(examples),
         "classes": classes,
+        "label_set": pinned,
         "variants": [
             {
                 "name": result.variant.name,

@@ -34,6 +34,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator
+from functools import partial
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -333,10 +334,13 @@ class ConsoleHandler(BaseHTTPRequestHandler):
 
     def _evaluate(self) -> None:
         from zstc_cli.console.evaluation import EvaluationRequest, evaluate  # noqa: PLC0415 - scikit-learn
+        from zstc_cli.labels import pinned_label_set  # noqa: PLC0415
 
         try:
             request = EvaluationRequest.from_json(json.loads(self._body(EVALUATE_MAX_BYTES)))
-            report = evaluate(self.console.client.classify, request)
+            report = evaluate(
+                self.console.client.classify, request, partial(pinned_label_set, self.console.client)
+            )
         except ValueError as error:
             raise ConsoleError(400, "invalid_request", str(error)) from None
         except ApiError as error:

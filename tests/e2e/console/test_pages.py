@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,6 +137,43 @@ def test_evaluate_page_shows_the_metrics_and_the_confusion_matrix(page: Page, tm
     page.reload()
     page.locator("#ev-matrix tbody tr").first.wait_for()
     screenshot(page, tmp_path, "evaluate")
+
+
+def test_evaluate_page_evaluates_a_saved_label_set_and_saves_a_threshold_into_it(
+    page: Page, console: ConsoleServer, tmp_path: Path
+) -> None:
+    # Given a saved label set holding the sample's classes
+    sample = write_sample(tmp_path, 16)
+    with sample.open(encoding="utf-8", newline="") as handle:
+        classes = sorted({row["category"] for row in csv.DictReader(handle)})
+    created = page.request.post(
+        f"{console.origin}/api/label-sets",
+        data=json.dumps({"name": "evaluated", "parameters": {"candidate_labels": classes}}),
+        headers={"Origin": console.origin, "Content-Type": "application/json"},
+    )
+    assert created.status == 201, created.text()
+    # When the Evaluate page runs the sample against it
+    page.goto(page.url.split("#")[0] + "#evaluate")
+    form = page.locator("#evaluate")
+    form.get_by_label("Annotated sample (.csv with a header row, or .jsonl)").set_input_files(str(sample))
+    form.get_by_label("Id column (optional)").fill("id")
+    form.get_by_label("Hypothesis templates to compare, one per line (optional)").fill("")
+    page.locator("#ev-label-set option[value='evaluated']").wait_for(state="attached", timeout=WAIT_MS)
+    form.get_by_label("Or a saved label set").select_option("evaluated")
+    form.get_by_role("button", name="Run evaluation").click()
+    # Then its variant is named after the exact version
+    page.locator("#ev-status", has_text="of label set evaluated@1").wait_for(timeout=WAIT_MS)
+    assert page.locator("#ev-variants th").first.text_content() == "label set evaluated@1"
+    # And a threshold chosen on the curve opens that set for editing with the threshold in it
+    form.get_by_label("Threshold", exact=True).fill("0.35")
+    page.locator("#ev-save-threshold").click()
+    page.locator("#ls-saved", has_text="editing evaluated version 1").wait_for(timeout=WAIT_MS)
+    sets = page.locator("#label-sets")
+    assert sets.get_by_label("Threshold, 0 to 1 (optional)").input_value() == "0.35"
+    sets.get_by_role("button", name="Save").click()
+    page.locator("#ls-saved", has_text="saved evaluated version 2").wait_for(timeout=WAIT_MS)
+    saved = page.request.get(f"{console.origin}/api/label-sets/evaluated")
+    assert saved.json()["parameters"]["threshold"] == 0.35
 
 
 def test_hostile_text_in_a_label_or_a_text_renders_as_text(page: Page, tmp_path: Path) -> None:

@@ -3,12 +3,15 @@ security headers, and the console's routes' refusals (JSON naming what is wrong,
 
 from __future__ import annotations
 
+import csv
 import http.client
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.cli_runs import write_sample
 from zstc_cli.console.server import CONTENT_SECURITY_POLICY, TOKEN_HEADER, ConsoleServer
 
 
@@ -147,3 +150,59 @@ def test_an_evaluation_of_a_malformed_sample_names_the_line(console: ConsoleServ
     status, body, _ = send(console, "POST", "/console/evaluate", body=payload, headers=own_origin(console))
     assert (status, body["error"]["code"]) == (422, "invalid_sample")
     assert "line 3: empty text" in body["error"]["message"]
+
+
+def _sample_and_classes(tmp_path: Path) -> tuple[str, list[str]]:
+    path = write_sample(tmp_path, 12)
+    with path.open(encoding="utf-8", newline="") as handle:
+        classes = sorted({row["category"] for row in csv.DictReader(handle)})
+    return path.read_text(encoding="utf-8"), classes
+
+
+def test_an_evaluation_of_a_label_set_sends_its_version_but_its_threshold(
+    console: ConsoleServer, tmp_path: Path
+) -> None:
+    # Given a saved set holding the sample's classes, one more label, a description and a threshold
+    sample, classes = _sample_and_classes(tmp_path)
+    parameters = {
+        "candidate_labels": [*classes, "Travel"],
+        "label_descriptions": {classes[0]: "what the first class is about"},
+        "threshold": 0.9,
+    }
+    created = json.dumps({"name": "eval-goals", "parameters": parameters}).encode()
+    status, _, _ = send(console, "POST", "/api/label-sets", body=created, headers=own_origin(console))
+    assert status in {200, 201}
+    # When the sample is evaluated against it
+    payload = {"filename": "sample.csv", "content": sample, "id_column": "id", "label_set": "eval-goals"}
+    status, report, _ = send(
+        console, "POST", "/console/evaluate", body=json.dumps(payload).encode(), headers=own_origin(console)
+    )
+    # Then the report names the exact version, its labels are the classes, and the variant sent its
+    # descriptions but not its threshold (what the evaluation measures)
+    assert status == 200, report
+    assert report["label_set"] == "eval-goals@1"
+    assert report["classes"] == [*classes, "Travel"]
+    first = report["variants"][0]
+    assert first["name"] == "label set eval-goals@1"
+    assert first["parameters"]["label_descriptions"] == parameters["label_descriptions"]
+    assert "threshold" not in first["parameters"]
+    assert sum(map(sum, report["best"]["confusion"])) == 12
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "code", "message"),
+    [
+        ({"label_set": "eval-goals@0"}, 400, "invalid_request", "label_set: "),
+        ({"label_set": "eval-goals", "labels": ["Health"]}, 400, "invalid_request", "leave labels empty"),
+        ({"label_set": 3}, 400, "invalid_request", "label_set must be a string"),
+        ({"label_set": "no-such-set"}, 404, "not_found", "no label set no-such-set"),
+    ],
+)
+def test_an_evaluation_with_a_bad_label_set_is_refused_naming_it(
+    console: ConsoleServer, tmp_path: Path, extra: dict[str, Any], status: int, code: str, message: str
+) -> None:
+    sample, _ = _sample_and_classes(tmp_path)
+    payload = json.dumps({"filename": "sample.csv", "content": sample, **extra}).encode()
+    got, body, _ = send(console, "POST", "/console/evaluate", body=payload, headers=own_origin(console))
+    assert (got, body["error"]["code"]) == (status, code), body
+    assert message in body["error"]["message"]

@@ -1,6 +1,7 @@
 // Evaluate: an annotated sample in; the metrics come from the console server, which runs zstc eval's
 // code (scikit-learn): this page only draws them.
 import { $, call, el, errorText, numberCell, readFile, remember, recall, show, splitLabels } from "./common.js";
+import { loadLabelSetChoices } from "./labelsets.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 let report = null;
@@ -52,7 +53,10 @@ function showThreshold() {
     ? "nothing auto-labelled"
     : `${point.items} of ${report.examples} auto-labelled (coverage ${(point.coverage * 100).toFixed(0)}%), precision ${(point.precision * 100).toFixed(0)}%`;
   show("ev-threshold-out", `${chosen.toFixed(2)}: ${text}`);
-  $("ev-save-threshold").href = `#label-sets?threshold=${chosen.toFixed(2)}`;
+  const target = new URLSearchParams({ threshold: chosen.toFixed(2) });
+  // an evaluated label set is the one to edit: its name, without the version (a save makes the next)
+  if (report.label_set) target.set("label_set", report.label_set.split("@")[0]);
+  $("ev-save-threshold").href = `#label-sets?${target}`;
   drawCurve(report.tradeoff, chosen);
 }
 
@@ -85,7 +89,8 @@ async function run(event) {
     text_column: $("ev-text-column").value,
     truth_column: $("ev-truth-column").value,
     id_column: $("ev-id-column").value || null,
-    labels: splitLabels($("ev-labels").value),
+    labels: $("ev-label-set").value ? [] : splitLabels($("ev-labels").value),
+    label_set: $("ev-label-set").value || null,
     templates: $("ev-templates").value.split(/\r?\n/).map((t) => t.trim()).filter((t) => t),
     multi_label: $("ev-multi").checked,
   };
@@ -95,7 +100,8 @@ async function run(event) {
   try {
     const answer = await call("POST", "/console/evaluate", body);
     if (answer.status !== 200) { show("ev-status", ""); show("ev-error", errorText(answer)); return; }
-    show("ev-status", `${answer.body.examples} examples, ${answer.body.classes.length} classes`);
+    const of = answer.body.label_set ? ` of label set ${answer.body.label_set}` : "";
+    show("ev-status", `${answer.body.examples} examples, ${answer.body.classes.length} classes${of}`);
     remember("evaluation", answer.body);
     render(answer.body);
   } finally {
@@ -106,6 +112,7 @@ async function run(event) {
 export function setupEvaluate() {
   $("ev-form").addEventListener("submit", run);
   $("ev-threshold").addEventListener("input", showThreshold);
+  loadLabelSetChoices($("ev-label-set"));
   const saved = recall("evaluation");
   if (saved) render(saved);
 }

@@ -112,7 +112,9 @@ export function setupLabelSets() {
 }
 
 export function enterLabelSets() {
-  const wanted = new URLSearchParams(location.hash.split("?")[1] || "").get("threshold");
+  const query = new URLSearchParams(location.hash.split("?")[1] || "");
+  const wanted = query.get("threshold");
+  const evaluated = query.get("label_set");
   if (wanted !== null) {
     pendingThreshold = wanted;
     $("ls-threshold").value = wanted;
@@ -120,4 +122,6 @@ export function enterLabelSets() {
     show("ls-saved", `threshold ${wanted} from the evaluation: choose Edit on a set, then Save for its next version`);
   }
   loadList();
+  // the evaluated set opens for editing with the threshold in it: Save makes its next version
+  if (wanted !== null && evaluated) edit(evaluated);
 }
