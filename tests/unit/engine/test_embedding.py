@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 
-from zstc_engine.embedding import EmbeddingClassifier, label_words
+from zstc_engine.embedding import (
+    EXAMPLE_TEMPERATURE,
+    EXAMPLE_WEIGHT,
+    EmbeddingClassifier,
+    label_words,
+    mix_examples,
+)
 from zstc_engine.loading import load_classifier
 from zstc_engine.protocol import ClassificationResult, ClassificationTask
 from zstc_engine.scoring import score_text
@@ -154,3 +161,46 @@ def test_an_identifier_like_label_is_compared_as_words_and_answered_as_given(
     [snake] = minilm.classify(ClassificationTask(texts=text, labels=("card_arrival", "exchange_rate")))
     assert snake.labels == tuple(label.replace(" ", "_") for label in spaced.labels)
     assert snake.scores == pytest.approx(spaced.scores)
+
+
+def _mixture(
+    examples: torch.Tensor, hypotheses: torch.Tensor, probability: Callable[[torch.Tensor], torch.Tensor]
+) -> torch.Tensor:
+    return EXAMPLE_WEIGHT * probability(examples) + (1 - EXAMPLE_WEIGHT) * probability(hypotheses)
+
+
+def test_mix_examples_softmax_at_the_methods_temperature_is_the_mixture_of_both_sources() -> None:
+    # Given two windows' example and hypothesis cosines over three labels
+    examples = torch.tensor([[0.62, 0.55, 0.30], [0.20, 0.41, 0.48]])
+    hypotheses = torch.tensor([[0.21, 0.33, 0.18], [0.35, 0.12, 0.30]])
+    # When they are mixed, single-label
+    mixed = mix_examples(hypotheses, examples, scored_alone=False, threshold=0.25, temperature=0.05)
+    # Then the method's softmax of each window scores it exactly the mixture of both sources' softmax
+    expected = _mixture(examples, hypotheses, lambda s: torch.softmax(s / EXAMPLE_TEMPERATURE, dim=-1))
+    assert torch.allclose(torch.softmax(mixed / 0.05, dim=-1), expected, atol=1e-6)
+
+
+def test_mix_examples_scored_alone_sigmoid_is_the_mixture_of_both_sources_per_label() -> None:
+    # Given example and hypothesis cosines of independently scored labels
+    examples = torch.tensor([[0.62, 0.05, 0.30]])
+    hypotheses = torch.tensor([[0.21, 0.33, 0.18]])
+    # When they are mixed, scored alone, around a threshold of 0.25
+    mixed = mix_examples(hypotheses, examples, scored_alone=True, threshold=0.25, temperature=0.05)
+    # Then the method's sigmoid around the threshold scores each label the mixture of its own sigmoids
+    expected = _mixture(examples, hypotheses, lambda s: torch.sigmoid((s - 0.25) / EXAMPLE_TEMPERATURE))
+    assert torch.allclose(torch.sigmoid((mixed - 0.25) / 0.05), expected, atol=1e-6)
+    # and a label does not depend on the others
+    alone = mix_examples(hypotheses[:, :1], examples[:, :1], scored_alone=True, threshold=0.25, temperature=0.05)
+    assert torch.allclose(alone, mixed[:, :1])
+
+
+@pytest.mark.parametrize("scored_alone", [False, True])
+def test_mix_examples_stays_finite_where_a_probability_would_underflow(scored_alone: bool) -> None:
+    # Given cosines far apart (exp(-200) underflows in float32)
+    examples = torch.tensor([[1.0, -1.0]])
+    hypotheses = torch.tensor([[-1.0, 1.0]])
+    # When they are mixed
+    mixed = mix_examples(hypotheses, examples, scored_alone=scored_alone, threshold=0.25, temperature=0.05)
+    # Then every similarity is finite and the ranking follows the heavier example source
+    assert torch.isfinite(mixed).all()
+    assert mixed[0, 0] > mixed[0, 1]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 import torch
 
-from zstc_engine.embedding import EXAMPLE_WEIGHT, EmbeddingClassifier, phrase_variants
+from zstc_engine.embedding import EXAMPLE_TEMPERATURE, EXAMPLE_WEIGHT, EmbeddingClassifier, phrase_variants
 from zstc_engine.loading import OFFLINE_MODEL_NOTE, default_model_dir, detect_method, load_classifier
 from zstc_engine.protocol import ClassificationTask, parse_request
 from zstc_engine.windows import token_windows
@@ -100,24 +101,52 @@ def test_label_examples_steer_labels_whose_names_say_nothing(minilm: EmbeddingCl
     assert [result.labels[0] for result in results] == ["alpha", "beta"]
 
 
-def test_a_label_with_examples_blends_them_with_its_hypotheses_and_one_without_keeps_its_own(
+def test_label_examples_mix_both_sources_probabilities_and_a_label_without_stands_in_with_its_hypotheses(
     minilm: EmbeddingClassifier,
 ) -> None:
+    # Given a text, two labels whose names say nothing, and examples for the first one only
     texts = ("spend less on food this year",)
     plain = ClassificationTask(texts=texts, labels=("alpha", "beta"))
     [(_, hypotheses)] = minilm.label_similarity([plain])
     task = _examples_task(*texts, examples=(MONEY, ()))
-    [(_, fused)] = minilm.label_similarity([task])
     examples, has = minilm.example_similarity(task, minilm.embed(texts))
     assert has.tolist() == [True, False]
-    expected = EXAMPLE_WEIGHT * examples[:, 0] + (1 - EXAMPLE_WEIGHT) * hypotheses[:, 0]
-    assert torch.allclose(fused[:, 0], expected)
-    assert torch.equal(fused[:, 1], hypotheses[:, 1])
-    # the example similarity: the mean of the prototype's cosine and the nearest example's
+    # When it is classified with the examples
+    [result] = minilm.classify(task)
+    # Then its scores are the mixture of the examples' and the hypotheses' softmax, where the label
+    # without examples takes its hypothesis similarity in the example source
+    example_source = torch.stack([examples[0, 0], hypotheses[0, 1]])
+    expected = EXAMPLE_WEIGHT * torch.softmax(example_source / EXAMPLE_TEMPERATURE, dim=0) + (
+        1 - EXAMPLE_WEIGHT
+    ) * torch.softmax(hypotheses[0] / EXAMPLE_TEMPERATURE, dim=0)
+    scores = dict(zip(result.labels, result.scores, strict=True))
+    assert [scores["alpha"], scores["beta"]] == pytest.approx(expected.tolist(), abs=1e-6)
+    # and the example similarity is the mean of the prototype's cosine and the nearest example's
     vectors = minilm.example_vectors(list(MONEY))
     text = minilm.embed(texts)[0]
     prototype = torch.nn.functional.normalize(vectors.mean(0), dim=-1) @ text
     assert torch.allclose(examples[0, 0], (prototype + (vectors @ text).max()) / 2)
+
+
+def test_multi_label_scores_with_examples_mix_both_sources_sigmoids(minilm: EmbeddingClassifier) -> None:
+    # Given a multi-label task with examples for its first label
+    texts = ("spend less on food this year",)
+    plain = ClassificationTask(texts=texts, labels=("alpha", "beta"), multi_label=True)
+    [(_, hypotheses)] = minilm.label_similarity([plain])
+    task = replace(plain, label_examples=(MONEY, ()))
+    examples, _ = minilm.example_similarity(task, minilm.embed(texts))
+    # When it is classified
+    [result] = minilm.classify(task)
+
+    # Then each label's score is the mixture of its own two sigmoids, independent of the other label
+    def sigmoid(similarity: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid((similarity - minilm.threshold) / EXAMPLE_TEMPERATURE)
+
+    expected = EXAMPLE_WEIGHT * sigmoid(torch.stack([examples[0, 0], hypotheses[0, 1]])) + (
+        1 - EXAMPLE_WEIGHT
+    ) * sigmoid(hypotheses[0])
+    scores = dict(zip(result.labels, result.scores, strict=True))
+    assert [scores["alpha"], scores["beta"]] == pytest.approx(expected.tolist(), abs=1e-6)
 
 
 def test_example_embeddings_are_cached_and_a_long_example_is_the_mean_of_its_windows(
