@@ -190,7 +190,9 @@ def test_mix_examples_scored_alone_sigmoid_is_the_mixture_of_both_sources_per_la
     expected = _mixture(examples, hypotheses, lambda s: torch.sigmoid((s - 0.25) / EXAMPLE_TEMPERATURE))
     assert torch.allclose(torch.sigmoid((mixed - 0.25) / 0.05), expected, atol=1e-6)
     # and a label does not depend on the others
-    alone = mix_examples(hypotheses[:, :1], examples[:, :1], scored_alone=True, threshold=0.25, temperature=0.05)
+    alone = mix_examples(
+        hypotheses[:, :1], examples[:, :1], scored_alone=True, threshold=0.25, temperature=0.05
+    )
     assert torch.allclose(alone, mixed[:, :1])
 
 
