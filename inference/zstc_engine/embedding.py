@@ -54,8 +54,8 @@ EXAMPLE_WEIGHT = 0.7
 docs/decisions.md)."""
 EXAMPLE_TEMPERATURE = 0.1
 """The temperature of both sources' probabilities in :func:`mix_examples` (cosine units; chosen with
-``EXAMPLE_WEIGHT``). Twice the zero-shot default: example similarities of neighbouring labels are
-close, and a sharper softmax lets one near example outvote the hypotheses."""
+``EXAMPLE_WEIGHT``). Twice the zero-shot default: at 0.05 the mixture scores within 0.005 on
+BANKING77 and AG News but 0.06 macro-F1 lower on resolutions' checking half."""
 EXAMPLE_CACHE_SIZE = 8_192
 """Example vectors kept (LRU, by example text): four requests' worth of the API's 2,048 example
 windows; at most 12 MB of MiniLM vectors."""
@@ -328,13 +328,11 @@ def mix_examples(
     softmax (sigmoid) at ``temperature`` scores a window exactly ``p``; ranks follow ``p``. Computed
     in log space: no probability underflows.
     """
-    weights = torch.tensor([EXAMPLE_WEIGHT, 1 - EXAMPLE_WEIGHT], dtype=hypotheses.dtype).log()
+    weights = torch.tensor([EXAMPLE_WEIGHT, 1 - EXAMPLE_WEIGHT], dtype=hypotheses.dtype).log().view(2, 1, 1)
     scaled = torch.stack([examples, hypotheses]) / EXAMPLE_TEMPERATURE  # [sources, windows, labels]
     if not scored_alone:
-        log_p = torch.logsumexp(weights.view(2, 1, 1) + torch.log_softmax(scaled, dim=-1), dim=0)
-        return temperature * log_p
+        return temperature * torch.logsumexp(weights + torch.log_softmax(scaled, dim=-1), dim=0)
     centred = scaled - threshold / EXAMPLE_TEMPERATURE
-    weights = weights.view(2, 1, 1)
     log_p = torch.logsumexp(weights + torch.nn.functional.logsigmoid(centred), dim=0)
     log_not_p = torch.logsumexp(weights + torch.nn.functional.logsigmoid(-centred), dim=0)
     return threshold + temperature * (log_p - log_not_p)
