@@ -13,8 +13,11 @@ defaults were chosen on two data sets by bench/quality.py.
 
 Label examples (``label_examples``): per window, the examples and the hypotheses each give a
 probability per label, and the label's score is their mixture (:func:`mix_examples`):
-``EXAMPLE_WEIGHT x p_examples + (1 - EXAMPLE_WEIGHT) x p_hypotheses``, each a softmax over labels of
-similarity / ``EXAMPLE_TEMPERATURE`` (multi-label: a sigmoid around the threshold). A label's example
+``w x p_examples + (1 - w) x p_hypotheses``, each a softmax over labels of similarity /
+``EXAMPLE_TEMPERATURE`` (multi-label: a sigmoid around the threshold). The weight ``w`` is chosen per
+request from its own examples (:func:`leave_one_out_weight`): the weight, up to
+``EXAMPLE_WEIGHT_MAX``, under which each example, left out of its label's examples, is best explained;
+noisy examples (that resemble other labels' more than their own) get less weight. A label's example
 similarity is the mean of the cosine to its prototype (the normalised mean of its example embeddings)
 and the cosine to its nearest example (:meth:`EmbeddingClassifier.example_similarity`); a label
 without examples stands in the example source with its hypothesis similarity. The rule, the weight
@@ -48,13 +51,16 @@ LABEL_CACHE_SIZE = 16_384
 MiniLM vector is 1.5 KB, so the cache holds at most 25 MB."""
 LABEL_SET_CACHE_SIZE = 8
 """Label sets whose stacked hypothesis matrix is kept (LRU; 500 labels: about 1.5 MB each)."""
-EXAMPLE_WEIGHT = 0.7
-"""The weight of the examples' probabilities beside the hypotheses' in :func:`mix_examples`
-(bench/examples.py: the best worst-target margin over the tuning halves of three shared samples;
-docs/decisions.md)."""
+EXAMPLE_WEIGHT_MAX = 0.7
+"""The largest weight of the examples' probabilities beside the hypotheses' in :func:`mix_examples`
+(bench/examples.py: the best worst-target margin over the tuning halves of three shared samples as a
+fixed weight; docs/decisions.md). Leave-one-out on clean examples asks for more (1.0 on BANKING77 and
+AG News), which is optimistic: a label's examples resemble each other more than new texts do."""
+EXAMPLE_WEIGHT_STEP = 0.05
+"""The grid :func:`leave_one_out_weight` searches: 0, 0.05, ..., ``EXAMPLE_WEIGHT_MAX``."""
 EXAMPLE_TEMPERATURE = 0.1
 """The temperature of both sources' probabilities in :func:`mix_examples` (cosine units; chosen with
-``EXAMPLE_WEIGHT``). Twice the zero-shot default: at 0.05 the mixture scores within 0.005 on
+``EXAMPLE_WEIGHT_MAX``). Twice the zero-shot default: at 0.05 the mixture scores within 0.005 on
 BANKING77 and AG News but 0.06 macro-F1 lower on resolutions' checking half."""
 EXAMPLE_CACHE_SIZE = 8_192
 """Example vectors kept (LRU, by example text): four requests' worth of the API's 2,048 example
@@ -93,6 +99,7 @@ class EmbeddingClassifier(Classifier):
             tuple[tuple[str, ...], tuple[str, ...]], tuple[torch.Tensor, torch.Tensor]
         ] = OrderedDict()
         self._example_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._example_weights: OrderedDict[tuple[Any, ...], float] = OrderedDict()
 
     default_templates = DEFAULT_TEMPLATES
 
@@ -157,6 +164,7 @@ class EmbeddingClassifier(Classifier):
                 best = mix_examples(
                     best,
                     torch.where(has, examples, best),
+                    weight=self.example_weight(task),
                     scored_alone=task.scored_alone,
                     threshold=self.threshold,
                     temperature=self.temperature,
@@ -217,6 +225,26 @@ class EmbeddingClassifier(Classifier):
             1, owner_index.expand(len(window_vectors), -1), similarity, reduce="amax", include_self=False
         )
         return (window_vectors @ prototypes.T + nearest) / 2, has
+
+    def example_weight(self, task: ClassificationTask) -> float:
+        """The weight of ``task``'s examples in :func:`mix_examples` (:func:`leave_one_out_weight` on
+        its examples and label set), kept per label set and examples like the hypothesis matrix."""
+        key = (task.phrases(), task.templates(self.default_templates), task.label_examples)
+        cached = self._example_weights.get(key)
+        if cached is not None:
+            self._example_weights.move_to_end(key)
+            return cached
+        owners = torch.tensor([index for index, texts in enumerate(task.label_examples) for _ in texts])
+        vectors = self.example_vectors([text for texts in task.label_examples for text in texts])
+        hypothesis_vectors, hypothesis_owners = self._label_set(task)
+        similarity = vectors @ hypothesis_vectors.T  # [examples, hypotheses]
+        hypotheses = torch.full((len(vectors), len(task.labels)), -torch.inf, dtype=similarity.dtype)
+        hypotheses.scatter_reduce_(1, hypothesis_owners.expand(len(vectors), -1), similarity, reduce="amax")
+        weight = leave_one_out_weight(vectors, owners, hypotheses)
+        self._example_weights[key] = weight
+        while len(self._example_weights) > LABEL_SET_CACHE_SIZE:
+            self._example_weights.popitem(last=False)
+        return weight
 
     def example_vectors(self, examples: list[str]) -> torch.Tensor:
         """One L2-normalised vector per example, cached by text: an example longer than the model's
@@ -314,6 +342,7 @@ def mix_examples(
     hypotheses: torch.Tensor,
     examples: torch.Tensor,
     *,
+    weight: float,
     scored_alone: bool,
     threshold: float,
     temperature: float,
@@ -323,12 +352,13 @@ def mix_examples(
 
     Each source gives per window a softmax over labels of similarity / ``EXAMPLE_TEMPERATURE``
     (``scored_alone``: per label, a sigmoid of (similarity - ``threshold``) / ``EXAMPLE_TEMPERATURE``),
-    and ``p = EXAMPLE_WEIGHT x p_examples + (1 - EXAMPLE_WEIGHT) x p_hypotheses``. The answer is
+    and ``p = weight x p_examples + (1 - weight) x p_hypotheses`` (``weight`` in [0, 1]; 0 answers
+    the hypotheses' probabilities, the request as if it had no examples, on this temperature). The answer is
     ``temperature x log p`` (``scored_alone``: ``threshold + temperature x logit p``), so the method's
     softmax (sigmoid) at ``temperature`` scores a window exactly ``p``; ranks follow ``p``. Computed
     in log space: no probability underflows.
     """
-    weights = torch.tensor([EXAMPLE_WEIGHT, 1 - EXAMPLE_WEIGHT], dtype=hypotheses.dtype).log().view(2, 1, 1)
+    weights = torch.tensor([weight, 1 - weight], dtype=hypotheses.dtype).log().view(2, 1, 1)
     scaled = torch.stack([examples, hypotheses]) / EXAMPLE_TEMPERATURE  # [sources, windows, labels]
     if not scored_alone:
         return temperature * torch.logsumexp(weights + torch.log_softmax(scaled, dim=-1), dim=0)
@@ -336,6 +366,53 @@ def mix_examples(
     log_p = torch.logsumexp(weights + torch.nn.functional.logsigmoid(centred), dim=0)
     log_not_p = torch.logsumexp(weights + torch.nn.functional.logsigmoid(-centred), dim=0)
     return threshold + temperature * (log_p - log_not_p)
+
+
+def leave_one_out_weight(
+    example_vectors: torch.Tensor, example_owners: torch.Tensor, hypotheses: torch.Tensor
+) -> float:
+    """The examples' weight for :func:`mix_examples`, chosen on the request's own examples.
+
+    ``example_vectors`` ``[examples, dim]`` (L2-normalised), ``example_owners`` ``[examples]`` (the
+    label index of each) and ``hypotheses`` ``[examples, labels]`` (each example's hypothesis
+    similarity per label). Each example is left out of its label's examples (prototype and nearest
+    example without it; a label without examples stands in with its hypothesis similarity, as in
+    :func:`mix_examples`), and the weight on the grid 0, ``EXAMPLE_WEIGHT_STEP``, ...,
+    ``EXAMPLE_WEIGHT_MAX`` that gives the examples' own labels the highest mean log-probability under
+    the single-label mixture wins (ties: the larger weight). Examples whose label has no other example
+    say nothing about the example source and are not counted; with none left, the weight is
+    ``EXAMPLE_WEIGHT_MAX``. Leave-one-out cross-validation of a mixture weight, as in choosing a
+    smoothing parameter (Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 7.10).
+    """
+    count, labels = hypotheses.shape
+    index = torch.arange(count)
+    sums = torch.zeros(labels, example_vectors.shape[1], dtype=example_vectors.dtype)
+    sums.index_add_(0, example_owners, example_vectors)
+    per_label = torch.bincount(example_owners, minlength=labels)
+    prototypes = example_vectors @ torch.nn.functional.normalize(sums, p=2, dim=-1).T
+    without = torch.nn.functional.normalize(sums[example_owners] - example_vectors, p=2, dim=-1)
+    prototypes[index, example_owners] = (example_vectors * without).sum(dim=1)
+    similarity = example_vectors @ example_vectors.T
+    similarity[index, index] = -torch.inf
+    nearest = torch.full((count, labels), -torch.inf, dtype=similarity.dtype)
+    nearest.scatter_reduce_(1, example_owners.expand(count, -1), similarity, reduce="amax")
+    examples = torch.where(per_label > 0, (prototypes + nearest) / 2, hypotheses)
+    counted = per_label[example_owners] > 1
+    if not bool(counted.any()):
+        return EXAMPLE_WEIGHT_MAX
+    own = example_owners[counted]
+    p_examples = torch.softmax(examples[counted] / EXAMPLE_TEMPERATURE, dim=-1)[torch.arange(len(own)), own]
+    p_hypotheses = torch.softmax(hypotheses[counted] / EXAMPLE_TEMPERATURE, dim=-1)[
+        torch.arange(len(own)), own
+    ]
+    steps = round(EXAMPLE_WEIGHT_MAX / EXAMPLE_WEIGHT_STEP)
+    best_weight, best_score = EXAMPLE_WEIGHT_MAX, -torch.inf
+    for step in range(steps, -1, -1):  # from the largest: a tie keeps the larger weight
+        weight = EXAMPLE_WEIGHT_MAX * step / steps
+        score = float(torch.log(weight * p_examples + (1 - weight) * p_hypotheses).mean())
+        if score > best_score:
+            best_weight, best_score = weight, score
+    return best_weight
 
 
 def rank_labels(similarity: torch.Tensor) -> list[int]:

@@ -11,9 +11,10 @@ import torch
 
 from zstc_engine.embedding import (
     EXAMPLE_TEMPERATURE,
-    EXAMPLE_WEIGHT,
+    EXAMPLE_WEIGHT_MAX,
     EmbeddingClassifier,
     label_words,
+    leave_one_out_weight,
     mix_examples,
 )
 from zstc_engine.loading import load_classifier
@@ -163,10 +164,14 @@ def test_an_identifier_like_label_is_compared_as_words_and_answered_as_given(
     assert snake.scores == pytest.approx(spaced.scores)
 
 
+WEIGHT = 0.6
+"""A weight of the examples for the tests of :func:`mix_examples` (any in [0, 1])."""
+
+
 def _mixture(
     examples: torch.Tensor, hypotheses: torch.Tensor, probability: Callable[[torch.Tensor], torch.Tensor]
 ) -> torch.Tensor:
-    return EXAMPLE_WEIGHT * probability(examples) + (1 - EXAMPLE_WEIGHT) * probability(hypotheses)
+    return WEIGHT * probability(examples) + (1 - WEIGHT) * probability(hypotheses)
 
 
 def test_mix_examples_softmax_at_the_methods_temperature_is_the_mixture_of_both_sources() -> None:
@@ -174,7 +179,9 @@ def test_mix_examples_softmax_at_the_methods_temperature_is_the_mixture_of_both_
     examples = torch.tensor([[0.62, 0.55, 0.30], [0.20, 0.41, 0.48]])
     hypotheses = torch.tensor([[0.21, 0.33, 0.18], [0.35, 0.12, 0.30]])
     # When they are mixed, single-label
-    mixed = mix_examples(hypotheses, examples, scored_alone=False, threshold=0.25, temperature=0.05)
+    mixed = mix_examples(
+        hypotheses, examples, weight=WEIGHT, scored_alone=False, threshold=0.25, temperature=0.05
+    )
     # Then the method's softmax of each window scores it exactly the mixture of both sources' softmax
     expected = _mixture(examples, hypotheses, lambda s: torch.softmax(s / EXAMPLE_TEMPERATURE, dim=-1))
     assert torch.allclose(torch.softmax(mixed / 0.05, dim=-1), expected, atol=1e-6)
@@ -185,13 +192,15 @@ def test_mix_examples_scored_alone_sigmoid_is_the_mixture_of_both_sources_per_la
     examples = torch.tensor([[0.62, 0.05, 0.30]])
     hypotheses = torch.tensor([[0.21, 0.33, 0.18]])
     # When they are mixed, scored alone, around a threshold of 0.25
-    mixed = mix_examples(hypotheses, examples, scored_alone=True, threshold=0.25, temperature=0.05)
+    mixed = mix_examples(
+        hypotheses, examples, weight=WEIGHT, scored_alone=True, threshold=0.25, temperature=0.05
+    )
     # Then the method's sigmoid around the threshold scores each label the mixture of its own sigmoids
     expected = _mixture(examples, hypotheses, lambda s: torch.sigmoid((s - 0.25) / EXAMPLE_TEMPERATURE))
     assert torch.allclose(torch.sigmoid((mixed - 0.25) / 0.05), expected, atol=1e-6)
     # and a label does not depend on the others
     alone = mix_examples(
-        hypotheses[:, :1], examples[:, :1], scored_alone=True, threshold=0.25, temperature=0.05
+        hypotheses[:, :1], examples[:, :1], weight=WEIGHT, scored_alone=True, threshold=0.25, temperature=0.05
     )
     assert torch.allclose(alone, mixed[:, :1])
 
@@ -202,7 +211,52 @@ def test_mix_examples_stays_finite_where_a_probability_would_underflow(scored_al
     examples = torch.tensor([[1.0, -1.0]])
     hypotheses = torch.tensor([[-1.0, 1.0]])
     # When they are mixed
-    mixed = mix_examples(hypotheses, examples, scored_alone=scored_alone, threshold=0.25, temperature=0.05)
+    mixed = mix_examples(
+        hypotheses, examples, weight=WEIGHT, scored_alone=scored_alone, threshold=0.25, temperature=0.05
+    )
     # Then every similarity is finite and the ranking follows the heavier example source
     assert torch.isfinite(mixed).all()
     assert mixed[0, 0] > mixed[0, 1]
+
+
+def _unit(*rows: list[float]) -> torch.Tensor:
+    return torch.nn.functional.normalize(torch.tensor(rows, dtype=torch.float32), dim=-1)
+
+
+def test_leave_one_out_weight_trusts_examples_that_resemble_their_own_label() -> None:
+    # Given two labels whose examples cluster apart, and hypotheses that cannot tell them apart
+    vectors = _unit([1, 0.1, 0, 0], [1, 0, 0.1, 0], [0, 1, 0, 0.1], [0.1, 1, 0, 0])
+    owners = torch.tensor([0, 0, 1, 1])
+    hypotheses = torch.full((4, 2), 0.2)
+    # Then the examples get the largest weight
+    assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MAX
+
+
+def test_leave_one_out_weight_drops_examples_that_resemble_another_label_more() -> None:
+    # Given examples each nearer to the other label's examples than to its own, and hypotheses that
+    # point to the right labels
+    vectors = _unit([1, 0, 0, 0], [0, 1, 0.1, 0], [0, 1, 0, 0], [1, 0, 0.1, 0])
+    owners = torch.tensor([0, 0, 1, 1])
+    hypotheses = torch.tensor([[0.5, 0.1], [0.5, 0.1], [0.1, 0.5], [0.1, 0.5]])
+    # Then the hypotheses decide alone
+    assert leave_one_out_weight(vectors, owners, hypotheses) == 0.0
+
+
+def test_leave_one_out_weight_takes_the_largest_weight_when_no_label_has_two_examples() -> None:
+    # Given one example per label, and a third label without examples
+    vectors = _unit([1, 0, 0, 0], [0, 1, 0, 0])
+    owners = torch.tensor([0, 1])
+    hypotheses = torch.tensor([[0.1, 0.5, 0.3], [0.5, 0.1, 0.3]])
+    # Then there is nothing to leave out: the largest weight
+    assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MAX
+
+
+def test_leave_one_out_weight_lets_a_label_without_examples_stand_in_with_its_hypotheses() -> None:
+    # Given clean examples for two labels and a third label without examples that the hypotheses favour
+    vectors = _unit([1, 0.1, 0, 0], [1, 0, 0.1, 0], [0, 1, 0, 0.1], [0.1, 1, 0, 0])
+    owners = torch.tensor([0, 0, 1, 1])
+    hypotheses = torch.tensor([[0.2, 0.2, 0.6]] * 4)
+    # Then the weight is a grid value, finite: the third label's example source is its hypotheses
+    weight = leave_one_out_weight(vectors, owners, hypotheses)
+    assert 0.0 <= weight <= EXAMPLE_WEIGHT_MAX
+    assert weight == EXAMPLE_WEIGHT_MAX  # the examples still explain their labels better

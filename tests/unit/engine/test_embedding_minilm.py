@@ -8,7 +8,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from zstc_engine.embedding import EXAMPLE_TEMPERATURE, EXAMPLE_WEIGHT, EmbeddingClassifier, phrase_variants
+from zstc_engine.embedding import (
+    EXAMPLE_TEMPERATURE,
+    EXAMPLE_WEIGHT_MAX,
+    EmbeddingClassifier,
+    phrase_variants,
+)
 from zstc_engine.loading import OFFLINE_MODEL_NOTE, default_model_dir, detect_method, load_classifier
 from zstc_engine.protocol import ClassificationTask, parse_request
 from zstc_engine.windows import token_windows
@@ -116,8 +121,9 @@ def test_label_examples_mix_both_sources_probabilities_and_a_label_without_stand
     # Then its scores are the mixture of the examples' and the hypotheses' softmax, where the label
     # without examples takes its hypothesis similarity in the example source
     example_source = torch.stack([examples[0, 0], hypotheses[0, 1]])
-    expected = EXAMPLE_WEIGHT * torch.softmax(example_source / EXAMPLE_TEMPERATURE, dim=0) + (
-        1 - EXAMPLE_WEIGHT
+    weight = minilm.example_weight(task)
+    expected = weight * torch.softmax(example_source / EXAMPLE_TEMPERATURE, dim=0) + (
+        1 - weight
     ) * torch.softmax(hypotheses[0] / EXAMPLE_TEMPERATURE, dim=0)
     scores = dict(zip(result.labels, result.scores, strict=True))
     assert [scores["alpha"], scores["beta"]] == pytest.approx(expected.tolist(), abs=1e-6)
@@ -126,6 +132,21 @@ def test_label_examples_mix_both_sources_probabilities_and_a_label_without_stand
     text = minilm.embed(texts)[0]
     prototype = torch.nn.functional.normalize(vectors.mean(0), dim=-1) @ text
     assert torch.allclose(examples[0, 0], (prototype + (vectors @ text).max()) / 2)
+
+
+def test_the_example_weight_is_lower_for_examples_that_mix_up_their_labels(
+    minilm: EmbeddingClassifier,
+) -> None:
+    # Given labels whose names say nothing, with money and sport examples kept apart, or mixed up
+    kept_apart = _examples_task("x", examples=(MONEY, SPORT))
+    mixed_up = _examples_task("x", examples=((MONEY[0], SPORT[0], MONEY[1]), (SPORT[1], MONEY[2], SPORT[2])))
+    # Then examples that explain their own labels carry the largest weight, mixed-up ones less
+    assert minilm.example_weight(kept_apart) == EXAMPLE_WEIGHT_MAX
+    assert minilm.example_weight(mixed_up) < EXAMPLE_WEIGHT_MAX
+    # and the weight is kept per label set and examples
+    kept = len(minilm._example_weights)
+    assert minilm.example_weight(kept_apart) == EXAMPLE_WEIGHT_MAX
+    assert len(minilm._example_weights) == kept
 
 
 def test_multi_label_scores_with_examples_mix_both_sources_sigmoids(minilm: EmbeddingClassifier) -> None:
@@ -142,9 +163,10 @@ def test_multi_label_scores_with_examples_mix_both_sources_sigmoids(minilm: Embe
     def sigmoid(similarity: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid((similarity - minilm.threshold) / EXAMPLE_TEMPERATURE)
 
-    expected = EXAMPLE_WEIGHT * sigmoid(torch.stack([examples[0, 0], hypotheses[0, 1]])) + (
-        1 - EXAMPLE_WEIGHT
-    ) * sigmoid(hypotheses[0])
+    weight = minilm.example_weight(task)
+    expected = weight * sigmoid(torch.stack([examples[0, 0], hypotheses[0, 1]])) + (1 - weight) * sigmoid(
+        hypotheses[0]
+    )
     scores = dict(zip(result.labels, result.scores, strict=True))
     assert [scores["alpha"], scores["beta"]] == pytest.approx(expected.tolist(), abs=1e-6)
 
