@@ -106,6 +106,7 @@ console-screenshots: $(BIN)/.installed chromium
 	ZSTC_CONSOLE_SCREENSHOTS=$(abspath docs/images) $(BIN)/pytest tests/e2e/console/test_pages.py -q -p no:cacheprovider
 
 bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet --group bench
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/api_overhead.py
 	$(BIN)/python bench/engine.py

@@ -6,18 +6,25 @@ p50 per request once the label set is cached, beside the per-label Python loop t
 (its hypotheses embedded) and the memory the caches and the process hold at 500 labels.
 (2) NLI method: a BART with bart-large-mnli's shape and random weights (--layers per stack; weights
 do not change speed), its tokenizer trained on the samples, with the packaged MiniLM as retriever;
---nli-texts texts per request, the default shortlist (on above 24 labels) and none (every label).
-(3) Shortlist recall: how often the true label is among the retriever's top k on the BANKING77 sample.
+--nli-texts texts per request, the default shortlist (above 32 labels, its size per text) on both label
+sets below, ratios against 16 labels, and the mean k it chose; part ``nli-full``: no shortlist (every
+label), the linear curve.
+(3) Shortlist recall: how often the true label is among the retriever's top k on the BANKING77 sample,
+at fixed k and with the default shortlist per half (even rows | odd rows) with its mean k; and the
+default's k (and recall) when the 77 intents are among 500 labels of either set.
 
-Labels beyond BANKING77's 77 are its labels with a number ("card arrival 2"), so lengths stay realistic.
-Rounds alternate label counts; medians are reported. The machine may be shared: read ratios.
+Two label sets beyond BANKING77's 77 intents: ``numbered``, its labels again with a number ("card arrival
+2"), near-duplicates that a retriever cannot tell apart (the worst case for a shortlist sized by the
+retriever's confidence); ``distinct``, the intents then job titles (Faker's en_US job provider, the
+``bench`` dependency group), distinct labels of realistic lengths that no text is about. Rounds
+alternate label counts; medians are reported. The machine may be shared: read ratios.
 
 (4) Defaults on the three shared samples, on each half (even and odd rows): majority baseline, the old
 default (labels as written) and the new one (identifier-like labels as words), accuracy / macro-F1.
 BANKING77 also with its labels as the data set publishes them (``card_arrival``).
 
 Usage: .venv/bin/python bench/labels.py [--rounds 3] [--layers 3] [--nli-texts 8]
-       [--parts embedding,nli,recall,quality]
+       [--parts embedding,nli,nli-full,recall,quality]
 """
 
 from __future__ import annotations
@@ -61,11 +68,35 @@ def load(path: Path) -> tuple[list[str], list[str]]:
     return [r["text"] for r in rows], [r["category"] for r in rows]
 
 
-def label_set(base: list[str], count: int) -> tuple[str, ...]:
-    """``count`` labels: the base labels, then the base labels numbered."""
+def label_set(base: list[str], count: int, distinct: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """``count`` labels: the base labels, then ``distinct`` ones, else the base labels numbered."""
+    if distinct:
+        return (*base, *distinct)[:count]
     return tuple(
         base[i % len(base)] + (f" {i // len(base) + 1}" if i >= len(base) else "") for i in range(count)
     )
+
+
+def job_titles(count: int) -> tuple[str, ...]:
+    """``count`` job titles spread evenly over Faker's en_US list (639, alphabetical; the ``bench``
+    dependency group of pyproject.toml)."""
+    try:
+        from faker.providers.job.en_US import Provider  # noqa: PLC0415
+    except ImportError:
+        sys.exit(
+            "bench/labels.py needs Faker for its distinct label set: .venv/bin/pip install --group bench"
+        )
+    jobs = sorted(Provider.jobs)
+    return tuple(jobs[i * len(jobs) // count] for i in range(count))
+
+
+def label_sets(base: list[str]) -> dict[str, Callable[[int], tuple[str, ...]]]:
+    """The two ways to 500 labels from BANKING77's intents: numbered near-duplicates, distinct titles."""
+    distinct = job_titles(max(COUNTS) - len(base))
+    return {
+        "numbered": lambda count: label_set(base, count),
+        "distinct": lambda count: label_set(base, count, distinct),
+    }
 
 
 def rss_mb() -> float:
@@ -103,12 +134,18 @@ def timed(runs: dict[Any, Callable[[], object]], rounds: int) -> dict[Any, float
     return {key: statistics.median(values) for key, values in timings.items()}
 
 
-def table(title: str, texts: int, seconds: dict[int, float]) -> None:
-    """Rows of texts/s, p50 per request and ratio against 4 labels."""
+def table(title: str, texts: int, seconds: dict[int, float], mean_k: dict[int, float] | None = None) -> None:
+    """Rows of texts/s, p50 per request, ratio against 4 labels (texts/s) and time per text against
+    16 labels; with ``mean_k``, the labels the NLI model scored per text."""
     print(title)
-    print(f"  {'labels':>6s} {'texts/s':>9s} {'p50 ms':>9s} {'vs 4':>6s}")
+    print(
+        f"  {'labels':>6s} {'texts/s':>9s} {'p50 ms':>9s} {'vs 4':>6s} {'time vs 16':>10s}"
+        + (f" {'mean k':>7s}" if mean_k else "")
+    )
     for count, value in seconds.items():
-        print(f"  {count:6d} {texts / value:9.1f} {value * 1000:9.1f} {seconds[COUNTS[0]] / value:5.2f}x")
+        row = f"  {count:6d} {texts / value:9.1f} {value * 1000:9.1f} {seconds[COUNTS[0]] / value:5.2f}x"
+        row += f" {value / seconds[16]:9.2f}x"
+        print(row + (f" {mean_k[count]:7.1f}" if mean_k else ""))
 
 
 def embedding_part(base: list[str], texts: list[str], rounds: int) -> None:
@@ -142,68 +179,122 @@ def embedding_part(base: list[str], texts: list[str], rounds: int) -> None:
     )
 
 
-def nli_part(base: list[str], texts: list[str], corpus: list[str], layers: int, rounds: int) -> None:
-    """(2): NLI with the default shortlist and without, per label count."""
+def default_shortlist_words() -> str:
+    """The default shortlist's rule in words, for the tables' titles."""
+    rule = DEFAULT_SHORTLIST
+    return (
+        f"default shortlist above {SHORTLIST_ABOVE} labels: per text the fewest labels holding "
+        f"{rule.mass:.0%} of the retriever's softmax at temperature {rule.temperature}, "
+        f"k {rule.min_k}-{rule.max_k}"
+    )
+
+
+def nli_part(
+    base: list[str], texts: list[str], corpus: list[str], layers: int, rounds: int, *, full: bool
+) -> None:
+    """(2): NLI with the default shortlist on both label sets, and (``full``) without it."""
     from tests.support.tiny_models import build_bart_nli  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory() as scratch:
         directory = build_bart_nli(Path(scratch) / "bart-large-mnli-shape", corpus, layers=layers)
         classifier = load_classifier(directory, environ={})
     assert isinstance(classifier, NliClassifier)
-    shortlisted = {
-        n: ClassificationTask(texts=tuple(texts), labels=label_set(base, n), is_batch=True) for n in COUNTS
-    }
-    full = {
-        n: ClassificationTask(texts=tuple(texts), labels=label_set(base, n), is_batch=True, shortlist=False)
-        for n in COUNTS
-    }
-    for task in shortlisted.values():  # label sets cached in the retriever
-        classifier.classify(task)
+    sets = label_sets(base)
+    tasks = {
+        labels: ClassificationTask(texts=tuple(texts), labels=labels, is_batch=True)
+        for make in sets.values()
+        for labels in map(make, COUNTS)
+    }  # the sets share their first 77 labels: those requests are timed once
+    mean_k = {}
+    for labels, task in tasks.items():  # label sets cached in the retriever; the k each text gets
+        results = classifier.classify(task)
+        mean_k[labels] = statistics.mean(len(r.shortlist or r.labels) for r in results)
     rss = rss_mb()
-    with_shortlist = timed({n: (lambda t=t: classifier.classify(t)) for n, t in shortlisted.items()}, rounds)
-    cheap = {n: t for n, t in full.items() if n <= 77}
-    without = timed({n: (lambda t=t: classifier.classify(t)) for n, t in cheap.items()}, rounds)
-    without.update(timed({n: (lambda t=t: classifier.classify(t)) for n, t in full.items() if n > 77}, 1))
+    seconds = timed({labels: (lambda t=t: classifier.classify(t)) for labels, t in tasks.items()}, rounds)
     print(
         f"\n(2) NLI method: BART, bart-large-mnli's shape, {layers}+{layers} layers, random weights "
-        f"({classifier.linear_kernel} Linear), {len(texts)} texts per request, retriever MiniLM"
+        f"({classifier.linear_kernel} Linear), {len(texts)} texts per request, retriever MiniLM;"
+        f" {default_shortlist_words()}"
     )
-    table(
-        f"  default shortlist (k = {DEFAULT_SHORTLIST} above {SHORTLIST_ABOVE} labels):",
-        len(texts),
-        with_shortlist,
+    for name, make in sets.items():
+        table(
+            f"  {name} labels, default shortlist:",
+            len(texts),
+            {n: seconds[make(n)] for n in COUNTS},
+            {n: mean_k[make(n)] for n in COUNTS},
+        )
+    at_k = ClassificationTask(
+        texts=tuple(texts), labels=label_set(base, DEFAULT_SHORTLIST.max_k), is_batch=True
     )
-    table("  no shortlist (every label; 150 and 500 labels: one round):", len(texts), without)
-    at_k = ClassificationTask(texts=tuple(texts), labels=label_set(base, DEFAULT_SHORTLIST), is_batch=True)
     plain_k = timed({0: lambda: classifier.classify(at_k)}, rounds)[0]
-    print(
-        f"  {DEFAULT_SHORTLIST} labels, every label scored: {len(texts) / plain_k:.1f} texts/s;"
-        f" 500 labels with the shortlist at {plain_k / with_shortlist[500]:.2f}x its speed"
-    )
-    ratio = with_shortlist[500] / with_shortlist[16]
-    print(f"  time per text at 500 labels with the shortlist / at 16 labels: {ratio:.2f}x (target <= 2x)")
+    print(f"  {DEFAULT_SHORTLIST.max_k} labels, every label scored: {len(texts) / plain_k:.1f} texts/s")
+    for name, make in sets.items():
+        ratio = seconds[make(500)] / seconds[make(16)]
+        print(
+            f"  {name}: time per text at 500 labels with the shortlist / at 16 labels: {ratio:.2f}x "
+            f"(target <= 2x), mean k {mean_k[make(500)]:.1f}"
+        )
     print(f"  process RSS at 500 labels (both models): {rss:.0f} MB")
+    if full:
+        numbered = sets["numbered"]
+        plain = {
+            n: ClassificationTask(texts=tuple(texts), labels=numbered(n), is_batch=True, shortlist=False)
+            for n in COUNTS
+        }
+        without = timed(
+            {n: (lambda t=t: classifier.classify(t)) for n, t in plain.items() if n <= 77}, rounds
+        )
+        without.update(
+            timed({n: (lambda t=t: classifier.classify(t)) for n, t in plain.items() if n > 77}, 1)
+        )
+        table("  no shortlist (every label; 150 and 500 labels: one round):", len(texts), without)
 
 
-def recall_part(texts: list[str], truth: list[str]) -> None:
-    """(3): recall of the true label in the retriever's top k (the engine's own retriever path)."""
-    classifier = load_classifier(environ={})
-    assert isinstance(classifier, EmbeddingClassifier)
-    labels = tuple(sorted(set(truth)))
+def shortlist_positions(
+    classifier: EmbeddingClassifier, labels: tuple[str, ...], texts: list[str], truth: list[str]
+) -> tuple[list[int], list[int]]:
+    """Per text: the true label's place in the retriever's ranking of ``labels`` (0: first), and the k
+    the default shortlist gives it (the engine's own retriever path: the retriever's default templates)."""
     positions: list[int] = []
+    sizes: list[int] = []
     for start in range(0, len(texts), 32):
         task = ClassificationTask(texts=tuple(texts[start : start + 32]), labels=labels, is_batch=True)
         [(plan, similarity)] = classifier.label_similarity([task])
         offset = 0
         for (_, windows), category in zip(plan, truth[start : start + 32], strict=True):
-            ranking = rank_labels(similarity[offset : offset + len(windows)])
+            per_window = similarity[offset : offset + len(windows)]
             offset += len(windows)
-            positions.append(ranking.index(labels.index(category)))
-    print(
-        f"\n(3) shortlist recall on the BANKING77 sample ({len(texts)} rows, {len(labels)} labels),"
-        " retriever MiniLM"
-    )
-    print("  " + "  ".join(f"k={k}: {sum(p < k for p in positions) / len(positions):.3f}" for k in RECALL_KS))
+            positions.append(rank_labels(per_window).index(labels.index(category)))
+            sizes.append(DEFAULT_SHORTLIST.size(per_window.max(dim=0).values))
+    return positions, sizes
+
+
+def recall_part(base: list[str], texts: list[str], truth: list[str]) -> None:
+    """(3): recall of the true label in the retriever's top k, fixed and the default's, per half."""
+    classifier = load_classifier(environ={})
+    assert isinstance(classifier, EmbeddingClassifier)
+    sets = label_sets(base)
+    print(f"\n(3) shortlist recall on the BANKING77 sample ({len(texts)} rows), retriever MiniLM")
+    for name, labels in (
+        (f"{len(base)} intents", tuple(base)),
+        ("numbered, 500 labels", sets["numbered"](500)),
+        ("distinct, 500 labels", sets["distinct"](500)),
+    ):
+        positions, sizes = shortlist_positions(classifier, labels, texts, truth)
+        if len(labels) == len(base):
+            fixed = [f"k={k}: {sum(p < k for p in positions) / len(positions):.3f}" for k in RECALL_KS]
+            print(f"  {name}, fixed k: " + "  ".join(fixed))
+        halves = []
+        for half in (0, 1):
+            held = [p < k for p, k in zip(positions[half::2], sizes[half::2], strict=True)]
+            ks = sizes[half::2]
+            at_max = sum(k == DEFAULT_SHORTLIST.max_k for k in ks) / len(ks)
+            halves.append(
+                f"recall {sum(held) / len(held):.3f}, mean k {statistics.mean(ks):.1f}, "
+                f"k = {DEFAULT_SHORTLIST.max_k} for {at_max:.0%}"
+            )
+        print(f"  {name}, default shortlist (even | odd rows): " + " | ".join(halves))
+    print(f"  ({default_shortlist_words()}; numbered: recall of the unnumbered intent only)")
 
 
 QUALITY_SAMPLES = ("banking77-sample.csv", "resolutions-sample.csv", "agnews-sample.csv")
@@ -261,7 +352,7 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=3, help="encoder and decoder layers of the BART")
     parser.add_argument("--texts", type=int, default=64, help="texts per request, embedding method")
     parser.add_argument("--nli-texts", type=int, default=8, help="texts per request, NLI method")
-    parser.add_argument("--parts", default="embedding,nli,recall,quality")
+    parser.add_argument("--parts", default="embedding,nli,nli-full,recall,quality")
     args = parser.parse_args()
     texts, truth = load(args.data / BANKING)
     base = sorted(set(truth))
@@ -270,9 +361,9 @@ def main() -> None:
     if "embedding" in parts:
         embedding_part(base, texts[: args.texts], args.rounds)
     if "nli" in parts:
-        nli_part(base, texts[: args.nli_texts], texts, args.layers, args.rounds)
+        nli_part(base, texts[: args.nli_texts], texts, args.layers, args.rounds, full="nli-full" in parts)
     if "recall" in parts:
-        recall_part(texts, truth)
+        recall_part(base, texts, truth)
     if "quality" in parts:
         quality_part(args.data)
 

@@ -21,21 +21,24 @@ def _shortlisted_answer(text: str, labels: list[str], k: int) -> dict[str, Any]:
     return {"sequence": text, "labels": labels, "scores": scores, "shortlist": labels[:k]}
 
 
-def test_500_labels_are_accepted_and_the_shortlist_is_returned(
+def test_500_labels_are_accepted_and_each_texts_shortlist_is_returned(
     api: ApiHandlerClient, moto: MotoHarness
 ) -> None:
-    # Given an endpoint that shortlists 32 of 500 labels
-    text = "where is the card you sent me? (many labels)"
-    moto.queue_endpoint_results([_shortlisted_answer(text, MANY, limits.DEFAULT_SHORTLIST)])
-    # When a client asks with 500 labels
-    response = api.classify({"inputs": text, "parameters": {"candidate_labels": MANY}})
-    # Then the answer lists every label and names the scored ones
-    assert response.status == 200, response.body
-    assert len(response.body["labels"]) == limits.MAX_LABELS
-    assert response.body["shortlist"] == MANY[: limits.DEFAULT_SHORTLIST]
-    assert response.body["scores"][limits.DEFAULT_SHORTLIST :] == [0.0] * (
-        limits.MAX_LABELS - limits.DEFAULT_SHORTLIST
+    # Given an endpoint whose default shortlist sizes itself per text: 12 labels of 500 for a text its
+    # retriever is sure about, the most (the budget's) for an ambiguous one
+    texts = ["where is the card you sent me? (many labels)", "something about money? (many labels)"]
+    sizes = [12, limits.DEFAULT_SHORTLIST_MAX_K]
+    moto.queue_endpoint_results(
+        [[_shortlisted_answer(text, MANY, k) for text, k in zip(texts, sizes, strict=True)]]
     )
+    # When a client asks with 500 labels
+    response = api.classify({"inputs": texts, "parameters": {"candidate_labels": MANY}})
+    # Then each answer lists every label and names its own scored ones
+    assert response.status == 200, response.body
+    for answer, k in zip(response.body, sizes, strict=True):
+        assert len(answer["labels"]) == limits.MAX_LABELS
+        assert answer["shortlist"] == MANY[:k]
+        assert answer["scores"][k:] == [0.0] * (limits.MAX_LABELS - k)
 
 
 def test_top_k_answers_list_the_best_labels_only(api: ApiHandlerClient, moto: MotoHarness) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_engine.classifier import classify_each
@@ -16,6 +17,7 @@ from zstc_engine.nli import (
     DEFAULT_SHORTLIST,
     NLI_EXAMPLE_WEIGHT,
     SHORTLIST_ABOVE,
+    AdaptiveShortlist,
     ExamplesUnavailableError,
     NliClassifier,
     ShortlistUnavailableError,
@@ -48,35 +50,94 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> CountingNli:
     return loaded
 
 
-def _retriever_ranking(engine: NliClassifier, task: ClassificationTask) -> list[list[int]]:
+def _retriever_ranking(engine: NliClassifier, task: ClassificationTask) -> list[tuple[list[int], int]]:
+    """Per text: the retriever's ranking of the labels and the default shortlist's k for it."""
     assert engine.retriever is not None
     [(plan, similarity)] = engine.retriever.label_similarity([task])
     rankings, offset = [], 0
     for _, windows in plan:
-        rankings.append(rank_labels(similarity[offset : offset + len(windows)]))
+        per_window = similarity[offset : offset + len(windows)]
+        rankings.append((rank_labels(per_window), DEFAULT_SHORTLIST.size(per_window.max(dim=0).values)))
         offset += len(windows)
     return rankings
 
 
-def test_many_labels_are_shortlisted_by_default_and_the_top_k_scored(engine: CountingNli) -> None:
+def test_many_labels_get_the_default_shortlist_sized_per_text(engine: CountingNli) -> None:
     # Given more labels than the default threshold and no shortlist parameter
     assert len(LABELS) > SHORTLIST_ABOVE
     task = ClassificationTask(texts=TEXTS, labels=LABELS, is_batch=True)
     engine.pairs.clear()
     results = engine.classify(task)
-    # Then the model scored k pairs per text, the retriever's top k
-    assert engine.pairs == [DEFAULT_SHORTLIST * len(TEXTS)]
-    for result, ranking in zip(results, _retriever_ranking(engine, task), strict=True):
-        top = {LABELS[i] for i in ranking[:DEFAULT_SHORTLIST]}
+    ranked = _retriever_ranking(engine, task)
+    # Then each text had the k its retriever similarities give, within the rule's bounds, and the model
+    # scored those pairs only: the retriever's top k of each text
+    assert engine.pairs == [sum(k for _, k in ranked)]
+    for result, (ranking, k) in zip(results, ranked, strict=True):
+        assert DEFAULT_SHORTLIST.min_k <= k <= DEFAULT_SHORTLIST.max_k
         assert result.shortlist is not None
-        assert set(result.shortlist) == top
+        assert len(result.shortlist) == k
+        assert set(result.shortlist) == {LABELS[i] for i in ranking[:k]}
         # every label is listed; the scored ones first, summing to 1, the rest 0 in the retriever's order
         assert set(result.labels) == set(LABELS)
-        assert result.labels[:DEFAULT_SHORTLIST] == result.shortlist
+        assert result.labels[:k] == result.shortlist
         assert sum(result.scores) == pytest.approx(1.0)
-        assert set(result.scores[DEFAULT_SHORTLIST:]) == {0.0}
-        rest = [LABELS[i] for i in ranking[DEFAULT_SHORTLIST:]]
-        assert list(result.labels[DEFAULT_SHORTLIST:]) == rest
+        assert set(result.scores[k:]) == {0.0}
+        assert list(result.labels[k:]) == [LABELS[i] for i in ranking[k:]]
+
+
+def test_texts_with_different_shortlist_sizes_share_one_batch(engine: CountingNli) -> None:
+    # Given two requests scored together, with shortlists of 3 and 7 labels
+    tasks = [
+        ClassificationTask(texts=TEXTS, labels=LABELS, shortlist=k, is_batch=True, multi_label=True)
+        for k in (3, 7)
+    ]
+    engine.pairs.clear()
+    together = engine.classify_many(tasks)
+    # Then each text's scores are those it gets alone (its pairs were found in the shared batch)
+    assert engine.pairs == [(3 + 7) * len(TEXTS)]
+    for task, results in zip(tasks, together, strict=True):
+        for text, result in zip(TEXTS, results, strict=True):
+            [alone] = engine.classify(replace(task, texts=(text,), is_batch=False))
+            assert result.shortlist is not None
+            assert len(result.shortlist) == task.shortlist
+            assert result.labels == alone.labels
+            assert result.scores == pytest.approx(alone.scores, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("similarity", "expected"),
+    [
+        # one label far ahead: it holds all the softmax, so the fewest allowed
+        ([0.9, *[0.1] * 99], DEFAULT_SHORTLIST.min_k),
+        # every label alike: the mass is spread over all of them, so the most allowed
+        ([0.5] * 100, DEFAULT_SHORTLIST.max_k),
+        # 16 labels alike far ahead of the rest: those 16
+        ([0.9] * 16 + [0.1] * 84, 16),
+        # fewer labels than the minimum: every label
+        ([0.9, 0.1, 0.1], 3),
+    ],
+    ids=["sure", "flat", "sixteen-ahead", "few-labels"],
+)
+def test_the_default_shortlist_keeps_the_fewest_labels_holding_its_mass(
+    similarity: list[float], expected: int
+) -> None:
+    assert DEFAULT_SHORTLIST.size(torch.tensor(similarity)) == expected
+
+
+def test_a_shortlist_that_would_cover_every_label_is_plain_nli(engine: CountingNli) -> None:
+    # Given a default rule whose k reaches the label count (a low threshold, a high minimum)
+    saved = engine.default_shortlist, engine.shortlist_above
+    engine.default_shortlist = AdaptiveShortlist(min_k=10, max_k=50, mass=0.99, temperature=0.05)
+    engine.shortlist_above = 4
+    try:
+        engine.pairs.clear()
+        [result] = engine.classify(ClassificationTask(texts=TEXTS[:1], labels=LABELS[:10]))
+    finally:
+        engine.default_shortlist, engine.shortlist_above = saved
+    # Then every label is scored as the pipeline would, and the answer names no shortlist
+    assert engine.pairs == [10]
+    assert result.shortlist is None
+    assert min(result.scores) > 0
 
 
 def test_shortlisted_scores_are_plain_nli_over_the_shortlist(engine: CountingNli) -> None:

@@ -154,8 +154,9 @@ class ClassifyParameters(BaseModel):
         default=None,
         description=(
             "NLI method: how many labels the NLI model scores per text after a bi-encoder ranks them all "
-            f"(k), or false for every label. Omitted: a shortlist of {limits.DEFAULT_SHORTLIST} above "
-            f"{limits.SHORTLIST_ABOVE} labels. The answer lists the other labels with score 0 and names the "
+            f"(k), or false for every label. Omitted: above {limits.SHORTLIST_ABOVE} labels, a shortlist "
+            f"sized per text (at most {limits.DEFAULT_SHORTLIST_MAX_K}: the fewest labels that hold most of "
+            "the ranking model's confidence). The answer lists the other labels with score 0 and names the "
             "scored ones in shortlist."
         ),
     )
@@ -478,10 +479,10 @@ def estimated_windows(text: str, hypothesis_tokens: int) -> int:
 
 def scored_label_count(labels: int, shortlist: int | bool | None) -> int:
     """How many of ``labels`` candidate labels the NLI model scores per window with ``shortlist``
-    (k, false, or None for the endpoint's default: :data:`limits.DEFAULT_SHORTLIST` above
-    :data:`limits.SHORTLIST_ABOVE` labels)."""
+    (k, false, or None for the endpoint's default above :data:`limits.SHORTLIST_ABOVE` labels, which
+    sizes itself per text: counted at its most, :data:`limits.DEFAULT_SHORTLIST_MAX_K`)."""
     if shortlist is None:
-        shortlist = limits.DEFAULT_SHORTLIST if labels > limits.SHORTLIST_ABOVE else False
+        shortlist = limits.DEFAULT_SHORTLIST_MAX_K if labels > limits.SHORTLIST_ABOVE else False
     return labels if shortlist is False or shortlist is True else min(labels, shortlist)
 
 

@@ -60,8 +60,10 @@ SHORTLIST_ABOVE = 32
 """The endpoint's default: requests with more labels than this are shortlisted (NLI method) unless
 they say ``"shortlist": false``. The engine's own copy (``zstc_engine.nli``) is kept equal by a test."""
 
-DEFAULT_SHORTLIST = 32
-"""Labels the NLI model scores per text under the default shortlist (``zstc_engine.nli``: the same)."""
+DEFAULT_SHORTLIST_MAX_K = 32
+"""The most labels the NLI model scores per text under the default shortlist, which sizes itself per
+text up to this (``zstc_engine.nli.DEFAULT_SHORTLIST.max_k``, kept equal by a test). The pair budget
+counts this maximum, never the mean, so it stays an upper bound of what the model runs."""
 
 MAX_LABEL_CHARS = 100
 """Characters per candidate label."""
