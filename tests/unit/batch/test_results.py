@@ -144,3 +144,29 @@ def test_an_answer_breaking_the_threshold_rule_fails_the_job(batch: Batch) -> No
     assert batch.upload("input/steer/b.jsonl", (line + "\n").encode()) == "started"
     batch.answer_every_shard(transform=lambda answer: {**answer, "predicted_labels": ["Career"]})
     assert batch.finish() == "failed: invalid output"
+
+
+def test_records_with_shortlists_of_different_sizes_keep_each_their_own(batch: Batch) -> None:
+    # Given a JSON Lines job of 40 labels, past the default shortlist's threshold, and a model that
+    # scored a different number of them for each record (its default shortlist is sized per text)
+    labels = [f"intent {index}" for index in range(40)]
+    sizes = {"r0": 12, "r1": 20, "r2": limits.DEFAULT_SHORTLIST_MAX_K}
+    lines = [
+        json.dumps({"id": rid, "inputs": f"text {rid}", "parameters": {"candidate_labels": labels}})
+        for rid in sizes
+    ]
+    assert batch.upload("input/many/a.jsonl", ("\n".join(lines) + "\n").encode()) == "started"
+
+    def shortlisted(answer: dict[str, Any]) -> dict[str, Any]:
+        k = sizes[answer["id"]]
+        return {**answer, "scores": [1.0 / k] * k + [0.0] * (len(labels) - k), "shortlist": labels[:k]}
+
+    batch.answer_every_shard(transform=shortlisted)
+    # When the transform completes
+    assert batch.finish() == "completed"
+    [(_, job_id)] = batch.transforms.started.items()
+    # Then each result, and each row of results.csv, names the labels the model scored for that record
+    page = batch.jobs.results(job_id, limit=10, next_token=None)
+    assert [r.shortlist for r in page.results] == [labels[:k] for k in sizes.values()]
+    rows = list(csv.DictReader(io.StringIO(batch.objects.objects[layout.results_key(job_id)].data.decode())))
+    assert [json.loads(row["shortlist"]) for row in rows] == [labels[:k] for k in sizes.values()]

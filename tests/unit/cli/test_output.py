@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,23 @@ def test_a_failed_export_leaves_an_existing_file_as_it_was(tmp_path: Path, name:
     # Then the earlier file is untouched and no partial file is left beside it
     assert path.read_text(encoding="utf-8") == "earlier results\n"
     assert sorted(item.name for item in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_shortlists_of_different_lengths_export_as_they_came(tmp_path: Path, suffix: str) -> None:
+    # Given results of a job whose default shortlist took a different size for each record
+    labels = [f"intent {index}" for index in range(40)]
+    results = [
+        {**RESULT, "position": k, "labels": labels, "scores": [0.0] * 40, "shortlist": labels[:k]}
+        for k in (12, 32)
+    ]
+    path = tmp_path / f"results{suffix}"
+    # When they are exported
+    assert export_results(results, path) == 2
+    # Then each record keeps its own shortlist, as a JSON list in the CSV
+    if suffix == ".csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            read = [json.loads(row["shortlist"]) for row in csv.DictReader(handle)]
+    else:
+        read = [json.loads(line)["shortlist"] for line in path.read_text(encoding="utf-8").splitlines()]
+    assert read == [labels[:12], labels[:32]]

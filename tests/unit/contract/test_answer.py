@@ -8,6 +8,7 @@ import pytest
 
 from zstc.contract.answer import check_answer
 from zstc.contract.request import ClassifyRequest
+from zstc.core import limits
 from zstc.core.errors import InvalidModelResponseError
 
 LABELS = [f"intent {index}" for index in range(40)]
@@ -30,6 +31,19 @@ def test_a_shortlisted_answer_passes_with_its_shortlist() -> None:
     assert result.shortlist == LABELS[:4]
     assert result.model_dump()["shortlist"] == LABELS[:4]
     assert "shortlist" not in check_answer(_request(), {**_answer(), "shortlist": None})[0].model_dump()
+
+
+def test_default_shortlists_of_different_sizes_pass_text_by_text() -> None:
+    # Given a list of texts with more labels than the default threshold, and no shortlist: the engine
+    # sizes each text's shortlist from its retriever's confidence
+    sizes = [12, 20, limits.DEFAULT_SHORTLIST_MAX_K]
+    request = ClassifyRequest.model_validate(
+        {"inputs": [TEXT] * len(sizes), "parameters": {"candidate_labels": LABELS}}
+    )
+    answers = [_answer(k, scores=[1.0 / k] * k + [0.0] * (len(LABELS) - k)) for k in sizes]
+    # Then each answer passes with its own shortlist
+    results = check_answer(request, answers)
+    assert [result.shortlist for result in results] == [LABELS[:k] for k in sizes]
 
 
 @pytest.mark.parametrize(

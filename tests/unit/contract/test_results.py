@@ -63,3 +63,17 @@ def test_rows_without_a_header_continue_a_file() -> None:
     buffer = io.StringIO()
     write_results_csv(buffer, [JobResult(position=0, record_id=1)], header=False)
     assert buffer.getvalue() == "0,1,,,,[],[],,,,,\n"
+
+
+def test_shortlists_of_different_lengths_are_json_lists_in_their_column() -> None:
+    # Given results whose default shortlists took different sizes, text by text
+    labels = [f"intent {index}" for index in range(40)]
+    results = [
+        JobResult(position=k, record_id=k, labels=labels, scores=[0.0] * 40, shortlist=labels[:k])
+        for k in (12, 32)
+    ]
+    buffer = io.StringIO()
+    write_results_csv(buffer, results)
+    # Then each row's shortlist column reads back as its own list
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert [json.loads(row["shortlist"]) for row in rows] == [labels[:12], labels[:32]]
