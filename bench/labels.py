@@ -6,9 +6,9 @@ p50 per request once the label set is cached, beside the per-label Python loop t
 (its hypotheses embedded) and the memory the caches and the process hold at 500 labels.
 (2) NLI method: a BART with bart-large-mnli's shape and random weights (--layers per stack; weights
 do not change speed), its tokenizer trained on the samples, with the packaged MiniLM as retriever;
---nli-texts texts per request, the default shortlist (above 32 labels, its size per text) on both label
-sets below, ratios against 16 labels, and the mean k it chose; part ``nli-full``: no shortlist (every
-label), the linear curve.
+--nli-texts texts per request (spread over the sample), the default shortlist (above 32 labels, its
+size per text) on both label sets below, ratios against 16 labels, and the mean k it chose; part
+``nli-full``: no shortlist (every label), the linear curve.
 (3) Shortlist recall: how often the true label is among the retriever's top k on the BANKING77 sample,
 at fixed k and with the default shortlist per half (even rows | odd rows) with its mean k; and the
 default's k (and recall) when the 77 intents are among 500 labels of either set.
@@ -361,7 +361,8 @@ def main() -> None:
     if "embedding" in parts:
         embedding_part(base, texts[: args.texts], args.rounds)
     if "nli" in parts:
-        nli_part(base, texts[: args.nli_texts], texts, args.layers, args.rounds, full="nli-full" in parts)
+        spread = texts[:: len(texts) // args.nli_texts][: args.nli_texts]  # rows from the whole sample
+        nli_part(base, spread, texts, args.layers, args.rounds, full="nli-full" in parts)
     if "recall" in parts:
         recall_part(base, texts, truth)
     if "quality" in parts:
