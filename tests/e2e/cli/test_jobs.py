@@ -116,6 +116,10 @@ def test_job_errors_are_one_line(api_url: str, capsys: pytest.CaptureFixture[str
     assert "--text-column and --id-column name csv columns" in err
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(
     stack: LocalStack, tmp_path: Path
 ) -> None:
@@ -141,6 +145,9 @@ def test_ctrl_c_during_wait_leaves_the_job_running_and_says_how_to_resume(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # a shell without job control starts background commands (make test &) with SIGINT ignored,
+        # and Python keeps an ignored SIGINT: give the CLI the terminal's default, as a user has it
+        preexec_fn=_default_sigint,
     )
     try:
         assert process.stderr is not None

@@ -3,10 +3,10 @@ import { $, call, persistControls, show } from "./common.js";
 import { setupPlayground } from "./playground.js";
 import { setupJobs, enterJobs } from "./jobs.js";
 import { setupLabelSets, enterLabelSets } from "./labelsets.js";
-import { setupEvaluate } from "./evaluate.js";
+import { setupEvaluate, enterEvaluate } from "./evaluate.js";
 
 const PAGES = ["playground", "jobs", "label-sets", "evaluate"];
-const ENTER = { jobs: enterJobs, "label-sets": enterLabelSets };
+const ENTER = { jobs: enterJobs, "label-sets": enterLabelSets, evaluate: enterEvaluate };
 
 function route() {
   const wanted = location.hash.replace(/^#/, "").split("?")[0];

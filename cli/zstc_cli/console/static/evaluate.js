@@ -109,10 +109,14 @@ async function run(event) {
   }
 }
 
+/** Entering the page: the saved label sets as they are now (one may have been created meanwhile). */
+export function enterEvaluate() {
+  loadLabelSetChoices($("ev-label-set"));
+}
+
 export function setupEvaluate() {
   $("ev-form").addEventListener("submit", run);
   $("ev-threshold").addEventListener("input", showThreshold);
-  loadLabelSetChoices($("ev-label-set"));
   const saved = recall("evaluation");
   if (saved) render(saved);
 }
