@@ -15,9 +15,9 @@ Label examples (``label_examples``): per window, the examples and the hypotheses
 probability per label, and the label's score is their mixture (:func:`mix_examples`):
 ``w x p_examples + (1 - w) x p_hypotheses``, each a softmax over labels of similarity /
 ``EXAMPLE_TEMPERATURE`` (multi-label: a sigmoid around the threshold). The weight ``w`` is chosen per
-request from its own examples (:func:`leave_one_out_weight`): the weight, up to
-``EXAMPLE_WEIGHT_MAX``, under which each example, left out of its label's examples, is best explained;
-noisy examples (that resemble other labels' more than their own) get less weight. A label's example
+request from its own examples (:func:`leave_one_out_weight`): the weight, from ``EXAMPLE_WEIGHT_MIN``
+to ``EXAMPLE_WEIGHT_MAX``, under which each example, left out of its label's examples, is best
+explained; noisy examples (that resemble other labels' more than their own) get less weight. A label's example
 similarity is the mean of the cosine to its prototype (the normalised mean of its example embeddings)
 and the cosine to its nearest example (:meth:`EmbeddingClassifier.example_similarity`); a label
 without examples stands in the example source with its hypothesis similarity. The rule, the weight
@@ -56,8 +56,14 @@ EXAMPLE_WEIGHT_MAX = 0.7
 (bench/examples.py: the best worst-target margin over the tuning halves of three shared samples as a
 fixed weight; docs/decisions.md). Leave-one-out on clean examples asks for more (1.0 on BANKING77 and
 AG News), which is optimistic: a label's examples resemble each other more than new texts do."""
+EXAMPLE_WEIGHT_MIN = 0.4
+"""The smallest weight of the examples, and the weight when none can be left out (no label has two
+distinct examples). Below it, examples the hypotheses already explain would change no ranking and only
+flatten the scores (at 0 the answer is the hypotheses' softmax at ``EXAMPLE_TEMPERATURE``, not the
+method's); chosen among 0, 0.3, 0.4, 0.5 on ten draws of resolutions' examples (docs/decisions.md)."""
 EXAMPLE_WEIGHT_STEP = 0.05
-"""The grid :func:`leave_one_out_weight` searches: 0, 0.05, ..., ``EXAMPLE_WEIGHT_MAX``."""
+"""The grid :func:`leave_one_out_weight` searches: ``EXAMPLE_WEIGHT_MIN``, + 0.05, ...,
+``EXAMPLE_WEIGHT_MAX``."""
 EXAMPLE_TEMPERATURE = 0.1
 """The temperature of both sources' probabilities in :func:`mix_examples` (cosine units; chosen with
 ``EXAMPLE_WEIGHT_MAX``). Twice the zero-shot default: at 0.05 the mixture scores within 0.005 on
@@ -234,8 +240,10 @@ class EmbeddingClassifier(Classifier):
         if cached is not None:
             self._example_weights.move_to_end(key)
             return cached
-        owners = torch.tensor([index for index, texts in enumerate(task.label_examples) for _ in texts])
-        vectors = self.example_vectors([text for texts in task.label_examples for text in texts])
+        # a repeated example is one piece of evidence: it must not vouch for itself when left out
+        distinct = [tuple(dict.fromkeys(texts)) for texts in task.label_examples]
+        owners = torch.tensor([index for index, texts in enumerate(distinct) for _ in texts])
+        vectors = self.example_vectors([text for texts in distinct for text in texts])
         hypothesis_vectors, hypothesis_owners = self._label_set(task)
         similarity = vectors @ hypothesis_vectors.T  # [examples, hypotheses]
         hypotheses = torch.full((len(vectors), len(task.labels)), -torch.inf, dtype=similarity.dtype)
@@ -377,12 +385,15 @@ def leave_one_out_weight(
     label index of each) and ``hypotheses`` ``[examples, labels]`` (each example's hypothesis
     similarity per label). Each example is left out of its label's examples (prototype and nearest
     example without it; a label without examples stands in with its hypothesis similarity, as in
-    :func:`mix_examples`), and the weight on the grid 0, ``EXAMPLE_WEIGHT_STEP``, ...,
-    ``EXAMPLE_WEIGHT_MAX`` that gives the examples' own labels the highest mean log-probability under
-    the single-label mixture wins (ties: the larger weight). Examples whose label has no other example
-    say nothing about the example source and are not counted; with none left, the weight is
-    ``EXAMPLE_WEIGHT_MAX``. Leave-one-out cross-validation of a mixture weight, as in choosing a
-    smoothing parameter (Hastie, Tibshirani & Friedman, The Elements of Statistical Learning, 7.10).
+    :func:`mix_examples`), and the weight on the grid ``EXAMPLE_WEIGHT_MIN``, +
+    ``EXAMPLE_WEIGHT_STEP``, ..., ``EXAMPLE_WEIGHT_MAX`` that gives the examples' own labels the highest
+    mean log-probability under the single-label mixture wins (ties: the larger weight). Examples whose
+    label has no other example say nothing about the example source and are not counted; with none
+    left, the weight is ``EXAMPLE_WEIGHT_MIN`` (one example per label measured below zero-shot at any
+    weight, least at the smallest). Callers pass each label's distinct examples
+    (:meth:`EmbeddingClassifier.example_weight`). Leave-one-out cross-validation of a mixture weight,
+    as in choosing a smoothing parameter (Hastie, Tibshirani & Friedman, The Elements of Statistical
+    Learning, 7.10).
     """
     count, labels = hypotheses.shape
     index = torch.arange(count)
@@ -399,16 +410,16 @@ def leave_one_out_weight(
     examples = torch.where(per_label > 0, (prototypes + nearest) / 2, hypotheses)
     counted = per_label[example_owners] > 1
     if not bool(counted.any()):
-        return EXAMPLE_WEIGHT_MAX
+        return EXAMPLE_WEIGHT_MIN
     own = example_owners[counted]
     p_examples = torch.softmax(examples[counted] / EXAMPLE_TEMPERATURE, dim=-1)[torch.arange(len(own)), own]
     p_hypotheses = torch.softmax(hypotheses[counted] / EXAMPLE_TEMPERATURE, dim=-1)[
         torch.arange(len(own)), own
     ]
-    steps = round(EXAMPLE_WEIGHT_MAX / EXAMPLE_WEIGHT_STEP)
+    steps = round((EXAMPLE_WEIGHT_MAX - EXAMPLE_WEIGHT_MIN) / EXAMPLE_WEIGHT_STEP)
     best_weight, best_score = EXAMPLE_WEIGHT_MAX, -torch.inf
     for step in range(steps, -1, -1):  # from the largest: a tie keeps the larger weight
-        weight = EXAMPLE_WEIGHT_MAX * step / steps
+        weight = EXAMPLE_WEIGHT_MIN + (EXAMPLE_WEIGHT_MAX - EXAMPLE_WEIGHT_MIN) * step / steps
         score = float(torch.log(weight * p_examples + (1 - weight) * p_hypotheses).mean())
         if score > best_score:
             best_weight, best_score = weight, score

@@ -12,6 +12,7 @@ import torch
 from zstc_engine.embedding import (
     EXAMPLE_TEMPERATURE,
     EXAMPLE_WEIGHT_MAX,
+    EXAMPLE_WEIGHT_MIN,
     EmbeddingClassifier,
     label_words,
     leave_one_out_weight,
@@ -238,17 +239,17 @@ def test_leave_one_out_weight_drops_examples_that_resemble_another_label_more() 
     vectors = _unit([1, 0, 0, 0], [0, 1, 0.1, 0], [0, 1, 0, 0], [1, 0, 0.1, 0])
     owners = torch.tensor([0, 0, 1, 1])
     hypotheses = torch.tensor([[0.5, 0.1], [0.5, 0.1], [0.1, 0.5], [0.1, 0.5]])
-    # Then the hypotheses decide alone
-    assert leave_one_out_weight(vectors, owners, hypotheses) == 0.0
+    # Then the examples get the smallest weight: they still count, the hypotheses lead
+    assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MIN
 
 
-def test_leave_one_out_weight_takes_the_largest_weight_when_no_label_has_two_examples() -> None:
+def test_leave_one_out_weight_takes_the_smallest_weight_when_no_label_has_two_examples() -> None:
     # Given one example per label, and a third label without examples
     vectors = _unit([1, 0, 0, 0], [0, 1, 0, 0])
     owners = torch.tensor([0, 1])
     hypotheses = torch.tensor([[0.1, 0.5, 0.3], [0.5, 0.1, 0.3]])
-    # Then there is nothing to leave out: the largest weight
-    assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MAX
+    # Then there is nothing to leave out: the smallest weight (one example per label is the riskiest)
+    assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MIN
 
 
 def test_leave_one_out_weight_lets_a_label_without_examples_stand_in_with_its_hypotheses() -> None:
@@ -258,5 +259,5 @@ def test_leave_one_out_weight_lets_a_label_without_examples_stand_in_with_its_hy
     hypotheses = torch.tensor([[0.2, 0.2, 0.6]] * 4)
     # Then the weight is a grid value, finite: the third label's example source is its hypotheses
     weight = leave_one_out_weight(vectors, owners, hypotheses)
-    assert 0.0 <= weight <= EXAMPLE_WEIGHT_MAX
+    assert EXAMPLE_WEIGHT_MIN <= weight <= EXAMPLE_WEIGHT_MAX
     assert weight == EXAMPLE_WEIGHT_MAX  # the examples still explain their labels better

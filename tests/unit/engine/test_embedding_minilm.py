@@ -143,6 +143,9 @@ def test_the_example_weight_is_lower_for_examples_that_mix_up_their_labels(
     # Then examples that explain their own labels carry the largest weight, mixed-up ones less
     assert minilm.example_weight(kept_apart) == EXAMPLE_WEIGHT_MAX
     assert minilm.example_weight(mixed_up) < EXAMPLE_WEIGHT_MAX
+    # and repeating the mixed-up examples does not make them vouch for themselves
+    repeated = _examples_task("x", examples=tuple(texts * 2 for texts in mixed_up.label_examples))
+    assert minilm.example_weight(repeated) == minilm.example_weight(mixed_up)
     # and the weight is kept per label set and examples
     kept = len(minilm._example_weights)
     assert minilm.example_weight(kept_apart) == EXAMPLE_WEIGHT_MAX
