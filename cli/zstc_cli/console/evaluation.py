@@ -105,9 +105,11 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="zstc-console-eval-") as folder:
         path = Path(folder) / request.filename
         path.write_text(request.content, encoding="utf-8")
-        examples = ev.load_examples(path, request.text_column, request.truth_column, request.id_column)[
-            : request.limit
-        ]
+        try:
+            examples = ev.load_examples(path, request.text_column, request.truth_column, request.id_column)
+        except CliError as error:  # name the file as the page sent it, not the server's temporary copy
+            raise CliError(error.message.replace(str(path), request.filename), error.exit_code) from None
+    examples = examples[: request.limit]
     seen = sorted({example.truth for example in examples})
     classes = list(request.labels) or seen
     base: dict[str, Any] = {}

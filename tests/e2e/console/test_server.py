@@ -150,6 +150,8 @@ def test_an_evaluation_of_a_malformed_sample_names_the_line(console: ConsoleServ
     status, body, _ = send(console, "POST", "/console/evaluate", body=payload, headers=own_origin(console))
     assert (status, body["error"]["code"]) == (422, "invalid_sample")
     assert "line 3: empty text" in body["error"]["message"]
+    assert body["error"]["message"].startswith("sample.csv"), body  # not the server's temporary path
+    assert "zstc-console-eval-" not in body["error"]["message"]
 
 
 def _sample_and_classes(tmp_path: Path) -> tuple[str, list[str]]:
