@@ -49,6 +49,7 @@ from zstc_engine.embedding import (  # noqa: E402
     DEFAULT_THRESHOLD,
     EXAMPLE_TEMPERATURE,
     EXAMPLE_WEIGHT_MAX,
+    EXAMPLE_WEIGHT_MIN,
     EmbeddingClassifier,
     mix_examples,
 )
@@ -215,7 +216,7 @@ def _chosen(p: Parts) -> torch.Tensor:
 
 CHOSEN = (
     f"mix w x softmax((prototype+nearest)/2) + (1-w) x softmax(hyp), T {EXAMPLE_TEMPERATURE}, "
-    f"w leave-one-out <= {EXAMPLE_WEIGHT_MAX}"
+    f"w leave-one-out {EXAMPLE_WEIGHT_MIN}..{EXAMPLE_WEIGHT_MAX}"
 )
 FIXED = (
     f"mix {EXAMPLE_WEIGHT_MAX} x softmax((prototype+nearest)/2) + 0.3 x softmax(hyp), T {EXAMPLE_TEMPERATURE}"
