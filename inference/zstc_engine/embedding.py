@@ -218,19 +218,11 @@ class EmbeddingClassifier(Classifier):
         of its example vectors) and the cosine to its nearest example. ``window_vectors`` are
         L2-normalised rows (:meth:`embed`).
         """
-        owners = [index for index, texts in enumerate(task.label_examples) for _ in texts]
+        owners = torch.tensor([index for index, texts in enumerate(task.label_examples) for _ in texts])
         vectors = self.example_vectors([text for texts in task.label_examples for text in texts])
-        labels = len(task.labels)
         has = torch.tensor([bool(texts) for texts in task.label_examples])
-        owner_index = torch.tensor(owners)
-        sums = torch.zeros(labels, vectors.shape[1], dtype=vectors.dtype).index_add_(0, owner_index, vectors)
-        prototypes = torch.nn.functional.normalize(sums, p=2, dim=-1)  # a label without examples: 0
-        similarity = window_vectors @ vectors.T  # [windows, examples]
-        nearest = torch.zeros(len(window_vectors), labels, dtype=similarity.dtype)
-        nearest.scatter_reduce_(
-            1, owner_index.expand(len(window_vectors), -1), similarity, reduce="amax", include_self=False
-        )
-        return (window_vectors @ prototypes.T + nearest) / 2, has
+        similarity = prototype_nearest_similarity(window_vectors, vectors, owners, len(task.labels))
+        return similarity.masked_fill(~has, 0.0), has
 
     def example_weight(self, task: ClassificationTask) -> float:
         """The weight of ``task``'s examples in :func:`mix_examples` (:func:`leave_one_out_weight` on
@@ -346,6 +338,39 @@ def _stacked_from(cache: OrderedDict[str, torch.Tensor], keys: list[str], size: 
     return stacked
 
 
+def prototype_nearest_similarity(
+    query_vectors: torch.Tensor,
+    example_vectors: torch.Tensor,
+    example_owners: torch.Tensor,
+    labels: int,
+    *,
+    leave_one_out: bool = False,
+) -> torch.Tensor:
+    """Each query's example similarity per label, ``[queries, labels]``: the mean of its cosine to the
+    label's prototype (the normalised sum of the label's example vectors) and its cosine to the
+    label's nearest example.
+
+    ``query_vectors`` ``[queries, dim]`` and ``example_vectors`` ``[examples, dim]`` are
+    L2-normalised rows; ``example_owners`` ``[examples]`` is the label index of each example, in
+    ``[0, labels)``. A label without examples gets ``-inf`` (no nearest example; callers mask it).
+    ``leave_one_out``: the queries are the examples themselves, and each query is left out of its
+    own label's examples (prototype and nearest example without it; ``-inf`` for its own label when
+    it is that label's only example).
+    """
+    sums = torch.zeros(labels, example_vectors.shape[1], dtype=example_vectors.dtype)
+    sums.index_add_(0, example_owners, example_vectors)
+    prototypes = query_vectors @ torch.nn.functional.normalize(sums, p=2, dim=-1).T
+    similarity = query_vectors @ example_vectors.T  # [queries, examples]
+    if leave_one_out:
+        index = torch.arange(len(example_vectors))
+        without = torch.nn.functional.normalize(sums[example_owners] - example_vectors, p=2, dim=-1)
+        prototypes[index, example_owners] = (example_vectors * without).sum(dim=1)
+        similarity[index, index] = -torch.inf
+    nearest = torch.full((len(query_vectors), labels), -torch.inf, dtype=similarity.dtype)
+    nearest.scatter_reduce_(1, example_owners.expand(len(query_vectors), -1), similarity, reduce="amax")
+    return (prototypes + nearest) / 2
+
+
 def mix_examples(
     hypotheses: torch.Tensor,
     examples: torch.Tensor,
@@ -395,19 +420,12 @@ def leave_one_out_weight(
     as in choosing a smoothing parameter (Hastie, Tibshirani & Friedman, The Elements of Statistical
     Learning, 7.10).
     """
-    count, labels = hypotheses.shape
-    index = torch.arange(count)
-    sums = torch.zeros(labels, example_vectors.shape[1], dtype=example_vectors.dtype)
-    sums.index_add_(0, example_owners, example_vectors)
+    labels = hypotheses.shape[1]
     per_label = torch.bincount(example_owners, minlength=labels)
-    prototypes = example_vectors @ torch.nn.functional.normalize(sums, p=2, dim=-1).T
-    without = torch.nn.functional.normalize(sums[example_owners] - example_vectors, p=2, dim=-1)
-    prototypes[index, example_owners] = (example_vectors * without).sum(dim=1)
-    similarity = example_vectors @ example_vectors.T
-    similarity[index, index] = -torch.inf
-    nearest = torch.full((count, labels), -torch.inf, dtype=similarity.dtype)
-    nearest.scatter_reduce_(1, example_owners.expand(count, -1), similarity, reduce="amax")
-    examples = torch.where(per_label > 0, (prototypes + nearest) / 2, hypotheses)
+    left_out = prototype_nearest_similarity(
+        example_vectors, example_vectors, example_owners, labels, leave_one_out=True
+    )
+    examples = torch.where(per_label > 0, left_out, hypotheses)
     counted = per_label[example_owners] > 1
     if not bool(counted.any()):
         return EXAMPLE_WEIGHT_MIN
