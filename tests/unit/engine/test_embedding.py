@@ -85,7 +85,7 @@ def test_vectorised_scores_equal_the_per_label_loop(
     for result, expected in zip(results, reference, strict=True):
         assert result.labels[:3] == expected.labels[:3]
         by_label = dict(zip(expected.labels, expected.scores, strict=True))
-        assert [by_label[label] for label in result.labels] == pytest.approx(list(result.scores), abs=1e-6)
+        assert [by_label[label] for label in result.labels] == pytest.approx(list(result.scores), abs=1e-5)
         assert result.predicted_labels == expected.predicted_labels
         assert result.evidence is not None
         assert expected.evidence is not None
