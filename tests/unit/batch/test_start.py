@@ -339,5 +339,5 @@ def test_a_json_lines_record_with_examples_for_an_unknown_label_rejects_the_file
     job = batch.store.get(layout.job_id_for_upload("fake-bucket", "input/examples/a.jsonl"))
     assert job is not None
     assert job.problems == [
-        'line 2: parameters: label_examples has "c", which is not one of candidate_labels'
+        'line 2: parameters.label_examples: label_examples has "c", which is not one of candidate_labels'
     ]

@@ -51,6 +51,12 @@ def test_a_bad_reference_is_a_422_naming_label_set(reference: str) -> None:
     assert errors[0]["type"] in {"label_set_name", "label_set_version"}
 
 
+def test_a_version_with_leading_zeros_is_refused_saying_so() -> None:
+    # a reference is recorded as sent (a job's label_set): one version, one spelling
+    [error] = _errors(ClassifyBody, {"inputs": "x", "parameters": {"label_set": "goals@03"}})
+    assert "without leading zeros" in error["msg"]
+
+
 @pytest.mark.parametrize("field", LABEL_SET_FIELDS)
 def test_label_set_beside_a_label_parameter_is_a_422_naming_both(field: str) -> None:
     value = ["Health"] if field == "candidate_labels" else False if field == "multi_label" else None
@@ -128,7 +134,7 @@ def test_a_set_does_not_store_a_per_request_option(option: str) -> None:
         ),
         (
             {"name": "goals", "parameters": {"candidate_labels": ["a"], "label_descriptions": {"b": "x"}}},
-            ("parameters",),
+            ("parameters", "label_descriptions"),
         ),
         (
             {

@@ -36,6 +36,22 @@ def test_description_keys_that_collide_after_stripping_are_a_422_naming_the_labe
         assert '"Health"' in error["msg"]
 
 
+def test_a_description_for_a_label_that_is_not_a_candidate_is_a_422_at_the_field() -> None:
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(_request({"Travel": "trips abroad"}))
+    [error] = raised.value.errors()
+    assert error["type"] == "description_label"
+    assert error["loc"] == ("parameters", "label_descriptions")
+    assert error["msg"] == 'label_descriptions has "Travel", which is not one of candidate_labels'
+
+
+def test_a_refused_candidate_labels_is_the_only_error_not_every_description_key() -> None:
+    body = {"inputs": "x", "parameters": {"candidate_labels": [], "label_descriptions": {"Health": "sleep"}}}
+    with pytest.raises(ValidationError) as raised:
+        ClassifyRequest.model_validate(body)
+    assert [error["loc"] for error in raised.value.errors()] == [("parameters", "candidate_labels")]
+
+
 @given(before=_SPACES, after=_SPACES, other_before=_SPACES, other_after=_SPACES)
 def test_any_two_keys_naming_one_label_are_refused_and_one_key_is_kept(
     before: str, after: str, other_before: str, other_after: str

@@ -34,7 +34,7 @@ def test_examples_keys_are_stripped_like_candidate_labels() -> None:
 def test_a_key_that_is_not_a_candidate_label_is_a_422_naming_the_key() -> None:
     error = _error({"Travel": ["see Rome"]})
     assert error["type"] == "examples_label"
-    assert error["loc"] == ("parameters",)
+    assert error["loc"] == ("parameters", "label_examples")
     assert 'label_examples has "Travel"' in error["msg"]
 
 

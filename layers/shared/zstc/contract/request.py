@@ -172,7 +172,18 @@ class ClassifyParameters(BaseModel):
     @field_validator("label_descriptions", "label_examples", mode="before")
     @classmethod
     def _strip_label_keys(cls, value: Any, info: ValidationInfo) -> Any:
-        return strip_label_keys(value, str(info.field_name), info.data.get("candidate_labels") or [])
+        # fields are validated in order: candidate_labels is in info.data unless it was refused itself
+        labels = info.data.get("candidate_labels")
+        keyed = strip_label_keys(value, str(info.field_name), labels or [])
+        if labels is not None and isinstance(keyed, dict):
+            unknown = [label for label in keyed if label not in labels]
+            if unknown:
+                raise PydanticCustomError(
+                    _LABEL_KEY_ERRORS[str(info.field_name)][1],
+                    '{field} has "{label}", which is not one of candidate_labels',
+                    {"field": info.field_name, "label": unknown[0]},
+                )
+        return keyed
 
     @field_validator("label_descriptions")
     @classmethod
@@ -231,21 +242,6 @@ class ClassifyParameters(BaseModel):
                 {"windows": windows, "tokens": limits.WINDOW_TOKENS, "limit": limits.MAX_EXAMPLE_WINDOWS},
             )
         return examples
-
-    @model_validator(mode="after")
-    def _label_keys_name_candidate_labels(self) -> ClassifyParameters:
-        for field, keyed in (
-            ("label_descriptions", self.label_descriptions),
-            ("label_examples", self.label_examples),
-        ):
-            unknown = [label for label in keyed or {} if label not in self.candidate_labels]
-            if unknown:
-                raise PydanticCustomError(
-                    _LABEL_KEY_ERRORS[field][1],
-                    '{field} has "{label}", which is not one of candidate_labels',
-                    {"field": field, "label": unknown[0]},
-                )
-        return self
 
     @property
     def example_windows(self) -> int:
@@ -660,7 +656,8 @@ def split_label_set_reference(reference: str) -> tuple[str, int | None]:
     if not version.isascii() or not version.isdigit() or version.startswith("0") or len(version) > 9:
         raise PydanticCustomError(
             "label_set_version",
-            "label_set version after '@' must be a whole number from 1 to {limit} (name@3)",
+            "label_set version after '@' must be a whole number from 1 to {limit}, without leading zeros "
+            "(name@3)",
             {"limit": limits.MAX_LABEL_SET_VERSION},
         )
     return name, int(version)
