@@ -26,3 +26,10 @@ CONSOLE_PORT: Final = 3010
 """``zstc console``'s and ``zstc local up --console``'s default port (loopback only)."""
 
 CONSOLE_PORT_VARIABLE: Final = "ZSTC_CONSOLE_PORT"
+
+
+def nondefault_port_flags(ports: dict[Part, int]) -> str:
+    """The ``--<part>-port N`` flags (space-separated, ``""`` for none) that repeat ``ports`` where
+    they differ from :data:`DEFAULT_PORTS`: what a hint to run another local command on the same
+    ports must add."""
+    return " ".join(f"--{part}-port {port}" for part, port in ports.items() if port != DEFAULT_PORTS[part])

@@ -23,6 +23,7 @@ from zstc_cli.client.chunks import request_chunks
 from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.errors import CliError, ExitCode
 from zstc_cli.evaluation.metrics import majority_baseline, score
+from zstc_cli.ports import nondefault_port_flags
 from zstc_local.stack import LocalStack, StackSettings, running_stack
 from zstc_local.summary import describe
 from zstc_local.template import REPO_ROOT
@@ -237,5 +238,14 @@ def run_demo(settings: StackSettings, sample_size: int = 500, realtime_sample: i
             classes,
         )
     print(f"\nstack stopped; demo took {time.monotonic() - started:.0f} s")
-    print("next: `zstc local up --console` starts the stack with the web console (docs/console.md)")
+    flags = nondefault_port_flags(
+        {
+            "api": settings.api_port,
+            "aws": settings.aws_port,
+            "model": settings.model_port,
+            "lambda": settings.lambda_port,
+        }
+    )
+    command = " ".join(("zstc local up --console", flags)).strip()
+    print(f"next: `{command}` starts the stack with the web console (docs/console.md)")
     return 0

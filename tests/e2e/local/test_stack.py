@@ -159,22 +159,10 @@ def test_zstc_local_up_serves_and_stops_cleanly_on_ctrl_c() -> None:
 
 
 def test_zstc_demo_runs_the_main_job_offline() -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "zstc_cli",
-        "demo",
-        "--sample-size",
-        "40",
-        "--api-port",
-        str(free_port()),
-        "--aws-port",
-        str(free_port()),
-        "--model-port",
-        str(free_port()),
-        "--lambda-port",
-        str(free_port()),
-    ]
+    ports = [str(free_port()) for _ in range(4)]
+    parts = ("api", "aws", "model", "lambda")
+    flags = [f"--{part}-port {port}" for part, port in zip(parts, ports, strict=True)]
+    command = [sys.executable, "-m", "zstc_cli", "demo", "--sample-size", "40", *" ".join(flags).split()]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "not an NLI model" in result.stdout
@@ -189,6 +177,8 @@ def test_zstc_demo_runs_the_main_job_offline() -> None:
     assert "Batch job quality against the annotated category" in result.stdout
     assert "majority: Personal Growth" in result.stdout
     assert "stack stopped" in result.stdout
+    # the closing hint runs on the ports the demo ran on
+    assert f"next: `zstc local up --console {' '.join(flags)}`" in result.stdout
 
 
 EVENT_FUNCTIONS = {
