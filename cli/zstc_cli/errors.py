@@ -6,7 +6,9 @@ codes, never a traceback (docs/cli.md, "Exit codes and errors"). ``zstc_cli.main
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -45,13 +47,24 @@ class CliError(Exception):
 
 
 class ApiError(CliError):
-    """The API answered with an error status and (normally) its JSON error body."""
+    """The API answered with an error status and (normally) its JSON error body; ``details`` are the
+    body's ``error.details`` (each names a field and its position), empty when it has none."""
 
-    def __init__(self, method: str, path: str, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.code = code
+        self.details = [dict(detail) for detail in details]
         super().__init__(
             f"{method} {path} -> {status} {code}: {message}",
             ExitCode.API_REFUSED if status < 500 else ExitCode.API_FAILED,

@@ -318,7 +318,12 @@ def _api_error(api_url: str, method: str, path: str, failure: urllib.error.HTTPE
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
-        return ApiError(method, route, failure.code, str(error.get("code")), str(error.get("message")))
+        details = error.get("details")
+        if not isinstance(details, list) or not all(isinstance(detail, dict) for detail in details):
+            details = []
+        return ApiError(
+            method, route, failure.code, str(error.get("code")), str(error.get("message")), details=details
+        )
     if isinstance(body, dict) and "message" in body:  # API Gateway's own answers (403, 429, ...)
         code = failure.headers.get("x-amzn-ErrorType", "gateway_error").split(":")[0]
         return ApiError(method, route, failure.code, code, str(body["message"]))

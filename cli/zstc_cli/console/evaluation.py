@@ -63,7 +63,7 @@ class EvaluationRequest:
         if unknown:
             raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
         labels = tuple(label.strip() for label in body.get("labels", []) if label.strip())
-        label_set = body.get("label_set") or None
+        label_set = body.get("label_set")  # null or absent: none; "" is a bad name, not "none"
         if label_set is not None:
             try:
                 split_label_set_reference(label_set)

@@ -33,7 +33,7 @@ import secrets
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,14 +86,22 @@ _JOB_ROUTE = re.compile(r"^/console/jobs/(?P<job_id>[A-Za-z0-9_-]{1,100})/(?P<wh
 class ConsoleError(Exception):
     """A request the console refuses: the status and error code to answer with."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, details: Sequence[Mapping[str, Any]] = ()
+    ) -> None:
         super().__init__(message)
-        self.status, self.code = status, code
+        self.status, self.code, self.details = status, code, list(details)
+
+    @classmethod
+    def from_api(cls, error: ApiError) -> ConsoleError:
+        """The API's refusal passed on: its status, code, message and details (fields, positions)."""
+        return cls(error.status, error.code, error.message, details=error.details)
 
 
-def error_body(code: str, message: str) -> bytes:
-    """The API's error envelope, for the console's own refusals."""
-    return json.dumps({"error": {"code": code, "message": message, "details": []}}).encode("utf-8")
+def error_body(code: str, message: str, details: Sequence[Mapping[str, Any]] = ()) -> bytes:
+    """The API's error envelope, for the console's own refusals and the API's passed on."""
+    envelope = {"error": {"code": code, "message": message, "details": list(details)}}
+    return json.dumps(envelope).encode("utf-8")
 
 
 class ConsoleServer:
@@ -209,7 +217,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             self._route(parts.path, parts.query)
         except ConsoleError as refusal:
             self.close_connection = True
-            self._send(refusal.status, error_body(refusal.code, str(refusal)))
+            self._send(refusal.status, error_body(refusal.code, str(refusal), refusal.details))
 
     def _check_host(self) -> None:
         if self.headers.get("Host", "") not in self.console.allowed_hosts():
@@ -313,7 +321,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             try:
                 self.console.client.upload(url, spooled, media_type)
             except ApiError as error:
-                raise ConsoleError(error.status, error.code, error.message) from None
+                raise ConsoleError.from_api(error) from None
             except CliError as error:
                 raise ConsoleError(502, "upload_failed", error.message) from None
         self._send(200, json.dumps({"job_id": job_id, "uploaded": True}).encode())
@@ -324,7 +332,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             pages = self.console.client.results(job_id, RESULTS_PAGE_MAX)
             write_results_csv(text, (JobResult.model_validate(result) for result in pages))
         except ApiError as error:
-            raise ConsoleError(error.status, error.code, error.message) from None
+            raise ConsoleError.from_api(error) from None
         except CliError as error:
             raise ConsoleError(502, "api_unreachable", error.message) from None
         disposition = f'attachment; filename="{job_id}-results.csv"'
@@ -344,7 +352,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
         except ValueError as error:
             raise ConsoleError(400, "invalid_request", str(error)) from None
         except ApiError as error:
-            raise ConsoleError(error.status, error.code, error.message) from None
+            raise ConsoleError.from_api(error) from None
         except CliError as error:
             raise ConsoleError(422, "invalid_sample", error.message) from None
         self._send(200, json.dumps(report).encode("utf-8"))

@@ -195,6 +195,7 @@ def test_an_evaluation_of_a_label_set_sends_its_version_but_its_threshold(
     ("extra", "status", "code", "message"),
     [
         ({"label_set": "eval-goals@0"}, 400, "invalid_request", "label_set: "),
+        ({"label_set": ""}, 400, "invalid_request", "label_set: label_set name must be"),
         ({"label_set": "eval-goals", "labels": ["Health"]}, 400, "invalid_request", "leave labels empty"),
         ({"label_set": 3}, 400, "invalid_request", "label_set must be a string"),
         ({"label_set": "no-such-set"}, 404, "not_found", "no label set no-such-set"),
@@ -208,3 +209,24 @@ def test_an_evaluation_with_a_bad_label_set_is_refused_naming_it(
     got, body, _ = send(console, "POST", "/console/evaluate", body=payload, headers=own_origin(console))
     assert (got, body["error"]["code"]) == (status, code), body
     assert message in body["error"]["message"]
+
+
+def test_an_api_refusal_during_an_evaluation_keeps_the_api_s_details(
+    console: ConsoleServer, tmp_path: Path
+) -> None:
+    # Given an evaluation whose template the API refuses (no {} placeholder)
+    sample, classes = _sample_and_classes(tmp_path)
+    payload = {
+        "filename": "sample.csv",
+        "content": sample,
+        "labels": classes,
+        "templates": ["no placeholder"],
+    }
+    # When the page posts it
+    got, body, _ = send(
+        console, "POST", "/console/evaluate", body=json.dumps(payload).encode(), headers=own_origin(console)
+    )
+    # Then the console answers the API's 422 with the API's details: the field and its position
+    assert got == 422, body
+    assert body["error"]["details"], body
+    assert any("hypothesis_template" in ".".join(map(str, d["loc"])) for d in body["error"]["details"]), body
