@@ -167,7 +167,7 @@ class EmbeddingClassifier(Classifier):
             if any(task.label_examples):
                 windows = window_vectors[offset - count : offset]
                 examples, has = self.example_similarity(task, windows)
-                best = mix_examples(
+                mixed = mix_examples(
                     best,
                     torch.where(has, examples, best),
                     weight=self.example_weight(task),
@@ -175,6 +175,8 @@ class EmbeddingClassifier(Classifier):
                     threshold=self.threshold,
                     temperature=self.temperature,
                 )
+                # multi-label scores each label on its own: a label without examples keeps its own score
+                best = torch.where(has, mixed, best) if task.scored_alone else mixed
             answers.append((plan, best))
         return answers
 
@@ -421,6 +423,8 @@ def leave_one_out_weight(
     Learning, 7.10).
     """
     labels = hypotheses.shape[1]
+    if labels == 1:  # a softmax over one label is 1 at every weight: the examples cannot be judged
+        return EXAMPLE_WEIGHT_MIN
     per_label = torch.bincount(example_owners, minlength=labels)
     left_out = prototype_nearest_similarity(
         example_vectors, example_vectors, example_owners, labels, leave_one_out=True

@@ -243,6 +243,15 @@ def test_leave_one_out_weight_drops_examples_that_resemble_another_label_more() 
     assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MIN
 
 
+def test_leave_one_out_weight_takes_the_smallest_weight_for_a_lone_label() -> None:
+    # Given one label whose two examples resemble each other (a softmax over one label is always 1)
+    vectors = _unit([1, 0, 0, 0], [1, 0.1, 0, 0])
+    owners = torch.tensor([0, 0])
+    hypotheses = torch.tensor([[0.1], [0.1]])
+    # Then the examples cannot be judged: the smallest weight, never the tie-broken largest
+    assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MIN
+
+
 def test_leave_one_out_weight_takes_the_smallest_weight_when_no_label_has_two_examples() -> None:
     # Given one example per label, and a third label without examples
     vectors = _unit([1, 0, 0, 0], [0, 1, 0, 0])

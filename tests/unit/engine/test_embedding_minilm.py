@@ -157,21 +157,24 @@ def test_multi_label_scores_with_examples_mix_both_sources_sigmoids(minilm: Embe
     texts = ("spend less on food this year",)
     plain = ClassificationTask(texts=texts, labels=("alpha", "beta"), multi_label=True)
     [(_, hypotheses)] = minilm.label_similarity([plain])
+    [without] = minilm.classify(plain)
     task = replace(plain, label_examples=(MONEY, ()))
     examples, _ = minilm.example_similarity(task, minilm.embed(texts))
     # When it is classified
     [result] = minilm.classify(task)
 
-    # Then each label's score is the mixture of its own two sigmoids, independent of the other label
+    # Then the label with examples scores the mixture of its own two sigmoids
     def sigmoid(similarity: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid((similarity - minilm.threshold) / EXAMPLE_TEMPERATURE)
 
     weight = minilm.example_weight(task)
-    expected = weight * sigmoid(torch.stack([examples[0, 0], hypotheses[0, 1]])) + (1 - weight) * sigmoid(
-        hypotheses[0]
-    )
+    expected = weight * sigmoid(examples[0, 0]) + (1 - weight) * sigmoid(hypotheses[0, 0])
     scores = dict(zip(result.labels, result.scores, strict=True))
-    assert [scores["alpha"], scores["beta"]] == pytest.approx(expected.tolist(), abs=1e-6)
+    assert scores["alpha"] == pytest.approx(float(expected), abs=1e-6)
+    # and the label without examples keeps exactly its score without them: each label on its own
+    assert scores["beta"] == pytest.approx(
+        dict(zip(without.labels, without.scores, strict=True))["beta"], abs=1e-6
+    )
 
 
 def test_example_embeddings_are_cached_and_a_long_example_is_the_mean_of_its_windows(
