@@ -49,9 +49,9 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 import torch  # noqa: E402
 
 from common import SHARED_DATA  # noqa: E402
-from zstc_engine.embedding import EmbeddingClassifier, rank_labels  # noqa: E402
+from zstc_engine.embedding import DEFAULT_TEMPERATURE, EmbeddingClassifier  # noqa: E402
 from zstc_engine.loading import load_classifier  # noqa: E402
-from zstc_engine.nli import DEFAULT_SHORTLIST, SHORTLIST_ABOVE, NliClassifier  # noqa: E402
+from zstc_engine.nli import DEFAULT_SHORTLIST, SHORTLIST_ABOVE, NliClassifier, text_shortlists  # noqa: E402
 from zstc_engine.protocol import ClassificationTask  # noqa: E402
 from zstc_engine.scoring import score_text  # noqa: E402
 from zstc_engine.windows import token_windows  # noqa: E402
@@ -184,7 +184,7 @@ def default_shortlist_words() -> str:
     rule = DEFAULT_SHORTLIST
     return (
         f"default shortlist above {SHORTLIST_ABOVE} labels: per text the fewest labels holding "
-        f"{rule.mass:.0%} of the retriever's softmax at temperature {rule.temperature}, "
+        f"{rule.mass:.0%} of the retriever's softmax at its temperature ({DEFAULT_TEMPERATURE}), "
         f"k {rule.min_k}-{rule.max_k}"
     )
 
@@ -260,12 +260,10 @@ def shortlist_positions(
     for start in range(0, len(texts), 32):
         task = ClassificationTask(texts=tuple(texts[start : start + 32]), labels=labels, is_batch=True)
         [(plan, similarity)] = classifier.label_similarity([task])
-        offset = 0
-        for (_, windows), category in zip(plan, truth[start : start + 32], strict=True):
-            per_window = similarity[offset : offset + len(windows)]
-            offset += len(windows)
-            positions.append(rank_labels(per_window).index(labels.index(category)))
-            sizes.append(DEFAULT_SHORTLIST.size(per_window.max(dim=0).values))
+        shortlists = text_shortlists(plan, similarity, DEFAULT_SHORTLIST, classifier.temperature)
+        for (ranking, k), category in zip(shortlists, truth[start : start + 32], strict=True):
+            positions.append(ranking.index(labels.index(category)))
+            sizes.append(k)
     return positions, sizes
 
 

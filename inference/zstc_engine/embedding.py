@@ -68,6 +68,10 @@ EXAMPLE_TEMPERATURE = 0.1
 """The temperature of both sources' probabilities in :func:`mix_examples` (cosine units; chosen with
 ``EXAMPLE_WEIGHT_MAX``). Twice the zero-shot default: at 0.05 the mixture scores within 0.005 on
 BANKING77 and AG News but 0.06 macro-F1 lower on resolutions' checking half."""
+DUPLICATE_TOLERANCE = 1e-5
+"""Two examples of one label whose cosine is above ``1 - DUPLICATE_TOLERANCE`` are one example
+(:meth:`EmbeddingClassifier.example_set`): the same tokens embed alike up to float rounding of the
+batch they were padded in (about 1e-7), while two different sentences differ by far more."""
 EXAMPLE_CACHE_SIZE = 8_192
 """Example vectors kept (LRU, by example text): four requests' worth of the API's 2,048 example
 windows; at most 12 MB of MiniLM vectors."""
@@ -106,6 +110,9 @@ class EmbeddingClassifier(Classifier):
         ] = OrderedDict()
         self._example_cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._example_weights: OrderedDict[tuple[Any, ...], float] = OrderedDict()
+        self._example_sets: OrderedDict[tuple[tuple[str, ...], ...], tuple[torch.Tensor, torch.Tensor]] = (
+            OrderedDict()
+        )
 
     default_templates = DEFAULT_TEMPLATES
 
@@ -217,27 +224,48 @@ class EmbeddingClassifier(Classifier):
         have examples (a bool mask ``[labels]``; the others' columns are 0).
 
         A label's example similarity is the mean of the cosine to its prototype (the normalised mean
-        of its example vectors) and the cosine to its nearest example. ``window_vectors`` are
-        L2-normalised rows (:meth:`embed`).
+        of its distinct example vectors, :meth:`example_set`) and the cosine to its nearest example.
+        ``window_vectors`` are L2-normalised rows (:meth:`embed`).
         """
-        owners = torch.tensor([index for index, texts in enumerate(task.label_examples) for _ in texts])
-        vectors = self.example_vectors([text for texts in task.label_examples for text in texts])
+        vectors, owners = self.example_set(task)
         has = torch.tensor([bool(texts) for texts in task.label_examples])
         similarity = prototype_nearest_similarity(window_vectors, vectors, owners, len(task.labels))
         return similarity.masked_fill(~has, 0.0), has
 
+    def example_set(self, task: ClassificationTask) -> tuple[torch.Tensor, torch.Tensor]:
+        """``task``'s distinct example vectors ``[examples, dim]`` (L2-normalised) and the label index
+        of each ``[examples]``, kept per set of examples (LRU, ``LABEL_SET_CACHE_SIZE``).
+
+        A repeated example is one piece of evidence: within a label, an example whose vector equals an
+        earlier one's (the same text, or one the model reads the same: a case or spacing variant for
+        an uncased model; cosine above ``1 - DUPLICATE_TOLERANCE``) is dropped, so it neither pulls
+        the prototype twice nor vouches for itself in :meth:`example_weight`.
+        """
+        key = task.label_examples
+        cached = self._example_sets.get(key)
+        if cached is not None:
+            self._example_sets.move_to_end(key)
+            return cached
+        texts = [tuple(dict.fromkeys(examples)) for examples in task.label_examples]
+        vectors = self.example_vectors([text for examples in texts for text in examples])
+        owners = torch.tensor([index for index, examples in enumerate(texts) for _ in examples])
+        keep = distinct_rows(vectors, owners)
+        entry = (vectors[keep], owners[keep])
+        self._example_sets[key] = entry
+        while len(self._example_sets) > LABEL_SET_CACHE_SIZE:
+            self._example_sets.popitem(last=False)
+        return entry
+
     def example_weight(self, task: ClassificationTask) -> float:
         """The weight of ``task``'s examples in :func:`mix_examples` (:func:`leave_one_out_weight` on
-        its examples and label set), kept per label set and examples like the hypothesis matrix."""
+        its distinct examples, :meth:`example_set`, and label set), kept per label set and examples
+        like the hypothesis matrix."""
         key = (task.phrases(), task.templates(self.default_templates), task.label_examples)
         cached = self._example_weights.get(key)
         if cached is not None:
             self._example_weights.move_to_end(key)
             return cached
-        # a repeated example is one piece of evidence: it must not vouch for itself when left out
-        distinct = [tuple(dict.fromkeys(texts)) for texts in task.label_examples]
-        owners = torch.tensor([index for index, texts in enumerate(distinct) for _ in texts])
-        vectors = self.example_vectors([text for texts in distinct for text in texts])
+        vectors, owners = self.example_set(task)
         hypothesis_vectors, hypothesis_owners = self._label_set(task)
         similarity = vectors @ hypothesis_vectors.T  # [examples, hypotheses]
         hypotheses = torch.full((len(vectors), len(task.labels)), -torch.inf, dtype=similarity.dtype)
@@ -286,6 +314,7 @@ class EmbeddingClassifier(Classifier):
             *self._hypothesis_cache.values(),
             *self._example_cache.values(),
             *(t for entry in self._label_sets.values() for t in entry),
+            *(t for entry in self._example_sets.values() for t in entry),
         ]
         return sum(t.element_size() * t.nelement() for t in tensors)
 
@@ -338,6 +367,14 @@ def _stacked_from(cache: OrderedDict[str, torch.Tensor], keys: list[str], size: 
     while len(cache) > size:
         cache.popitem(last=False)
     return stacked
+
+
+def distinct_rows(vectors: torch.Tensor, owners: torch.Tensor) -> torch.Tensor:
+    """A bool mask ``[rows]`` keeping each row of ``vectors`` ``[rows, dim]`` (L2-normalised) unless an
+    earlier row with the same owner (``owners`` ``[rows]``, e.g. label indices) has a cosine to it above
+    ``1 - DUPLICATE_TOLERANCE``."""
+    same = (vectors @ vectors.T > 1 - DUPLICATE_TOLERANCE) & (owners[:, None] == owners[None, :])
+    return ~torch.tril(same, diagonal=-1).any(dim=1)
 
 
 def prototype_nearest_similarity(

@@ -50,27 +50,48 @@ from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
 @dataclass(frozen=True)
 class AdaptiveShortlist:
     """A shortlist whose size depends on the text: the fewest of the retriever's best labels that hold
-    ``mass`` of its softmax over labels (similarity / ``temperature``), at least ``min_k`` and at most
-    ``max_k``. A text the retriever is sure about sends few labels to the NLI model, an ambiguous one
-    up to ``max_k``: the cost per text is at most ``max_k`` pairs per window (the API budgets that)."""
+    ``mass`` of its softmax over labels (similarity / the retriever's temperature, so with label
+    examples the softmax is the retriever's mixture), at least ``min_k`` and at most ``max_k``. A text
+    the retriever is sure about sends few labels to the NLI model, an ambiguous one up to ``max_k``:
+    the cost per text is at most ``max_k`` pairs per window (the API budgets that)."""
 
     min_k: int
     max_k: int
     mass: float
-    temperature: float
 
-    def size(self, similarity: torch.Tensor) -> int:
+    def size(self, similarity: torch.Tensor, temperature: float) -> int:
         """``k`` for one text from the retriever's similarity of each label, ``[labels]`` (a label's best
-        window): within ``min_k..max_k`` and never more than the labels."""
-        held = torch.softmax(similarity.double() / self.temperature, dim=-1).sort(descending=True).values
+        window, :meth:`EmbeddingClassifier.label_similarity`), and the retriever's ``temperature``
+        (cosine units): within ``min_k..max_k`` and never more than the labels."""
+        held = torch.softmax(similarity.double() / temperature, dim=-1).sort(descending=True).values
         k = int((held.cumsum(0) < self.mass).sum()) + 1
         return min(max(k, self.min_k), self.max_k, len(similarity))
+
+
+def text_shortlists(
+    plan: Sequence[tuple[str, Sequence[Window]]],
+    similarity: torch.Tensor,
+    rule: int | AdaptiveShortlist,
+    temperature: float,
+) -> list[tuple[list[int], int]]:
+    """Per text of ``plan`` (texts with their windows, as :meth:`EmbeddingClassifier.label_similarity`
+    answers them, with ``similarity`` ``[windows of all texts, labels]``): the retriever's label
+    indices best first and the ``k`` that ``rule`` (a fixed ``k``, or an :class:`AdaptiveShortlist` at
+    the retriever's ``temperature``) gives the text; ``k`` may reach the label count."""
+    answers = []
+    offset = 0
+    for _, windows in plan:
+        per_window = similarity[offset : offset + len(windows)]  # [windows, labels]
+        offset += len(windows)
+        k = rule if isinstance(rule, int) else rule.size(per_window.max(dim=0).values, temperature)
+        answers.append((rank_labels(per_window), k))
+    return answers
 
 
 SHORTLIST_ABOVE = 32
 """Label counts up to this are scored in full by default: every request of up to 32 labels (the
 limit before shortlists) is answered as before, at pipeline parity."""
-DEFAULT_SHORTLIST = AdaptiveShortlist(min_k=12, max_k=32, mass=0.99, temperature=0.05)
+DEFAULT_SHORTLIST = AdaptiveShortlist(min_k=12, max_k=32, mass=0.99)
 """The shortlist of a request with more than :data:`SHORTLIST_ABOVE` labels that says nothing. On the
 BANKING77 sample (77 labels, bench/labels.py) it holds the true label for 0.97 of the texts on each
 half at a mean k of about 22, where a fixed k = 32 held it for 0.98 at 32 (docs/decisions.md).
@@ -240,14 +261,10 @@ class NliClassifier(Classifier):
         )
         for (index, rule), (plan, similarity) in zip(wanted, ranked, strict=True):
             labels = len(tasks[index].labels)
-            per_text: list[Shortlist | None] = []
-            offset = 0
-            for _, windows in plan:
-                per_window = similarity[offset : offset + len(windows)]  # [windows, labels]
-                offset += len(windows)
-                k = rule if isinstance(rule, int) else rule.size(per_window.max(dim=0).values)
-                per_text.append(Shortlist(rank_labels(per_window), k) if k < labels else None)
-            shortlists[index] = per_text
+            shortlists[index] = [
+                Shortlist(ranking, k) if k < labels else None
+                for ranking, k in text_shortlists(plan, similarity, rule, self.retriever.temperature)
+            ]
         return shortlists
 
     def _label_logits(self, raw: torch.Tensor, task: ClassificationTask) -> torch.Tensor:

@@ -152,6 +152,31 @@ def test_the_example_weight_is_lower_for_examples_that_mix_up_their_labels(
     assert len(minilm._example_weights) == kept
 
 
+def test_a_repeated_example_counts_once_even_as_a_case_or_spacing_variant(
+    minilm: EmbeddingClassifier,
+) -> None:
+    # Given mixed-up examples, and the same with each repeated as an upper-case, re-spaced variant
+    mixed_up = _examples_task("x", examples=((MONEY[0], SPORT[0], MONEY[1]), (SPORT[1], MONEY[2], SPORT[2])))
+    variants = _examples_task(
+        "x",
+        examples=tuple(
+            (*texts, *(f"  {text.upper()} " for text in texts)) for texts in mixed_up.label_examples
+        ),
+    )
+    # Then the variants, which the uncased model reads as the same tokens, are dropped as repeats
+    _, owners = minilm.example_set(variants)
+    assert owners.tolist() == [0, 0, 0, 1, 1, 1]
+    # so they neither vouch for themselves in the weight nor pull the prototype twice
+    assert minilm.example_weight(variants) == minilm.example_weight(mixed_up)
+    text = minilm.embed(["budget for groceries"])
+    assert torch.allclose(
+        minilm.example_similarity(variants, text)[0], minilm.example_similarity(mixed_up, text)[0], atol=1e-6
+    )
+    # while two different examples of a label both count, and the same text under two labels stays
+    different = _examples_task("x", examples=((MONEY[0], MONEY[1]), (MONEY[0],)))
+    assert minilm.example_set(different)[1].tolist() == [0, 0, 1]
+
+
 def test_multi_label_scores_with_examples_mix_both_sources_sigmoids(minilm: EmbeddingClassifier) -> None:
     # Given a multi-label task with examples for its first label
     texts = ("spend less on food this year",)
