@@ -100,7 +100,8 @@ def evaluate(
     ``best`` (its name, ``per_label``, ``confusion`` rows annotated x columns predicted, in class order),
     ``tradeoff`` (the best variant's precision/coverage points by threshold, ``variants.tradeoff``,
     coverage falling) and ``most_confused`` examples. Raises ``CliError`` for a sample ``zstc eval``
-    refuses (it names the line) and ``ApiError`` for an API refusal.
+    refuses (it names the line), ``ApiError`` for an API refusal and ``UnreachableError`` (a
+    ``CliError`` too) when the API cannot be reached.
     """
     with tempfile.TemporaryDirectory(prefix="zstc-console-eval-") as folder:
         path = Path(folder) / request.filename

@@ -18,7 +18,8 @@ Routes (all JSON errors are the API's envelope, ``{"error": {"code", "message", 
 - ``PUT /console/jobs/<job_id>/upload`` the job's input file, PUT to the presigned URL that the
   ``POST /api/jobs`` answer forwarded here gave (the browser never gets a URL to another origin).
 - ``GET /console/jobs/<job_id>/results.csv`` every result of the job as the one results CSV.
-- ``POST /console/evaluate`` an annotated sample scored by ``zstc eval``'s code (``evaluation.py``).
+- ``POST /console/evaluate`` an annotated sample scored by ``zstc eval``'s code (``evaluation.py``):
+  422 ``invalid_sample`` for a sample it refuses, 502 ``api_unreachable`` when the API cannot be reached.
 - ``GET /console/target`` the API URL and auth mode, for the page's copy-paste commands.
 """
 
@@ -47,7 +48,7 @@ from zstc.contract.batch_input import INPUT_FILE_FORMATS
 from zstc.contract.results import JobResult, write_results_csv
 from zstc.core.limits import MAX_BODY_BYTES, RESULTS_PAGE_MAX
 from zstc_cli.client.api import HttpApiClient
-from zstc_cli.errors import ApiError, CliError
+from zstc_cli.errors import ApiError, CliError, UnreachableError
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
@@ -353,7 +354,9 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             raise ConsoleError(400, "invalid_request", str(error)) from None
         except ApiError as error:
             raise ConsoleError.from_api(error) from None
-        except CliError as error:
+        except UnreachableError as error:  # the API, not the sample: nothing answered the client
+            raise ConsoleError(502, "api_unreachable", error.message) from None
+        except CliError as error:  # the sample zstc eval refuses (a line, a truth value)
             raise ConsoleError(422, "invalid_sample", error.message) from None
         self._send(200, json.dumps(report).encode("utf-8"))
 

@@ -168,13 +168,67 @@ def test_evaluate_page_evaluates_a_saved_label_set_and_saves_a_threshold_into_it
     # And a threshold chosen on the curve opens that set for editing with the threshold in it
     form.get_by_label("Threshold", exact=True).fill("0.35")
     page.locator("#ev-save-threshold").click()
-    page.locator("#ls-saved", has_text="editing evaluated version 1").wait_for(timeout=WAIT_MS)
+    page.locator("#ls-saved", has_text="editing evaluated@1; Save makes version 2").wait_for(timeout=WAIT_MS)
     sets = page.locator("#label-sets")
     assert sets.get_by_label("Threshold, 0 to 1 (optional)").input_value() == "0.35"
     sets.get_by_role("button", name="Save").click()
     page.locator("#ls-saved", has_text="saved evaluated version 2").wait_for(timeout=WAIT_MS)
     saved = page.request.get(f"{console.origin}/api/label-sets/evaluated")
     assert saved.json()["parameters"]["threshold"] == 0.35
+
+
+def test_a_threshold_saved_from_an_evaluation_builds_on_the_evaluated_version_not_the_latest(
+    page: Page, console: ConsoleServer, tmp_path: Path
+) -> None:
+    # Given a label set evaluated at version 1 (the sample's classes, one described)
+    sample = write_sample(tmp_path, 16)
+    with sample.open(encoding="utf-8", newline="") as handle:
+        classes = sorted({row["category"] for row in csv.DictReader(handle)})
+    first = {"candidate_labels": classes, "label_descriptions": {classes[0]: "what the first class is about"}}
+    headers = {"Origin": console.origin, "Content-Type": "application/json"}
+    created = page.request.post(
+        f"{console.origin}/api/label-sets",
+        data=json.dumps({"name": "evaluated-then-changed", "parameters": first}),
+        headers=headers,
+    )
+    assert created.status == 201, created.text()
+    page.goto(page.url.split("#")[0] + "#evaluate")
+    form = page.locator("#evaluate")
+    form.get_by_label("Annotated sample (.csv with a header row, or .jsonl)").set_input_files(str(sample))
+    form.get_by_label("Id column (optional)").fill("id")
+    form.get_by_label("Hypothesis templates to compare, one per line (optional)").fill("")
+    page.locator("#ev-label-set option[value='evaluated-then-changed']").wait_for(
+        state="attached", timeout=WAIT_MS
+    )
+    form.get_by_label("Or a saved label set").select_option("evaluated-then-changed")
+    form.get_by_role("button", name="Run evaluation").click()
+    page.locator("#ev-status", has_text="of label set evaluated-then-changed@1").wait_for(timeout=WAIT_MS)
+    # And a version 2 saved since, with another label, no description and its own threshold
+    second = {"candidate_labels": [*classes, "Travel"], "threshold": 0.9}
+    changed = page.request.post(
+        f"{console.origin}/api/label-sets",
+        data=json.dumps({"name": "evaluated-then-changed", "parameters": second}),
+        headers=headers,
+    )
+    assert (changed.status, changed.json()["version"]) == (201, 2), changed.text()
+    # When a threshold chosen on the evaluation's curve is saved
+    form.get_by_label("Threshold", exact=True).fill("0.35")
+    page.locator("#ev-save-threshold").click()
+    # Then the form holds version 1, the one evaluated, and says the save makes version 3
+    page.locator("#ls-saved", has_text="editing evaluated-then-changed@1; Save makes version 3").wait_for(
+        timeout=WAIT_MS
+    )
+    sets = page.locator("#label-sets")
+    lines = sets.get_by_label("Labels, one per line").input_value().splitlines()
+    assert lines == [f"{classes[0]}: what the first class is about", *classes[1:]]
+    assert sets.get_by_label("Threshold, 0 to 1 (optional)").input_value() == "0.35"
+    sets.get_by_role("button", name="Save").click()
+    page.locator("#ls-saved", has_text="saved evaluated-then-changed version 3").wait_for(timeout=WAIT_MS)
+    # And version 3 is version 1's labels and descriptions with the threshold, nothing of version 2
+    saved = page.request.get(f"{console.origin}/api/label-sets/evaluated-then-changed?version=3").json()
+    assert saved["parameters"]["candidate_labels"] == classes
+    assert saved["parameters"]["label_descriptions"] == first["label_descriptions"]
+    assert saved["parameters"]["threshold"] == 0.35
 
 
 def test_hostile_text_in_a_label_or_a_text_renders_as_text(page: Page, tmp_path: Path) -> None:
@@ -231,7 +285,7 @@ def test_label_sets_page_creates_a_set_and_edits_it_into_a_new_version(page: Pag
     page.locator("#ls-list li", has_text="goals: version 1, 3 labels").wait_for()
     # When it is edited (Career out, Family in, another threshold) and saved again
     form.get_by_role("button", name="Edit goals").click()
-    page.locator("#ls-saved", has_text="editing goals version 1").wait_for(timeout=WAIT_MS)
+    page.locator("#ls-saved", has_text="editing goals@1; Save makes version 2").wait_for(timeout=WAIT_MS)
     assert form.get_by_label("Labels, one per line").input_value().startswith("Health: exercise and diet")
     form.get_by_label("Labels, one per line").fill("Health: exercise and diet\nFinance\nFamily")
     form.get_by_label("Threshold, 0 to 1 (optional)").fill("0.5")

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from tests.support.cli_runs import write_sample
+from tests.support.moto import free_port
+from zstc_cli.client.api import HttpApiClient
+from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.console.server import CONTENT_SECURITY_POLICY, TOKEN_HEADER, ConsoleServer
 
 
@@ -230,3 +233,23 @@ def test_an_api_refusal_during_an_evaluation_keeps_the_api_s_details(
     assert got == 422, body
     assert body["error"]["details"], body
     assert any("hypothesis_template" in ".".join(map(str, d["loc"])) for d in body["error"]["details"]), body
+
+
+@pytest.mark.parametrize("labels", ["as given", "from a label set"])
+def test_an_evaluation_whose_api_cannot_be_reached_is_a_502_not_a_bad_sample(
+    tmp_path: Path, labels: str
+) -> None:
+    # Given a console whose API URL is a loopback port nothing listens on
+    closed = free_port()
+    client = HttpApiClient(Target(api_url=f"http://127.0.0.1:{closed}", auth=AuthMode.NONE))
+    sample, classes = _sample_and_classes(tmp_path)
+    chosen = {"labels": classes} if labels == "as given" else {"label_set": "any-set"}
+    payload = json.dumps({"filename": "sample.csv", "content": sample, **chosen}).encode()
+    # When the page posts a valid sample (the classify or the label set read cannot connect)
+    with ConsoleServer(client) as unreachable:
+        got, body, _ = send(
+            unreachable, "POST", "/console/evaluate", body=payload, headers=own_origin(unreachable)
+        )
+    # Then it is the API that failed, named with its URL, not the sample
+    assert (got, body["error"]["code"]) == (502, "api_unreachable"), body
+    assert f"cannot reach the API at http://127.0.0.1:{closed}" in body["error"]["message"], body

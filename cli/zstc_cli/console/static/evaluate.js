@@ -54,8 +54,9 @@ function showThreshold() {
     : `${point.items} of ${report.examples} auto-labelled (coverage ${(point.coverage * 100).toFixed(0)}%), precision ${(point.precision * 100).toFixed(0)}%`;
   show("ev-threshold-out", `${chosen.toFixed(2)}: ${text}`);
   const target = new URLSearchParams({ threshold: chosen.toFixed(2) });
-  // an evaluated label set is the one to edit: its name, without the version (a save makes the next)
-  if (report.label_set) target.set("label_set", report.label_set.split("@")[0]);
+  // the evaluated version ("name@N", as the report pins it) is the one to edit: a save makes the
+  // set's next version from what was measured, not from a later version saved meanwhile
+  if (report.label_set) target.set("label_set", report.label_set);
   $("ev-save-threshold").href = `#label-sets?${target}`;
   drawCurve(report.tradeoff, chosen);
 }

@@ -6,7 +6,8 @@ import { $, api, el, errorText, fillFromLabelsFile, show } from "./common.js";
 let loaded = null; // the version being edited: its other parameters (templates, examples) are kept
 let pendingThreshold = null; // a threshold brought from the Evaluate page, applied to the set edited
 
-const path = (name, version) => `/label-sets/${encodeURIComponent(name)}` + (version ? `?version=${version}` : "");
+const path = (name, version) =>
+  `/label-sets/${encodeURIComponent(name)}` + (version ? `?version=${encodeURIComponent(version)}` : "");
 
 /** A label set's fields as the form's lines: "label" or "label: description". */
 function toLines(parameters) {
@@ -37,9 +38,11 @@ export async function loadLabelSetChoices(select) {
   select.value = chosen;
 }
 
+/** Open `version` of `name` (the latest when none) in the form; Save makes the version after the latest. */
 async function edit(name, version) {
-  const answer = await api("GET", path(name, version));
-  if (answer.status !== 200) { show("ls-error", errorText(answer)); return; }
+  const [answer, latest] = await Promise.all([api("GET", path(name, version)), version ? api("GET", path(name)) : null]);
+  for (const read of [answer, latest]) if (read && read.status !== 200) { show("ls-error", errorText(read)); return; }
+  const next = (latest || answer).body.version + 1;
   loaded = answer.body;
   $("ls-name").value = answer.body.name;
   $("ls-labels").value = toLines(answer.body.parameters);
@@ -47,7 +50,7 @@ async function edit(name, version) {
   $("ls-note").value = answer.body.note ?? "";
   pendingThreshold = null;
   for (const id of ["ls-name", "ls-labels", "ls-threshold", "ls-note"]) $(id).dispatchEvent(new Event("input"));
-  show("ls-saved", `editing ${answer.body.name} version ${answer.body.version}: Save makes the next version`);
+  show("ls-saved", `editing ${answer.body.label_set}; Save makes version ${next}`);
   $("ls-name").focus();
 }
 
@@ -122,6 +125,10 @@ export function enterLabelSets() {
     show("ls-saved", `threshold ${wanted} from the evaluation: choose Edit on a set, then Save for its next version`);
   }
   loadList();
-  // the evaluated set opens for editing with the threshold in it: Save makes its next version
-  if (wanted !== null && evaluated) edit(evaluated);
+  // the evaluated version ("name@N") opens for editing with the threshold in it: Save makes the set's
+  // next version from that version's content (a bare "name" opens the latest)
+  if (wanted !== null && evaluated) {
+    const [name, version] = evaluated.split("@");
+    edit(name, version);
+  }
 }
