@@ -256,11 +256,11 @@ class EmbeddingClassifier(Classifier):
             self._example_sets.popitem(last=False)
         return entry
 
-    def example_weight(self, task: ClassificationTask) -> float:
+    def example_weight(self, task: ClassificationTask, *, minimum: float = EXAMPLE_WEIGHT_MIN) -> float:
         """The weight of ``task``'s examples in :func:`mix_examples` (:func:`leave_one_out_weight` on
-        its distinct examples, :meth:`example_set`, and label set), kept per label set and examples
-        like the hypothesis matrix."""
-        key = (task.phrases(), task.templates(self.default_templates), task.label_examples)
+        its distinct examples, :meth:`example_set`, and label set, from ``minimum``), kept per label
+        set and examples like the hypothesis matrix."""
+        key = (task.phrases(), task.templates(self.default_templates), task.label_examples, minimum)
         cached = self._example_weights.get(key)
         if cached is not None:
             self._example_weights.move_to_end(key)
@@ -270,7 +270,7 @@ class EmbeddingClassifier(Classifier):
         similarity = vectors @ hypothesis_vectors.T  # [examples, hypotheses]
         hypotheses = torch.full((len(vectors), len(task.labels)), -torch.inf, dtype=similarity.dtype)
         hypotheses.scatter_reduce_(1, hypothesis_owners.expand(len(vectors), -1), similarity, reduce="amax")
-        weight = leave_one_out_weight(vectors, owners, hypotheses)
+        weight = leave_one_out_weight(vectors, owners, hypotheses, minimum=minimum)
         self._example_weights[key] = weight
         while len(self._example_weights) > LABEL_SET_CACHE_SIZE:
             self._example_weights.popitem(last=False)
@@ -441,7 +441,11 @@ def mix_examples(
 
 
 def leave_one_out_weight(
-    example_vectors: torch.Tensor, example_owners: torch.Tensor, hypotheses: torch.Tensor
+    example_vectors: torch.Tensor,
+    example_owners: torch.Tensor,
+    hypotheses: torch.Tensor,
+    *,
+    minimum: float = EXAMPLE_WEIGHT_MIN,
 ) -> float:
     """The examples' weight for :func:`mix_examples`, chosen on the request's own examples.
 
@@ -449,19 +453,22 @@ def leave_one_out_weight(
     label index of each) and ``hypotheses`` ``[examples, labels]`` (each example's hypothesis
     similarity per label). Each example is left out of its label's examples (prototype and nearest
     example without it; a label without examples stands in with its hypothesis similarity, as in
-    :func:`mix_examples`), and the weight on the grid ``EXAMPLE_WEIGHT_MIN``, +
-    ``EXAMPLE_WEIGHT_STEP``, ..., ``EXAMPLE_WEIGHT_MAX`` that gives the examples' own labels the highest
-    mean log-probability under the single-label mixture wins (ties: the larger weight). Examples whose
-    label has no other example say nothing about the example source and are not counted; with none
-    left, the weight is ``EXAMPLE_WEIGHT_MIN`` (one example per label measured below zero-shot at any
-    weight, least at the smallest). Callers pass each label's distinct examples
-    (:meth:`EmbeddingClassifier.example_weight`). Leave-one-out cross-validation of a mixture weight,
-    as in choosing a smoothing parameter (Hastie, Tibshirani & Friedman, The Elements of Statistical
-    Learning, 7.10).
+    :func:`mix_examples`), and the weight on an even grid from ``minimum`` to ``EXAMPLE_WEIGHT_MAX``
+    in steps of about ``EXAMPLE_WEIGHT_STEP`` that gives the examples' own labels the highest mean
+    log-probability under the single-label mixture wins (ties: the larger weight). ``minimum``
+    (default ``EXAMPLE_WEIGHT_MIN``; other floors are for bench/examples.py) must be in [0,
+    ``EXAMPLE_WEIGHT_MAX``], else ``ValueError``. Examples whose label has no other example say
+    nothing about the example source and are not counted; with none left, the weight is ``minimum``
+    (one example per label measured below zero-shot at any weight, least at the smallest). Callers
+    pass each label's distinct examples (:meth:`EmbeddingClassifier.example_set`). Leave-one-out
+    cross-validation of a mixture weight, as in choosing a smoothing parameter (Hastie, Tibshirani &
+    Friedman, The Elements of Statistical Learning, 7.10).
     """
+    if not 0 <= minimum <= EXAMPLE_WEIGHT_MAX:
+        raise ValueError(f"minimum must be in [0, {EXAMPLE_WEIGHT_MAX}]")
     labels = hypotheses.shape[1]
     if labels == 1:  # a softmax over one label is 1 at every weight: the examples cannot be judged
-        return EXAMPLE_WEIGHT_MIN
+        return minimum
     per_label = torch.bincount(example_owners, minlength=labels)
     left_out = prototype_nearest_similarity(
         example_vectors, example_vectors, example_owners, labels, leave_one_out=True
@@ -469,16 +476,16 @@ def leave_one_out_weight(
     examples = torch.where(per_label > 0, left_out, hypotheses)
     counted = per_label[example_owners] > 1
     if not bool(counted.any()):
-        return EXAMPLE_WEIGHT_MIN
+        return minimum
     own = example_owners[counted]
     p_examples = torch.softmax(examples[counted] / EXAMPLE_TEMPERATURE, dim=-1)[torch.arange(len(own)), own]
     p_hypotheses = torch.softmax(hypotheses[counted] / EXAMPLE_TEMPERATURE, dim=-1)[
         torch.arange(len(own)), own
     ]
-    steps = round((EXAMPLE_WEIGHT_MAX - EXAMPLE_WEIGHT_MIN) / EXAMPLE_WEIGHT_STEP)
+    steps = max(1, round((EXAMPLE_WEIGHT_MAX - minimum) / EXAMPLE_WEIGHT_STEP))
     best_weight, best_score = EXAMPLE_WEIGHT_MAX, -torch.inf
     for step in range(steps, -1, -1):  # from the largest: a tie keeps the larger weight
-        weight = EXAMPLE_WEIGHT_MIN + (EXAMPLE_WEIGHT_MAX - EXAMPLE_WEIGHT_MIN) * step / steps
+        weight = minimum + (EXAMPLE_WEIGHT_MAX - minimum) * step / steps
         score = float(torch.log(weight * p_examples + (1 - weight) * p_hypotheses).mean())
         if score > best_score:
             best_weight, best_score = weight, score

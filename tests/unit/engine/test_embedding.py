@@ -243,6 +243,19 @@ def test_leave_one_out_weight_drops_examples_that_resemble_another_label_more() 
     assert leave_one_out_weight(vectors, owners, hypotheses) == EXAMPLE_WEIGHT_MIN
 
 
+def test_leave_one_out_weight_searches_from_the_floor_it_is_given() -> None:
+    # Given the mixed-up examples above, whose best weight is below every floor
+    vectors = _unit([1, 0, 0, 0], [0, 1, 0.1, 0], [0, 1, 0, 0], [1, 0, 0.1, 0])
+    owners = torch.tensor([0, 0, 1, 1])
+    hypotheses = torch.tensor([[0.5, 0.1], [0.5, 0.1], [0.1, 0.5], [0.1, 0.5]])
+    # Then each floor is the answer, and a floor outside [0, the ceiling] is refused
+    for floor in (0.0, 0.3, 0.5):
+        assert leave_one_out_weight(vectors, owners, hypotheses, minimum=floor) == pytest.approx(floor)
+    for floor in (-0.1, EXAMPLE_WEIGHT_MAX + 0.1):
+        with pytest.raises(ValueError, match="minimum must be in"):
+            leave_one_out_weight(vectors, owners, hypotheses, minimum=floor)
+
+
 def test_leave_one_out_weight_takes_the_smallest_weight_for_a_lone_label() -> None:
     # Given one label whose two examples resemble each other (a softmax over one label is always 1)
     vectors = _unit([1, 0, 0, 0], [1, 0.1, 0, 0])
