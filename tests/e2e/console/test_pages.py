@@ -140,33 +140,47 @@ def test_evaluate_page_shows_the_metrics_and_the_confusion_matrix(page: Page, tm
     screenshot(page, tmp_path, "evaluate")
 
 
-def test_evaluate_page_evaluates_a_saved_label_set_and_saves_a_threshold_into_it(
-    page: Page, console: ConsoleServer, tmp_path: Path
-) -> None:
-    # Given a saved label set holding the sample's classes
-    sample = write_sample(tmp_path, 16)
+def _sample_classes(sample: Path) -> list[str]:
     with sample.open(encoding="utf-8", newline="") as handle:
-        classes = sorted({row["category"] for row in csv.DictReader(handle)})
-    created = page.request.post(
+        return sorted({row["category"] for row in csv.DictReader(handle)})
+
+
+def _save_label_set(page: Page, console: ConsoleServer, name: str, parameters: dict[str, object]) -> int:
+    """Save a version of ``name`` through the console's API forwarding; its version number."""
+    answer = page.request.post(
         f"{console.origin}/api/label-sets",
-        data=json.dumps({"name": "evaluated", "parameters": {"candidate_labels": classes}}),
+        data=json.dumps({"name": name, "parameters": parameters}),
         headers={"Origin": console.origin, "Content-Type": "application/json"},
     )
-    assert created.status == 201, created.text()
-    # When the Evaluate page runs the sample against it
+    assert answer.status == 201, answer.text()
+    return int(answer.json()["version"])
+
+
+def _evaluate_label_set(page: Page, sample: Path, name: str) -> None:
+    """Run the Evaluate page on ``sample`` against the latest version of the saved set ``name``."""
     page.goto(page.url.split("#")[0] + "#evaluate")
     form = page.locator("#evaluate")
     form.get_by_label("Annotated sample (.csv with a header row, or .jsonl)").set_input_files(str(sample))
     form.get_by_label("Id column (optional)").fill("id")
     form.get_by_label("Hypothesis templates to compare, one per line (optional)").fill("")
-    page.locator("#ev-label-set option[value='evaluated']").wait_for(state="attached", timeout=WAIT_MS)
-    form.get_by_label("Or a saved label set").select_option("evaluated")
+    page.locator(f"#ev-label-set option[value='{name}']").wait_for(state="attached", timeout=WAIT_MS)
+    form.get_by_label("Or a saved label set").select_option(name)
     form.get_by_role("button", name="Run evaluation").click()
+
+
+def test_evaluate_page_evaluates_a_saved_label_set_and_saves_a_threshold_into_it(
+    page: Page, console: ConsoleServer, tmp_path: Path
+) -> None:
+    # Given a saved label set holding the sample's classes
+    sample = write_sample(tmp_path, 16)
+    _save_label_set(page, console, "evaluated", {"candidate_labels": _sample_classes(sample)})
+    # When the Evaluate page runs the sample against it
+    _evaluate_label_set(page, sample, "evaluated")
     # Then its variant is named after the exact version
     page.locator("#ev-status", has_text="of label set evaluated@1").wait_for(timeout=WAIT_MS)
     assert page.locator("#ev-variants th").first.text_content() == "label set evaluated@1"
     # And a threshold chosen on the curve opens that set for editing with the threshold in it
-    form.get_by_label("Threshold", exact=True).fill("0.35")
+    page.locator("#evaluate").get_by_label("Threshold", exact=True).fill("0.35")
     page.locator("#ev-save-threshold").click()
     page.locator("#ls-saved", has_text="editing evaluated@1; Save makes version 2").wait_for(timeout=WAIT_MS)
     sets = page.locator("#label-sets")
@@ -182,37 +196,16 @@ def test_a_threshold_saved_from_an_evaluation_builds_on_the_evaluated_version_no
 ) -> None:
     # Given a label set evaluated at version 1 (the sample's classes, one described)
     sample = write_sample(tmp_path, 16)
-    with sample.open(encoding="utf-8", newline="") as handle:
-        classes = sorted({row["category"] for row in csv.DictReader(handle)})
+    classes = _sample_classes(sample)
     first = {"candidate_labels": classes, "label_descriptions": {classes[0]: "what the first class is about"}}
-    headers = {"Origin": console.origin, "Content-Type": "application/json"}
-    created = page.request.post(
-        f"{console.origin}/api/label-sets",
-        data=json.dumps({"name": "evaluated-then-changed", "parameters": first}),
-        headers=headers,
-    )
-    assert created.status == 201, created.text()
-    page.goto(page.url.split("#")[0] + "#evaluate")
-    form = page.locator("#evaluate")
-    form.get_by_label("Annotated sample (.csv with a header row, or .jsonl)").set_input_files(str(sample))
-    form.get_by_label("Id column (optional)").fill("id")
-    form.get_by_label("Hypothesis templates to compare, one per line (optional)").fill("")
-    page.locator("#ev-label-set option[value='evaluated-then-changed']").wait_for(
-        state="attached", timeout=WAIT_MS
-    )
-    form.get_by_label("Or a saved label set").select_option("evaluated-then-changed")
-    form.get_by_role("button", name="Run evaluation").click()
+    _save_label_set(page, console, "evaluated-then-changed", first)
+    _evaluate_label_set(page, sample, "evaluated-then-changed")
     page.locator("#ev-status", has_text="of label set evaluated-then-changed@1").wait_for(timeout=WAIT_MS)
     # And a version 2 saved since, with another label, no description and its own threshold
     second = {"candidate_labels": [*classes, "Travel"], "threshold": 0.9}
-    changed = page.request.post(
-        f"{console.origin}/api/label-sets",
-        data=json.dumps({"name": "evaluated-then-changed", "parameters": second}),
-        headers=headers,
-    )
-    assert (changed.status, changed.json()["version"]) == (201, 2), changed.text()
+    assert _save_label_set(page, console, "evaluated-then-changed", second) == 2
     # When a threshold chosen on the evaluation's curve is saved
-    form.get_by_label("Threshold", exact=True).fill("0.35")
+    page.locator("#evaluate").get_by_label("Threshold", exact=True).fill("0.35")
     page.locator("#ev-save-threshold").click()
     # Then the form holds version 1, the one evaluated, and says the save makes version 3
     page.locator("#ls-saved", has_text="editing evaluated-then-changed@1; Save makes version 3").wait_for(
