@@ -152,30 +152,29 @@ def parts(classifier: EmbeddingClassifier, sample: Sample) -> Parts:
     prototype, nearest, centred = hypotheses.clone(), hypotheses.clone(), hypotheses.clone()
     kernels = {beta: torch.zeros_like(hypotheses) for beta in KERNEL_BETAS}
     counts = torch.zeros(len(sample.labels))
-    every = [text for label in sample.labels for text in sample.examples.get(label, ())]
-    mean = classifier.example_vectors(every).mean(0)
+    with_examples = ClassificationTask(
+        texts=tuple(sample.texts[:1]),
+        labels=tuple(sample.labels),
+        label_examples=tuple(tuple(sample.examples.get(label, ())) for label in sample.labels),
+    )
+    every, example_owners = classifier.example_set(with_examples)  # distinct examples, as the engine
+    mean = every.mean(0)
     centred_windows = torch.nn.functional.normalize(windows - mean, dim=-1)
-    for index, label in enumerate(sample.labels):
-        texts = sample.examples.get(label)
-        if texts:
-            vectors = classifier.example_vectors(texts)
+    for index in range(len(sample.labels)):
+        vectors = every[example_owners == index]
+        if len(vectors):
             similarity = windows @ vectors.T
             prototype[:, index] = windows @ torch.nn.functional.normalize(vectors.mean(0), dim=-1)
             nearest[:, index] = similarity.max(dim=1).values
             for beta, kernel in kernels.items():
                 kernel[:, index] = torch.exp(-beta * (1 - similarity)).sum(dim=1)
-            counts[index] = len(texts)
+            counts[index] = len(vectors)
             moved = torch.nn.functional.normalize(vectors - mean, dim=-1)
             centred_similarity = centred_windows @ moved.T
             centred[:, index] = (
                 centred_windows @ torch.nn.functional.normalize(moved.mean(0), dim=-1)
                 + centred_similarity.max(dim=1).values
             ) / 2
-    with_examples = ClassificationTask(
-        texts=tuple(sample.texts[:1]),
-        labels=tuple(sample.labels),
-        label_examples=tuple(tuple(sample.examples.get(label, ())) for label in sample.labels),
-    )
     weight = classifier.example_weight(with_examples)
     floors = {floor: classifier.example_weight(with_examples, minimum=floor) for floor in FLOORS}
     return Parts(owners, hypotheses, prototype, nearest, kernels, counts, centred, weight, floors)
@@ -364,15 +363,17 @@ def draws(classifier: EmbeddingClassifier, data: Path, per_label: int, count: in
     print(f"\n{count} draws of the examples (seeds {SEED}..{SEED + count - 1}), whole scored rows:")
     for name in ("AG News", "resolutions"):
         results: dict[str, list[tuple[float, float]]] = {rule: [] for rule in compared}
-        weights = []
+        weights: dict[float, list[float]] = {EXAMPLE_WEIGHT_MIN: [], **{floor: [] for floor in FLOORS}}
         for seed in range(SEED, SEED + count):
             [sample] = samples(data, per_label, seed, (name,))
             p = parts(classifier, sample)
-            weights.append(p.weight)
+            for floor, chosen in weights.items():
+                chosen.append(p.weight if floor == EXAMPLE_WEIGHT_MIN else p.floors[floor])
             for rule in compared:
                 scored = score(sample.truth, predictions(sample, p, rules[rule]), sample.labels)
                 results[rule].append((scored.accuracy, scored.macro_f1))
-        print(f"  {name}: leave-one-out weights {', '.join(f'{w:.2f}' for w in weights)}")
+        for floor, chosen in sorted(weights.items()):
+            print(f"  {name}: leave-one-out weights from {floor:g}: {', '.join(f'{w:.2f}' for w in chosen)}")
         for rule in compared:
             values = results[rule]
             below = [
@@ -381,8 +382,13 @@ def draws(classifier: EmbeddingClassifier, data: Path, per_label: int, count: in
             ]
             means = [sum(v[i] for v in values) / count for i in (0, 1)]
             worst = [min(v[i] for v in values) for i in (0, 1)]
+            label = (
+                rule
+                if rule != CHOSEN
+                else f"leave-one-out, {EXAMPLE_WEIGHT_MIN:g} to {EXAMPLE_WEIGHT_MAX} (chosen)"
+            )
             print(
-                f"    {rule[:70]:70s} mean {means[0]:.3f} / {means[1]:.3f}  worst {worst[0]:.3f} / "
+                f"    {label[:70]:70s} mean {means[0]:.3f} / {means[1]:.3f}  worst {worst[0]:.3f} / "
                 f"{worst[1]:.3f}  below zero-shot: accuracy {below[0]}/{count}, macro-F1 {below[1]}/{count}"
             )
 

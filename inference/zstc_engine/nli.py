@@ -51,9 +51,10 @@ from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
 class AdaptiveShortlist:
     """A shortlist whose size depends on the text: the fewest of the retriever's best labels that hold
     ``mass`` of its softmax over labels (similarity / the retriever's temperature, so with label
-    examples the softmax is the retriever's mixture), at least ``min_k`` and at most ``max_k``. A text
-    the retriever is sure about sends few labels to the NLI model, an ambiguous one up to ``max_k``:
-    the cost per text is at most ``max_k`` pairs per window (the API budgets that)."""
+    examples the softmax of a single-label request is the retriever's mixture), at least ``min_k``
+    and at most ``max_k``. A text the retriever is sure about sends few labels to the NLI model, an
+    ambiguous one up to ``max_k``: the cost per text is at most ``max_k`` pairs per window (the API
+    budgets that)."""
 
     min_k: int
     max_k: int

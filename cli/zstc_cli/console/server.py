@@ -356,7 +356,7 @@ class ConsoleHandler(BaseHTTPRequestHandler):
             raise ConsoleError.from_api(error) from None
         except UnreachableError as error:  # the API, not the sample: nothing answered the client
             raise ConsoleError(502, "api_unreachable", error.message) from None
-        except CliError as error:  # the sample zstc eval refuses (a line, a truth value)
+        except CliError as error:  # what zstc eval refuses: the sample (a line, a truth value) or the setup
             raise ConsoleError(422, "invalid_sample", error.message) from None
         self._send(200, json.dumps(report).encode("utf-8"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,7 +146,7 @@ def _sample_classes(sample: Path) -> list[str]:
         return sorted({row["category"] for row in csv.DictReader(handle)})
 
 
-def _save_label_set(page: Page, console: ConsoleServer, name: str, parameters: dict[str, object]) -> int:
+def _save_label_set(page: Page, console: ConsoleServer, name: str, parameters: Mapping[str, object]) -> int:
     """Save a version of ``name`` through the console's API forwarding; its version number."""
     answer = page.request.post(
         f"{console.origin}/api/label-sets",

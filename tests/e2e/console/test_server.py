@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.cli_runs import write_sample
 from tests.support.moto import free_port
-from zstc_cli.client.api import HttpApiClient
+from zstc_cli.client.api import HttpApiClient, RetryPolicy
 from zstc_cli.client.target import AuthMode, Target
 from zstc_cli.console.server import CONTENT_SECURITY_POLICY, TOKEN_HEADER, ConsoleServer
 
@@ -241,7 +241,9 @@ def test_an_evaluation_whose_api_cannot_be_reached_is_a_502_not_a_bad_sample(
 ) -> None:
     # Given a console whose API URL is a loopback port nothing listens on
     closed = free_port()
-    client = HttpApiClient(Target(api_url=f"http://127.0.0.1:{closed}", auth=AuthMode.NONE))
+    client = HttpApiClient(
+        Target(api_url=f"http://127.0.0.1:{closed}", auth=AuthMode.NONE), retry=RetryPolicy(retries=0)
+    )
     sample, classes = _sample_and_classes(tmp_path)
     chosen = {"labels": classes} if labels == "as given" else {"label_set": "any-set"}
     payload = json.dumps({"filename": "sample.csv", "content": sample, **chosen}).encode()

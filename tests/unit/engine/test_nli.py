@@ -11,7 +11,7 @@ import torch
 
 from tests.support.tiny_models import build_tiny_bart_nli
 from zstc_engine.classifier import classify_each
-from zstc_engine.embedding import EmbeddingClassifier
+from zstc_engine.embedding import DEFAULT_TEMPERATURE, EmbeddingClassifier, rank_labels
 from zstc_engine.loading import load_classifier
 from zstc_engine.nli import (
     DEFAULT_SHORTLIST,
@@ -21,7 +21,6 @@ from zstc_engine.nli import (
     ExamplesUnavailableError,
     NliClassifier,
     ShortlistUnavailableError,
-    text_shortlists,
 )
 from zstc_engine.protocol import ClassificationTask, RecordFailure, RequestError
 
@@ -55,7 +54,13 @@ def _retriever_ranking(engine: NliClassifier, task: ClassificationTask) -> list[
     """Per text: the retriever's ranking of the labels and the default shortlist's k for it."""
     assert engine.retriever is not None
     [(plan, similarity)] = engine.retriever.label_similarity([task])
-    return text_shortlists(plan, similarity, DEFAULT_SHORTLIST, engine.retriever.temperature)
+    rankings, offset = [], 0
+    for _, windows in plan:
+        per_window = similarity[offset : offset + len(windows)]
+        best = per_window.max(dim=0).values
+        rankings.append((rank_labels(per_window), DEFAULT_SHORTLIST.size(best, engine.retriever.temperature)))
+        offset += len(windows)
+    return rankings
 
 
 def test_many_labels_get_the_default_shortlist_sized_per_text(engine: CountingNli) -> None:
@@ -117,7 +122,7 @@ def test_texts_with_different_shortlist_sizes_share_one_batch(engine: CountingNl
 def test_the_default_shortlist_keeps_the_fewest_labels_holding_its_mass(
     similarity: list[float], expected: int
 ) -> None:
-    assert DEFAULT_SHORTLIST.size(torch.tensor(similarity), 0.05) == expected
+    assert DEFAULT_SHORTLIST.size(torch.tensor(similarity), DEFAULT_TEMPERATURE) == expected
 
 
 def test_a_shortlist_that_would_cover_every_label_is_plain_nli(engine: CountingNli) -> None:
