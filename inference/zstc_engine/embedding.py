@@ -374,12 +374,21 @@ def _stacked_from(cache: OrderedDict[str, torch.Tensor], keys: list[str], size: 
 def distinct_rows(vectors: torch.Tensor, owners: torch.Tensor) -> torch.Tensor:
     """A bool mask ``[rows]`` keeping each row of ``vectors`` ``[rows, dim]`` (L2-normalised) unless an
     earlier row with the same owner (``owners`` ``[rows]``, e.g. label indices) has a cosine to it above
-    ``1 - DUPLICATE_TOLERANCE``. Rows are compared within each owner only (at most 16 x 16 per label)."""
+    ``1 - DUPLICATE_TOLERANCE``. Rows are compared within each owner only: one batched product of the
+    owners' rows padded with zero vectors, ``[owners, most rows per owner, same]``."""
+    if not len(vectors):
+        return torch.ones(0, dtype=torch.bool)
+    order = owners.argsort(stable=True)
+    grouped = owners[order]
+    counts = torch.bincount(grouped)
+    starts = torch.cumsum(counts, dim=0) - counts
+    position = torch.arange(len(order)) - starts[grouped]  # each row's place among its owner's
+    padded = torch.zeros(len(counts), int(counts.max()), vectors.shape[1], dtype=vectors.dtype)
+    padded[grouped, position] = vectors[order]
+    same = padded @ padded.transpose(1, 2) > 1 - DUPLICATE_TOLERANCE  # a zero row is never the same
+    repeated = torch.tril(same, diagonal=-1).any(dim=-1)  # [owners, rows]: an earlier row is the same
     keep = torch.ones(len(vectors), dtype=torch.bool)
-    for owner in sorted(set(owners.tolist())):
-        rows = (owners == owner).nonzero().flatten()
-        same = vectors[rows] @ vectors[rows].T > 1 - DUPLICATE_TOLERANCE
-        keep[rows] = ~torch.tril(same, diagonal=-1).any(dim=1)
+    keep[order] = ~repeated[grouped, position]
     return keep
 
 

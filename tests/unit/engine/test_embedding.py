@@ -14,6 +14,7 @@ from zstc_engine.embedding import (
     EXAMPLE_WEIGHT_MAX,
     EXAMPLE_WEIGHT_MIN,
     EmbeddingClassifier,
+    distinct_rows,
     label_words,
     leave_one_out_weight,
     mix_examples,
@@ -222,6 +223,17 @@ def test_mix_examples_stays_finite_where_a_probability_would_underflow(scored_al
 
 def _unit(*rows: list[float]) -> torch.Tensor:
     return torch.nn.functional.normalize(torch.tensor(rows, dtype=torch.float32), dim=-1)
+
+
+def test_distinct_rows_drops_a_later_repeat_within_its_owner_only() -> None:
+    # Given rows whose owners interleave: a repeat of row 0 (owner 0), the same vector under owner 1,
+    # a near-repeat of row 1 within float rounding, and a different row
+    a, b = _unit([1, 0, 0, 0], [0, 1, 0, 0])
+    near_b = torch.nn.functional.normalize(b + 1e-7, dim=-1)
+    vectors = torch.stack([a, b, a, a, near_b, _unit([1, 1, 0, 0])[0]])
+    owners = torch.tensor([0, 1, 1, 0, 1, 0])
+    # Then each owner keeps its first of each vector, and nothing is compared across owners
+    assert distinct_rows(vectors, owners).tolist() == [True, True, True, False, False, True]
 
 
 def test_leave_one_out_weight_trusts_examples_that_resemble_their_own_label() -> None:
