@@ -24,9 +24,12 @@ One draw of AG News' and resolutions' examples can flatter a rule: ``--draws N``
 their draw with N seeds and reports, per rule (zero-shot, the fixed mixture, the chosen rule and the
 chosen rule with its weight's floor at 0, 0.3 or 0.5 instead of 0.4), the mean and the worst accuracy
 and macro-F1 over the draws and how many draws fall below zero-shot. ``--per-label 1`` gives the
-one-example rows of docs/decisions.md. Not run in CI (minutes on two cores).
+one-example rows of docs/decisions.md. ``--descriptions`` gives AG News' and resolutions' labels the
+descriptions of examples/<sample>-descriptions.json in every rule, zero-shot included (a label set
+holds both). Not run in CI (minutes on two cores).
 
 Usage: .venv/bin/python bench/examples.py [--data ../shared/data] [--per-label 8] [--draws 10]
+       [--descriptions]
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import json
 import random
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +76,11 @@ class Sample:
     examples: dict[str, list[str]]
     texts: list[str]
     truth: list[str]
+    descriptions: dict[str, str] = field(default_factory=dict)  # label -> description (--descriptions)
+
+    def label_descriptions(self) -> tuple[str | None, ...]:
+        """The task field: each label's description, or () without descriptions."""
+        return tuple(self.descriptions.get(label) for label in self.labels) if self.descriptions else ()
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -80,10 +89,17 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def samples(
-    data: Path, per_label: int, seed: int = SEED, names: tuple[str, ...] | None = None
+    data: Path,
+    per_label: int,
+    seed: int = SEED,
+    names: tuple[str, ...] | None = None,
+    *,
+    descriptions: bool = False,
 ) -> Iterator[Sample]:
     """The three samples with their examples (see the module docstring for where they come from);
-    ``seed`` draws AG News' and resolutions' examples, ``names`` keeps only those samples."""
+    ``seed`` draws AG News' and resolutions' examples, ``names`` keeps only those samples;
+    ``descriptions``: AG News and resolutions carry examples/<sample>-descriptions.json (BANKING77
+    has none)."""
     banking = _rows(data / "banking77-sample.csv")
     examples: dict[str, list[str]] = collections.defaultdict(list)
     for row in _rows(data / "banking77-examples.csv"):
@@ -110,12 +126,14 @@ def samples(
         taken = {label: found[: min(per_label, len(found) // 2)] for label, found in by_label.items()}
         used = {row["id"] for found in taken.values() for row in found}
         scored = [row for row in rows if row["id"] not in used]
+        described = REPO / "examples" / filename.replace("-sample.csv", "-descriptions.json")
         yield Sample(
             name,
             sorted(by_label),
             {label: [row["text"] for row in found] for label, found in taken.items() if found},
             [row["text"] for row in scored],
             [row["category"] for row in scored],
+            json.loads(described.read_text(encoding="utf-8")) if descriptions else {},
         )
 
 
@@ -145,7 +163,12 @@ draws (docs/decisions.md)."""
 
 def parts(classifier: EmbeddingClassifier, sample: Sample) -> Parts:
     """The engine's similarities, computed once for every rule."""
-    task = ClassificationTask(texts=tuple(sample.texts), labels=tuple(sample.labels), is_batch=True)
+    task = ClassificationTask(
+        texts=tuple(sample.texts),
+        labels=tuple(sample.labels),
+        is_batch=True,
+        label_descriptions=sample.label_descriptions(),
+    )
     [(plan, hypotheses)] = classifier.label_similarity([task])
     owners = torch.tensor([index for index, (_, windows) in enumerate(plan) for _ in windows])
     windows = classifier.embed([window.of(text) for text, ws in plan for window in ws])
@@ -155,6 +178,7 @@ def parts(classifier: EmbeddingClassifier, sample: Sample) -> Parts:
     with_examples = ClassificationTask(
         texts=tuple(sample.texts[:1]),
         labels=tuple(sample.labels),
+        label_descriptions=sample.label_descriptions(),
         label_examples=tuple(tuple(sample.examples.get(label, ())) for label in sample.labels),
     )
     every, example_owners = classifier.example_set(with_examples)  # distinct examples, as the engine
@@ -293,6 +317,7 @@ def engine_predictions(classifier: EmbeddingClassifier, sample: Sample) -> list[
             texts=tuple(sample.texts[start : start + CHUNK]),
             labels=tuple(sample.labels),
             is_batch=True,
+            label_descriptions=sample.label_descriptions(),
             label_examples=examples,
         )
         predicted += [result.labels[0] for result in classifier.classify(task)]
@@ -306,6 +331,11 @@ def main() -> None:
     )
     parser.add_argument("--per-label", type=int, default=8, help="examples per label (default 8)")
     parser.add_argument("--draws", type=int, default=10, help="seeded draws of the drawn samples' examples")
+    parser.add_argument(
+        "--descriptions",
+        action="store_true",
+        help="AG News and resolutions with examples/<sample>-descriptions.json in every rule, zero-shot too",
+    )
     args = parser.parse_args()
     classifier = load_classifier(environ={})
     assert isinstance(classifier, EmbeddingClassifier), "the offline default is the embedding method"
@@ -315,7 +345,7 @@ def main() -> None:
         f"{'acc':>6s} {'F1 all':>6s}"
     )
     halves_scores: dict[str, list[dict[str, tuple[float, float]]]] = {name: [{}, {}] for name in RULES}
-    for sample in samples(args.data, args.per_label):
+    for sample in samples(args.data, args.per_label, descriptions=args.descriptions):
         p = parts(classifier, sample)
         n = len(sample.texts)
         halves = (range(0, n, 2), range(1, n, 2))
@@ -351,10 +381,12 @@ def main() -> None:
         a, b = (target_margin(halves_scores[name][side], zero_shot[side]) for side in (0, 1))
         print(f"  A {a:+.3f}  B {b:+.3f}  {name}")
     if args.draws > 0:
-        draws(classifier, args.data, args.per_label, args.draws)
+        draws(classifier, args.data, args.per_label, args.draws, descriptions=args.descriptions)
 
 
-def draws(classifier: EmbeddingClassifier, data: Path, per_label: int, count: int) -> None:
+def draws(
+    classifier: EmbeddingClassifier, data: Path, per_label: int, count: int, *, descriptions: bool = False
+) -> None:
     """Zero-shot, the fixed mixture, the chosen rule and its other floors over ``count`` seeded draws of
     AG News' and resolutions' examples (whole scored rows): mean and worst accuracy / macro-F1, draws
     below zero-shot."""
@@ -365,7 +397,7 @@ def draws(classifier: EmbeddingClassifier, data: Path, per_label: int, count: in
         results: dict[str, list[tuple[float, float]]] = {rule: [] for rule in compared}
         weights: dict[float, list[float]] = {EXAMPLE_WEIGHT_MIN: [], **{floor: [] for floor in FLOORS}}
         for seed in range(SEED, SEED + count):
-            [sample] = samples(data, per_label, seed, (name,))
+            [sample] = samples(data, per_label, seed, (name,), descriptions=descriptions)
             p = parts(classifier, sample)
             for floor, chosen in weights.items():
                 chosen.append(p.weight if floor == EXAMPLE_WEIGHT_MIN else p.floors[floor])
