@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import torch
 
@@ -41,6 +41,9 @@ from zstc_engine.classifier import Classifier
 from zstc_engine.protocol import ClassificationResult, ClassificationTask
 from zstc_engine.scoring import score_text
 from zstc_engine.windows import DEFAULT_MAX_WINDOWS, Window, token_windows
+
+Entry = TypeVar("Entry")
+"""What a cache of :func:`_lru_cached` holds per key."""
 
 DEFAULT_TEMPLATES = ("This text is about {}.", "The topic is {}.")
 """Templates when a request gives none (bench/quality.py: best raw-label macro-F1 on both samples)."""
@@ -210,11 +213,13 @@ class EmbeddingClassifier(Classifier):
         answers = []
         offset = 0
         for task, plan in zip(tasks, plans, strict=True):
-            per_text = []
+            count = sum(len(windows) for windows in plan)
+            similarity, _ = self.example_similarity(task, vectors[offset : offset + count])
+            offset += count
+            per_text, start = [], 0
             for windows in plan:
-                similarity, _ = self.example_similarity(task, vectors[offset : offset + len(windows)])
-                offset += len(windows)
-                per_text.append(similarity.max(dim=0).values)
+                per_text.append(similarity[start : start + len(windows)].max(dim=0).values)
+                start += len(windows)
             answers.append(per_text)
         return answers
 
@@ -243,40 +248,33 @@ class EmbeddingClassifier(Classifier):
         the prototype twice nor vouches for itself in :meth:`example_weight`. The entries are copies:
         at the API's 2,048 example windows, 8 sets of MiniLM vectors are at most 25 MB.
         """
-        key = task.label_examples
-        cached = self._example_sets.get(key)
-        if cached is not None:
-            self._example_sets.move_to_end(key)
-            return cached
-        texts = [tuple(dict.fromkeys(examples)) for examples in task.label_examples]
-        vectors = self.example_vectors([text for examples in texts for text in examples])
-        owners = torch.tensor([index for index, examples in enumerate(texts) for _ in examples])
-        keep = distinct_rows(vectors, owners)
-        entry = (vectors[keep], owners[keep])
-        self._example_sets[key] = entry
-        while len(self._example_sets) > LABEL_SET_CACHE_SIZE:
-            self._example_sets.popitem(last=False)
-        return entry
+
+        def distinct() -> tuple[torch.Tensor, torch.Tensor]:
+            texts = [tuple(dict.fromkeys(examples)) for examples in task.label_examples]
+            vectors = self.example_vectors([text for examples in texts for text in examples])
+            owners = torch.tensor([index for index, examples in enumerate(texts) for _ in examples])
+            keep = distinct_rows(vectors, owners)
+            return vectors[keep], owners[keep]
+
+        return _lru_cached(self._example_sets, task.label_examples, LABEL_SET_CACHE_SIZE, distinct)
 
     def example_weight(self, task: ClassificationTask, *, minimum: float = EXAMPLE_WEIGHT_MIN) -> float:
         """The weight of ``task``'s examples in :func:`mix_examples` (:func:`leave_one_out_weight` on
         its distinct examples, :meth:`example_set`, and label set, from ``minimum``), kept per label
         set and examples like the hypothesis matrix."""
+
+        def weight() -> float:
+            vectors, owners = self.example_set(task)
+            hypothesis_vectors, hypothesis_owners = self._label_set(task)
+            similarity = vectors @ hypothesis_vectors.T  # [examples, hypotheses]
+            hypotheses = torch.full((len(vectors), len(task.labels)), -torch.inf, dtype=similarity.dtype)
+            hypotheses.scatter_reduce_(
+                1, hypothesis_owners.expand(len(vectors), -1), similarity, reduce="amax"
+            )
+            return leave_one_out_weight(vectors, owners, hypotheses, minimum=minimum)
+
         key = (task.phrases(), task.templates(self.default_templates), task.label_examples, minimum)
-        cached = self._example_weights.get(key)
-        if cached is not None:
-            self._example_weights.move_to_end(key)
-            return cached
-        vectors, owners = self.example_set(task)
-        hypothesis_vectors, hypothesis_owners = self._label_set(task)
-        similarity = vectors @ hypothesis_vectors.T  # [examples, hypotheses]
-        hypotheses = torch.full((len(vectors), len(task.labels)), -torch.inf, dtype=similarity.dtype)
-        hypotheses.scatter_reduce_(1, hypothesis_owners.expand(len(vectors), -1), similarity, reduce="amax")
-        weight = leave_one_out_weight(vectors, owners, hypotheses, minimum=minimum)
-        self._example_weights[key] = weight
-        while len(self._example_weights) > LABEL_SET_CACHE_SIZE:
-            self._example_weights.popitem(last=False)
-        return weight
+        return _lru_cached(self._example_weights, key, LABEL_SET_CACHE_SIZE, weight)
 
     def example_vectors(self, examples: list[str]) -> torch.Tensor:
         """One L2-normalised vector per example, cached by text: an example longer than the model's
@@ -298,17 +296,13 @@ class EmbeddingClassifier(Classifier):
     def _label_set(self, task: ClassificationTask) -> tuple[torch.Tensor, torch.Tensor]:
         """The task's hypothesis vectors ``[hypotheses, dim]`` and the label index of each, kept per
         label set (phrases and templates): a repeated label set costs one lookup."""
+
+        def embedded() -> tuple[torch.Tensor, torch.Tensor]:
+            hypotheses, owners = self._hypotheses(task)
+            return self._hypothesis_vectors(hypotheses), owners
+
         key = (task.phrases(), task.templates(self.default_templates))
-        cached = self._label_sets.get(key)
-        if cached is not None:
-            self._label_sets.move_to_end(key)
-            return cached
-        hypotheses, owners = self._hypotheses(task)
-        entry = (self._hypothesis_vectors(hypotheses), owners)
-        self._label_sets[key] = entry
-        while len(self._label_sets) > LABEL_SET_CACHE_SIZE:
-            self._label_sets.popitem(last=False)
-        return entry
+        return _lru_cached(self._label_sets, key, LABEL_SET_CACHE_SIZE, embedded)
 
     def cache_bytes(self) -> int:
         """Bytes of tensor data the hypothesis, example and label-set caches hold."""
@@ -358,6 +352,18 @@ class EmbeddingClassifier(Classifier):
             for hypothesis, vector in zip(missing, self.embed(missing), strict=True):
                 self._hypothesis_cache[hypothesis] = vector
         return _stacked_from(self._hypothesis_cache, hypotheses, LABEL_CACHE_SIZE)
+
+
+def _lru_cached(cache: OrderedDict[Any, Entry], key: Any, size: int, compute: Callable[[], Entry]) -> Entry:
+    """``cache[key]``, made the most recently used; on a miss ``compute()`` is stored and the cache
+    trimmed to ``size`` entries (least recently used first)."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    entry = cache[key] = compute()
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return entry
 
 
 def _stacked_from(cache: OrderedDict[str, torch.Tensor], keys: list[str], size: int) -> torch.Tensor:
